@@ -1,0 +1,63 @@
+// Command modctl is the operator's and reviewer's tool: it replays event
+// files into NATS, asks the service about accounts, and measures the
+// pipeline against raw JetStream.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: modctl <command> [flags]
+
+commands:
+  replay FILE|DIR   publish fixture events (JSON Lines) to NATS, with progress
+  check ACCOUNT     ask the service whether an account may act now
+  bench             measure the pipeline beside raw JetStream, in one run
+
+run "modctl <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "modctl:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"replay": replayCmd,
+		"check":  checkCmd,
+		"bench":  benchCmd,
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+// envOr is the value of an environment variable, or def; modctl reads the
+// same MODERATION_* variables as the service so both find each other.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"moderation/internal/service"
+)
+
+// loadConfig fills the service configuration from flags, each of which can
+// also be set by an environment variable MODERATION_<FLAG> (upper case,
+// dashes as underscores). A flag on the command line wins.
+func loadConfig(args []string, getenv func(string) string) (service.Config, error) {
+	var cfg service.Config
+	var logLevel string
+	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (comma-separated URLs); empty embeds a server")
+	fs.BoolVar(&cfg.NATSSyncAlways, "nats-sync-always", false, "fsync every JetStream write on the embedded server (survives power loss; slower)")
+	fs.StringVar(&cfg.GRPCListen, "grpc-listen", "127.0.0.1:50051", "gRPC API address")
+	fs.StringVar(&cfg.HTTPListen, "http-listen", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
+	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 300, "memory bound for per-account detector windows, in MiB")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "MODERATION_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("environment %s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return cfg, fmt.Errorf("flag -log-level: %w", err)
+	}
+	if cfg.MaxStateMB <= 0 {
+		return cfg, fmt.Errorf("flag -max-state-mb: must be positive, got %s", strconv.FormatInt(cfg.MaxStateMB, 10))
+	}
+	cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, nil
+}

@@ -1,0 +1,90 @@
+// Package enforcement keeps account enforcement state in JetStream: the
+// account-state bucket (written with compare-and-set) and the decisions
+// stream, whose subjects are the enforcement notifications platform
+// services subscribe to. It knows NATS and the domain types, not policies.
+package enforcement
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+)
+
+// Store reads and writes enforcement state.
+type Store struct {
+	js jetstream.JetStream
+	kv jetstream.KeyValue
+}
+
+// NewStore returns a store over the account-state bucket.
+func NewStore(js jetstream.JetStream, kv jetstream.KeyValue) *Store {
+	return &Store{js: js, kv: kv}
+}
+
+// Get returns an account's state and its revision; a nil state and
+// revision 0 when the account has none.
+func (s *Store) Get(ctx context.Context, account string) (*moderation.AccountState, uint64, error) {
+	e, err := s.kv.Get(ctx, account)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get state of %s: %w", account, err)
+	}
+	var st moderation.AccountState
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		return nil, 0, fmt.Errorf("decode state of %s: %w", account, err)
+	}
+	return &st, e.Revision(), nil
+}
+
+// Put writes an account's state if its revision is still rev (0: the
+// account must have none). A lost race returns moderation.ErrConflict.
+func (s *Store) Put(ctx context.Context, st *moderation.AccountState, rev uint64) (uint64, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return 0, fmt.Errorf("encode state of %s: %w", st.Account, err)
+	}
+	var newRev uint64
+	if rev == 0 {
+		newRev, err = s.kv.Create(ctx, st.Account, b)
+	} else {
+		newRev, err = s.kv.Update(ctx, st.Account, b, rev)
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) || isWrongSequence(err) {
+		return 0, fmt.Errorf("put state of %s at revision %d: %w", st.Account, rev, moderation.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("put state of %s: %w", st.Account, err)
+	}
+	return newRev, nil
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// Publish records a decision in the decisions stream, which is also the
+// notification on mod.enforcement.<account>. The decision id is the message
+// id, so publishing the same decision again is stored and delivered once.
+func (s *Store) Publish(ctx context.Context, d *moderation.Decision) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode decision %s: %w", d.DecisionID, err)
+	}
+	msg := &nats.Msg{Subject: natsbus.EnforcementPrefix + d.Account, Data: b, Header: nats.Header{}}
+	msg.Header.Set(nats.MsgIdHdr, d.DecisionID)
+	msg.Header.Set("Content-Type", "application/json")
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("publish decision %s: %w", d.DecisionID, err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package events translates events from the wire (the events contract:
+// JSON or protobuf on mod.events.<kind>.<account>) to the domain type, and
+// classifies what fails so the consumer can route it to the dead-letter
+// stream mod.dlq.<reason>.
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"moderation/internal/moderation"
+)
+
+// Dead-letter reasons, the last token of mod.dlq.<reason>. Decode checks
+// them in this order and reports the first that applies.
+const (
+	ReasonTooLarge        = "too_large"        // payload over moderation.MaxEventBytes
+	ReasonBadSubject      = "bad_subject"      // subject is not mod.events.<kind>.<account>
+	ReasonBadContentType  = "bad_content_type" // Content-Type is neither JSON nor protobuf
+	ReasonBadJSON         = "bad_json"         // payload is not a JSON event
+	ReasonBadProtobuf     = "bad_protobuf"     // payload is not a protobuf moderation.v1.Event
+	ReasonUnknownKind     = "unknown_kind"     // kind missing or not one the service accepts
+	ReasonInvalid         = "invalid"          // any other contract violation
+	ReasonSubjectMismatch = "subject_mismatch" // subject kind/account differ from the event's
+)
+
+// Content types of the events contract. Parameters (";charset=utf-8") are
+// ignored and the comparison is case-insensitive.
+const (
+	ContentTypeJSON     = "application/json"
+	ContentTypeProtobuf = "application/protobuf"
+)
+
+// DecodeError is an event that cannot be accepted. Reason is the dead-letter
+// reason (one of the Reason constants); Err says what is wrong in words.
+// errors.Is(err, moderation.ErrInvalid) holds for every DecodeError.
+type DecodeError struct {
+	Reason string
+	Err    error
+}
+
+func (e *DecodeError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is makes every DecodeError match moderation.ErrInvalid: it is bad input.
+func (e *DecodeError) Is(target error) bool { return target == moderation.ErrInvalid }
+
+// Reason is the dead-letter reason of err: the Reason of a DecodeError in
+// its chain, "invalid" for any other error, "" for nil.
+func Reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return de.Reason
+	}
+	return ReasonInvalid
+}
+
+func fail(reason string, err error) *DecodeError { return &DecodeError{Reason: reason, Err: err} }
+
+// Decode reads one event published on subject with the given Content-Type
+// header ("" means JSON). It returns a valid event whose kind and account
+// match the subject, or a *DecodeError. Unknown fields are ignored (in both
+// encodings) so publishers may add fields before the service knows them.
+func Decode(subject, contentType string, data []byte) (*moderation.Event, error) {
+	if len(data) > moderation.MaxEventBytes {
+		return nil, fail(ReasonTooLarge, fmt.Errorf("event is %d bytes, more than the limit of %d", len(data), moderation.MaxEventBytes))
+	}
+	kind, account, ok := parseSubject(subject)
+	if !ok {
+		return nil, fail(ReasonBadSubject, fmt.Errorf("%q is not mod.events.<kind>.<account>", subject))
+	}
+
+	var ev *moderation.Event
+	switch mediaType(contentType) {
+	case ctJSON:
+		ev = new(moderation.Event)
+		if err := decodeJSON(data, ev); err != nil {
+			return nil, err
+		}
+	case ctProtobuf:
+		var err error
+		if ev, err = decodeProto(data); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fail(ReasonBadContentType, fmt.Errorf("content type %q is neither %s nor %s", contentType, ContentTypeJSON, ContentTypeProtobuf))
+	}
+
+	if err := Validate(ev); err != nil {
+		return nil, err
+	}
+	if string(ev.Kind) != kind {
+		return nil, fail(ReasonSubjectMismatch, fmt.Errorf("subject kind %s does not match event kind %s", kind, ev.Kind))
+	}
+	if ev.Account != account {
+		return nil, fail(ReasonSubjectMismatch, fmt.Errorf("subject account %s does not match event account %s", account, ev.Account))
+	}
+	return ev, nil
+}
+
+// Validate checks ev against the events contract and classifies a failure
+// as unknown_kind or invalid. It is what Decode does after parsing, for
+// events that arrive by other ways (gRPC Ingest).
+func Validate(ev *moderation.Event) error {
+	if !ev.Kind.Known() {
+		if ev.Kind == "" {
+			return fail(ReasonUnknownKind, moderation.Invalid("kind", "is required"))
+		}
+		return fail(ReasonUnknownKind, moderation.Invalid("kind", fmt.Sprintf("%q is not a known kind", ev.Kind)))
+	}
+	if err := ev.Validate(); err != nil {
+		var fe *moderation.FieldError
+		if errors.As(err, &fe) && fe.Field == "kind" {
+			return fail(ReasonUnknownKind, err)
+		}
+		return fail(ReasonInvalid, err)
+	}
+	// JSON can carry year 0; protobuf (and so gRPC) cannot. Refuse what one
+	// encoding cannot represent so both accept the same events.
+	if outOfRange(ev.At) {
+		return fail(ReasonInvalid, moderation.Invalid("at", "is before year 1"))
+	}
+	if ai := ev.AccountInfo; ai != nil && outOfRange(ai.CreatedAt) {
+		return fail(ReasonInvalid, moderation.Invalid("account_info.created_at", "is before year 1"))
+	}
+	return nil
+}
+
+// outOfRange reports whether t is outside what a protobuf Timestamp holds.
+// RFC 3339 cannot write years after 9999, so only the lower end matters.
+func outOfRange(t time.Time) bool { return t.UTC().Year() < 1 }
+
+// parseSubject splits mod.events.<kind>.<account> without allocating. Both
+// tokens must be non-empty and the account must be a valid account id.
+func parseSubject(s string) (kind, account string, ok bool) {
+	rest, found := strings.CutPrefix(s, "mod.events.")
+	if !found {
+		return "", "", false
+	}
+	kind, account, found = strings.Cut(rest, ".")
+	if !found || kind == "" || strings.IndexByte(account, '.') >= 0 || !moderation.ValidAccountID(account) {
+		return "", "", false
+	}
+	return kind, account, true
+}
+
+type contentType int
+
+const (
+	ctUnknown contentType = iota
+	ctJSON
+	ctProtobuf
+)
+
+// mediaType classifies a Content-Type header without allocating.
+func mediaType(h string) contentType {
+	if i := strings.IndexByte(h, ';'); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.TrimSpace(h)
+	switch {
+	case h == "", strings.EqualFold(h, ContentTypeJSON):
+		return ctJSON
+	case strings.EqualFold(h, ContentTypeProtobuf), strings.EqualFold(h, "application/x-protobuf"):
+		return ctProtobuf
+	}
+	return ctUnknown
+}
+
+// decodeJSON decodes straight into the domain type, whose json tags are the
+// contract. json.Unmarshal already refuses trailing data after the value.
+func decodeJSON(data []byte, ev *moderation.Event) error {
+	if !utf8.Valid(data) {
+		return fail(ReasonBadJSON, errors.New("event is not valid UTF-8"))
+	}
+	if err := json.Unmarshal(data, ev); err != nil {
+		return fail(ReasonBadJSON, err)
+	}
+	return nil
+}
+
+// EncodeJSON is the JSON form of ev under the events contract. It does not
+// validate ev, so tests can build bad events with it.
+func EncodeJSON(ev *moderation.Event) ([]byte, error) {
+	return json.Marshal(ev)
+}

@@ -1,0 +1,139 @@
+package moderation
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Action is a rung of the enforcement ladder, or restore.
+type Action string
+
+const (
+	ActionAllow   Action = "allow"
+	ActionWarn    Action = "warn"
+	ActionLimit   Action = "limit"
+	ActionSuspend Action = "suspend"
+	ActionClose   Action = "close"
+	ActionRestore Action = "restore"
+)
+
+// Severity orders the ladder allow < warn < limit < suspend < close.
+// Restore and unknown actions rank with allow.
+func (a Action) Severity() int {
+	switch a {
+	case ActionWarn:
+		return 1
+	case ActionLimit:
+		return 2
+	case ActionSuspend:
+		return 3
+	case ActionClose:
+		return 4
+	}
+	return 0
+}
+
+// Known reports whether a is an action a policy may return.
+func (a Action) Known() bool {
+	switch a {
+	case ActionAllow, ActionWarn, ActionLimit, ActionSuspend, ActionClose:
+		return true
+	}
+	return false
+}
+
+// Capability is something an account asks to do.
+type Capability string
+
+const (
+	CapBroadcast Capability = "broadcast"
+	CapFriendAdd Capability = "friend_add"
+)
+
+// Reason is one fact behind a decision, in words an owner can read.
+type Reason struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// Statement is the statement of reasons sent with every action above allow.
+type Statement struct {
+	Measure            string    `json:"measure"`
+	Facts              string    `json:"facts"`
+	AutomatedDetection bool      `json:"automated_detection"`
+	AutomatedDecision  string    `json:"automated_decision"` // fully, partially, not
+	Ground             string    `json:"ground"`
+	Explanation        string    `json:"explanation"`
+	Redress            string    `json:"redress"`
+	AppealDeadline     time.Time `json:"appeal_deadline"`
+}
+
+// Decision is a change of an account's enforcement state. Its JSON is the
+// enforcement contract published on mod.enforcement.<account>; the fields
+// after Statement are additions for the audit record.
+type Decision struct {
+	Account       string       `json:"account"`
+	Action        Action       `json:"action"`
+	DecisionID    string       `json:"decision_id"`
+	PolicyVersion string       `json:"policy_version"`
+	Until         *time.Time   `json:"until,omitempty"`
+	Reasons       []Reason     `json:"reasons"`
+	Statement     Statement    `json:"statement"`
+	Restricts     []Capability `json:"restricts,omitempty"`
+	EventID       string       `json:"event_id,omitempty"`
+	At            time.Time    `json:"at"`
+	Strikes       int          `json:"strikes"`
+}
+
+// DecisionID derives a decision's id from the event that triggered it, so a
+// redelivered event yields the same id and is written once.
+func DecisionID(account, eventID string) string {
+	sum := sha256.Sum256([]byte(account + "\x00" + eventID))
+	return "dec_" + hex.EncodeToString(sum[:12])
+}
+
+// AccountState is an account's enforcement, as stored in the account-state
+// bucket and answered by Check.
+type AccountState struct {
+	Account string `json:"account"`
+	// Current is the standing decision; nil, or a restore, when the account
+	// is clear.
+	Current *Decision `json:"current,omitempty"`
+	Strikes int       `json:"strikes"`
+	// EventSeq is the events-stream sequence of the last event that took
+	// effect here. A redelivered event at or below it has already been
+	// applied, which is what keeps a crash from producing a second decision.
+	EventSeq  uint64    `json:"event_seq"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Effective is the action in force at now: a timed action that has run out
+// is no longer in force.
+func (s *AccountState) Effective(now time.Time) Action {
+	if s == nil || s.Current == nil || s.Current.Action == ActionRestore {
+		return ActionAllow
+	}
+	if s.Current.Until != nil && !now.Before(*s.Current.Until) {
+		return ActionAllow
+	}
+	return s.Current.Action
+}
+
+// Allows reports whether the account may use capability c at now.
+func (s *AccountState) Allows(c Capability, now time.Time) bool {
+	switch s.Effective(now) {
+	case ActionSuspend, ActionClose:
+		return false
+	case ActionLimit:
+		if len(s.Current.Restricts) == 0 {
+			return false // a limit that names nothing limits everything
+		}
+		for _, r := range s.Current.Restricts {
+			if r == c {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,29 @@
+package moderation
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Domain errors. Transports map these, in one place each, to their own
+// codes (gRPC status, dead-letter reason).
+var (
+	ErrInvalid    = errors.New("invalid")
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrPermission = errors.New("permission denied")
+)
+
+// FieldError is an invalid value in a named field.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s %s", e.Field, e.Reason) }
+
+// Is makes errors.Is(err, ErrInvalid) true for every FieldError.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Invalid returns a FieldError for field.
+func Invalid(field, reason string) error { return &FieldError{Field: field, Reason: reason} }

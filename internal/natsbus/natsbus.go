@@ -1,0 +1,191 @@
+// Package natsbus connects the service to NATS JetStream: it runs the
+// embedded server when no external one is given, and declares the streams
+// and buckets the service keeps all its state in. It knows nothing of
+// detectors, policies or gRPC.
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of what the service keeps in JetStream. Platform services rely on
+// the subjects (see DESIGN.md, contracts); the stream and bucket names are
+// ours.
+const (
+	EventsStream    = "EVENTS"
+	EventsSubjects  = "mod.events.>"
+	DecisionsStream = "DECISIONS"
+	DLQStream       = "DLQ"
+	DLQSubjects     = "mod.dlq.>"
+	AccountsBucket  = "ACCOUNTS"
+	PipelineDurable = "pipeline"
+
+	// EnforcementPrefix + account is where enforcement changes are published.
+	// The DECISIONS stream captures these subjects, so one publish is both
+	// the notification platform services subscribe to and the audit record.
+	EnforcementPrefix = "mod.enforcement."
+	AuditPrefix       = "mod.audit."
+)
+
+// Headers on dead letters.
+const (
+	HeaderError           = "Mod-Error"
+	HeaderReason          = "Mod-Reason"
+	HeaderOriginalSubject = "Mod-Original-Subject"
+	HeaderOriginalSeq     = "Mod-Original-Seq"
+)
+
+// EmbeddedConfig configures the embedded server.
+type EmbeddedConfig struct {
+	Listen     string // host:port for outside clients; port -1 picks a free one
+	StoreDir   string
+	SyncAlways bool // fsync every write: survives power loss, costs throughput
+}
+
+// StartEmbedded runs a nats-server with JetStream inside this process. It
+// listens for outside clients so platform services and the nats CLI can
+// publish to it.
+func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("parse nats listen address %q: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("parse nats listen port %q: %w", portStr, err)
+	}
+	opts := &server.Options{
+		ServerName: "moderation",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		SyncAlways: cfg.SyncAlways,
+		NoSigs:     true, // the service owns signal handling
+		NoLog:      true,
+		MaxPayload: 1 << 20,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create embedded nats server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(15 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats server not ready after 15s")
+	}
+	return ns, nil
+}
+
+// Connect dials NATS with reconnects that never give up: a service that
+// outlives a NATS restart must not need one itself.
+func Connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+	}, extra...)
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// Config sizes what Setup declares.
+type Config struct {
+	Replicas        int           // 1 on the embedded server, 3 on a cluster
+	EventsMaxAge    time.Duration // retention of events; detectors rebuild from it
+	DuplicateWindow time.Duration // Nats-Msg-Id de-duplication of events
+}
+
+// Defaults fills unset fields.
+func (c Config) withDefaults() Config {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.EventsMaxAge == 0 {
+		c.EventsMaxAge = 7 * 24 * time.Hour
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+	return c
+}
+
+// Streams is what Setup declared.
+type Streams struct {
+	Events    jetstream.Stream
+	Decisions jetstream.Stream
+	DLQ       jetstream.Stream
+	Accounts  jetstream.KeyValue
+}
+
+// Setup creates or updates, idempotently, every stream and bucket the
+// service needs.
+func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
+	cfg = cfg.withDefaults()
+	var s Streams
+	var err error
+	s.Events, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        EventsStream,
+		Description: "platform events in: broadcasts, friend requests, complaints",
+		Subjects:    []string{EventsSubjects},
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		MaxAge:      cfg.EventsMaxAge,
+		Duplicates:  cfg.DuplicateWindow,
+		MaxMsgSize:  1 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare stream %s: %w", EventsStream, err)
+	}
+	s.Decisions, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DecisionsStream,
+		Description: "append-only audit: every enforcement change and every actor's step",
+		Subjects:    []string{EnforcementPrefix + "*", AuditPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		// Decision ids are derived from the triggering event, so a
+		// redelivered event is stored once if it comes back within a day.
+		Duplicates:  24 * time.Hour,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare stream %s: %w", DecisionsStream, err)
+	}
+	s.DLQ, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DLQStream,
+		Description: "events that failed to parse or validate, with the reason",
+		Subjects:    []string{DLQSubjects},
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		MaxAge:      30 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare stream %s: %w", DLQStream, err)
+	}
+	s.Accounts, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      AccountsBucket,
+		Description: "enforcement state per account",
+		History:     8,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare bucket %s: %w", AccountsBucket, err)
+	}
+	return &s, nil
+}

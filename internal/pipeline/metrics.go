@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"moderation/internal/moderation"
+)
+
+// Metrics are the pipeline's Prometheus series.
+type Metrics struct {
+	Events      *prometheus.CounterVec
+	DeadLetters *prometheus.CounterVec
+	Decisions   *prometheus.CounterVec
+	Evaluations prometheus.Counter
+	Refused     prometheus.Counter
+	Errors      prometheus.Counter
+
+	byKind map[moderation.Kind]prometheus.Counter // resolved once: label lookups cost on the hot path
+}
+
+// NewMetrics registers the pipeline's series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_events_total", Help: "Valid events processed, by kind.",
+		}, []string{"kind"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_dead_letters_total", Help: "Events sent to the dead-letter stream, by reason.",
+		}, []string{"reason"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_decisions_total", Help: "Enforcement decisions made, by action and rule.",
+		}, []string{"action", "rule"}),
+		Evaluations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moderation_policy_evaluations_total", Help: "Times the policy was evaluated.",
+		}),
+		Refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moderation_decisions_refused_total", Help: "Decisions not enforced because the policy failed or left the statement of reasons incomplete.",
+		}),
+		Errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moderation_pipeline_retries_total", Help: "Pipeline steps retried after a NATS failure.",
+		}),
+		byKind: make(map[moderation.Kind]prometheus.Counter),
+	}
+	for _, k := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
+		m.byKind[k] = m.Events.WithLabelValues(string(k))
+	}
+	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors)
+	return m
+}
+
+func (m *Metrics) event(k moderation.Kind) { m.byKind[k].Inc() }
+
+func (m *Metrics) deadLetter(reason string) { m.DeadLetters.WithLabelValues(reason).Inc() }
+
+func (m *Metrics) decision(a moderation.Action, rule string) {
+	m.Decisions.WithLabelValues(string(a), rule).Inc()
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
+}
+
+// Evaluations is how often the policy has been asked since start.
+func (p *Pipeline) Evaluations() float64 { return counterValue(p.metrics.Evaluations) }
+
+// Decisions is how many decisions were enforced since start.
+func (p *Pipeline) Decisions() float64 {
+	var total float64
+	ch := make(chan prometheus.Metric, 64)
+	go func() { p.metrics.Decisions.Collect(ch); close(ch) }()
+	for m := range ch {
+		var d dto.Metric
+		if m.Write(&d) == nil {
+			total += d.GetCounter().GetValue()
+		}
+	}
+	return total
+}

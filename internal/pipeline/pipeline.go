@@ -1,0 +1,332 @@
+// Package pipeline runs events from the events stream through the
+// detectors and the judge into enforcement. It owns ordering and
+// exactly-once effects: one durable consumer delivers events in stream
+// order, an event is acknowledged only once its effects are stored, and a
+// redelivered event never produces a second decision.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"moderation/detectors"
+	"moderation/internal/enforcement"
+	"moderation/internal/events"
+	"moderation/internal/judge"
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+)
+
+// Config tunes the pipeline.
+type Config struct {
+	MaxStateBytes int64         // bound on per-account detector memory
+	RebuildWindow time.Duration // how far back, in stream time, windows are rebuilt on start
+	FetchBatch    int           // messages pulled at once
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxStateBytes <= 0 {
+		c.MaxStateBytes = 300 << 20
+	}
+	if c.RebuildWindow <= 0 {
+		c.RebuildWindow = 25 * time.Hour // the longest detector window plus slack
+	}
+	if c.FetchBatch <= 0 {
+		c.FetchBatch = 1000
+	}
+	return c
+}
+
+// Pipeline is the event consumer.
+type Pipeline struct {
+	cfg     Config
+	js      jetstream.JetStream
+	events  jetstream.Stream
+	store   *enforcement.Store
+	policy  atomic.Pointer[judge.Policy]
+	windows *ristretto.Cache[string, *window]
+	metrics *Metrics
+	log     *slog.Logger
+
+	stopping  atomic.Bool
+	processed atomic.Uint64
+}
+
+// window is one account's detector state plus what the judge needs to
+// know whether a new event changed anything the policy cares about.
+type window struct {
+	det    *detectors.Account
+	seq    uint64        // last stream sequence observed: redeliveries are not counted twice
+	levels []int         // per watched metric of policy: how many of its levels are reached
+	policy *judge.Policy // the policy levels were computed for
+	cost   int64
+}
+
+// New builds a pipeline; Run starts it.
+func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store *enforcement.Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
+	cfg = cfg.withDefaults()
+	cache, err := ristretto.NewCache(&ristretto.Config[string, *window]{
+		NumCounters: max(cfg.MaxStateBytes/100, 100_000), // ~10 counters per expected account
+		MaxCost:     cfg.MaxStateBytes,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create window cache: %w", err)
+	}
+	p := &Pipeline{cfg: cfg, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
+	p.policy.Store(policy)
+	return p, nil
+}
+
+// SetPolicy replaces the policy for the next evaluations.
+func (p *Pipeline) SetPolicy(pol *judge.Policy) { p.policy.Store(pol) }
+
+// Policy is the policy in force.
+func (p *Pipeline) Policy() *judge.Policy { return p.policy.Load() }
+
+// Processed counts events acknowledged since start, dead letters included.
+func (p *Pipeline) Processed() uint64 { return p.processed.Load() }
+
+// Run rebuilds the detector windows, closes started, consumes events until
+// ctx ends, and then stops taking messages and finishes the one in hand.
+func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
+	cons, err := p.js.CreateOrUpdateConsumer(ctx, natsbus.EventsStream, jetstream.ConsumerConfig{
+		Durable:       natsbus.PipelineDurable,
+		Description:   "detectors and judge; events of one account are handled in stream order",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       5 * time.Minute,
+		MaxAckPending: 20_000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: natsbus.EventsSubjects,
+	})
+	if err != nil {
+		return fmt.Errorf("declare consumer %s: %w", natsbus.PipelineDurable, err)
+	}
+	if err := p.rebuild(ctx, cons); err != nil {
+		return err
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg) },
+		jetstream.PullMaxMessages(p.cfg.FetchBatch),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) || !p.stopping.Load() {
+				p.log.Warn("event consumer", "err", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", natsbus.EventsStream, err)
+	}
+	close(started)
+	<-ctx.Done()
+	p.stopping.Store(true)
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(5 * time.Second):
+		cc.Stop()
+	}
+	return nil
+}
+
+// handle takes one message to a stored outcome and acknowledges it; on a
+// failure it cannot get past (NATS gone while stopping) it leaves the
+// message unacknowledged for redelivery.
+func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		p.log.Error("event without JetStream metadata", "subject", msg.Subject(), "err", err)
+		return
+	}
+	seq := meta.Sequence.Stream
+	ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
+	if err != nil {
+		if err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, err) }); err != nil {
+			return
+		}
+		p.ack(msg)
+		return
+	}
+	p.metrics.event(ev.Kind)
+	w := p.observe(ev, seq)
+	if w != nil && p.crossed(w) {
+		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
+			return
+		}
+	}
+	p.ack(msg)
+}
+
+func (p *Pipeline) ack(msg jetstream.Msg) {
+	if err := msg.Ack(); err != nil {
+		p.log.Warn("ack event", "subject", msg.Subject(), "err", err) // redelivered, and then skipped as already applied
+	}
+	p.processed.Add(1)
+}
+
+// retry runs op until it succeeds, backing off on NATS failures so a NATS
+// outage pauses the pipeline in order rather than skipping events. It gives
+// up only when the service is stopping.
+func (p *Pipeline) retry(ctx context.Context, op func(context.Context) error) error {
+	backoff := 50 * time.Millisecond
+	for {
+		opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := op(opCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		p.metrics.Errors.Inc()
+		if p.stopping.Load() || ctx.Err() != nil {
+			return err
+		}
+		p.log.Warn("pipeline step failed; retrying", "err", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return err
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, decodeErr error) error {
+	reason := events.Reason(decodeErr)
+	dl := &nats.Msg{Subject: "mod.dlq." + reason, Data: msg.Data(), Header: nats.Header{}}
+	dl.Header.Set(natsbus.HeaderReason, reason)
+	dl.Header.Set(natsbus.HeaderError, decodeErr.Error())
+	dl.Header.Set(natsbus.HeaderOriginalSubject, msg.Subject())
+	dl.Header.Set(natsbus.HeaderOriginalSeq, strconv.FormatUint(seq, 10))
+	if ct := msg.Headers().Get("Content-Type"); ct != "" {
+		dl.Header.Set("Content-Type", ct)
+	}
+	dl.Header.Set(nats.MsgIdHdr, "dlq-"+strconv.FormatUint(seq, 10)) // a redelivered bad event is stored once
+	if _, err := p.js.PublishMsg(ctx, dl); err != nil {
+		return fmt.Errorf("dead-letter event %d (%s): %w", seq, reason, err)
+	}
+	p.metrics.deadLetter(reason)
+	return nil
+}
+
+// observe feeds the event to the account's detectors, once per stream
+// sequence.
+func (p *Pipeline) observe(ev *moderation.Event, seq uint64) *window {
+	w, ok := p.windows.Get(ev.Account)
+	if !ok {
+		w = &window{det: detectors.NewAccount()}
+	}
+	if seq <= w.seq {
+		return nil
+	}
+	w.seq = seq
+	w.det.Observe(ev)
+	if cost := w.det.Bytes(); !ok || cost > 2*w.cost {
+		w.cost = cost
+		p.windows.Set(ev.Account, w, cost)
+		if !ok {
+			// Sets are applied asynchronously; without waiting, the account's
+			// next event could miss this window and start a fresh one.
+			p.windows.Wait()
+		}
+	}
+	return w
+}
+
+// crossed reports whether one of the metrics the policy watches has reached
+// a level it had not reached before. Only then can the policy's answer
+// change, so only then is it asked: that keeps OPA off the hot path.
+func (p *Pipeline) crossed(w *window) bool {
+	pol := p.policy.Load()
+	watched := pol.Metrics()
+	if w.policy != pol || len(w.levels) != len(watched) {
+		w.policy, w.levels = pol, make([]int, len(watched))
+	}
+	up := false
+	for i, m := range watched {
+		v, _ := w.det.Value(m.Name)
+		reached := m.Reached(v)
+		if reached > w.levels[i] {
+			up = true
+		}
+		w.levels[i] = reached
+	}
+	return up
+}
+
+// judge asks the policy about the account and applies a stronger action.
+// It is safe to run again for the same event: the account state records the
+// last event applied, and the decision id is derived from the event.
+func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, seq uint64) error {
+	for {
+		st, rev, err := p.store.Get(ctx, ev.Account)
+		if err != nil {
+			return err
+		}
+		if st != nil && seq <= st.EventSeq {
+			if seq == st.EventSeq && st.Current != nil {
+				return p.store.Publish(ctx, st.Current) // the crash may have come before the publish
+			}
+			return nil
+		}
+		pol := p.policy.Load()
+		p.metrics.Evaluations.Inc()
+		strikes := 0
+		if st != nil {
+			strikes = st.Strikes
+		}
+		current := st.Effective(ev.At)
+		// The measure in force carries a strike of its own; it is the same
+		// episode, so it must not escalate itself.
+		earlier := strikes
+		if current.Severity() >= moderation.ActionLimit.Severity() {
+			earlier--
+		}
+		v, err := pol.Evaluate(ctx, judge.Input{
+			Account: moderation.Account{ID: ev.Account, Type: w.det.Info.Type, Verified: w.det.Info.Verified,
+				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
+			Signals: w.det.Signals(),
+			Event:   ev,
+		})
+		if err != nil {
+			p.refuse(ev, err)
+			return nil
+		}
+		if v.Action.Severity() <= current.Severity() {
+			return nil
+		}
+		if v.Action.Severity() >= moderation.ActionLimit.Severity() {
+			strikes++
+		}
+		d, err := pol.Decide(v, ev.Account, ev, strikes)
+		if err != nil {
+			p.refuse(ev, err)
+			return nil
+		}
+		next := &moderation.AccountState{Account: ev.Account, Current: d, Strikes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC()}
+		if _, err := p.store.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
+			continue // someone else changed the account meanwhile: judge again on what they wrote
+		} else if err != nil {
+			return err
+		}
+		if err := p.store.Publish(ctx, d); err != nil {
+			return err // retried: the state now records seq, so the retry only publishes
+		}
+		p.metrics.decision(d.Action, v.Rule)
+		p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", v.Rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
+		return nil
+	}
+}
+
+// refuse drops a decision the policy could not justify; enforcing it would
+// leave the owner without reasons.
+func (p *Pipeline) refuse(ev *moderation.Event, err error) {
+	p.metrics.Refused.Inc()
+	p.log.Error("decision refused", "account", ev.Account, "event", ev.ID, "err", err)
+}

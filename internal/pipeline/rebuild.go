@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"moderation/internal/events"
+)
+
+// rebuild restores detector windows after a restart by feeding the
+// detectors the events the consumer had already acknowledged, from
+// RebuildWindow before the last of them. Nothing is judged: those events'
+// decisions are already stored. Live processing starts after it, so windows
+// are whole before the first new event is judged.
+func (p *Pipeline) rebuild(ctx context.Context, cons jetstream.Consumer) error {
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read consumer %s: %w", cons.CachedInfo().Name, err)
+	}
+	floor := info.AckFloor.Stream
+	if floor == 0 {
+		return nil
+	}
+	start := time.Now().Add(-p.cfg.RebuildWindow)
+	if last, err := p.events.GetMsg(ctx, floor); err == nil {
+		start = last.Time.Add(-p.cfg.RebuildWindow)
+	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("read event %d: %w", floor, err)
+	}
+	oc, err := p.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
+		OptStartTime:  &start,
+	})
+	if err != nil {
+		return fmt.Errorf("open rebuild consumer: %w", err)
+	}
+	began := time.Now()
+	n, err := p.replayThrough(oc, floor)
+	if err != nil {
+		return fmt.Errorf("rebuild windows: %w", err)
+	}
+	p.log.Info("windows rebuilt", "events", n, "through_seq", floor, "took", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// replayThrough observes events from oc up to and including seq floor.
+func (p *Pipeline) replayThrough(oc jetstream.Consumer, floor uint64) (int, error) {
+	n := 0
+	for {
+		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return n, err
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			meta, err := msg.Metadata()
+			if err != nil {
+				continue
+			}
+			seq := meta.Sequence.Stream
+			if seq > floor {
+				return n, nil
+			}
+			if ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data()); err == nil {
+				if w := p.observe(ev, seq); w != nil {
+					p.crossed(w) // record the levels reached, without judging again
+				}
+				n++
+			}
+			if seq == floor {
+				return n, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return n, err
+		}
+		if got == 0 {
+			return n, nil // the stream ends before the ack floor: the rest aged out
+		}
+	}
+}

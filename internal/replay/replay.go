@@ -1,0 +1,249 @@
+// Package replay publishes recorded events to NATS: fixture scenarios for
+// tests and demos, or captured traffic for an investigation. It knows the
+// events contract and NATS, nothing of detectors or policies.
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"moderation/internal/moderation"
+)
+
+// Record is one message to publish.
+type Record struct {
+	Subject string
+	Header  nats.Header
+	Data    []byte
+	Line    int // where it came from, for errors
+}
+
+// envelope is a line that carries raw bytes for a subject of its own
+// choosing: how fixtures express malformed input that is not an event.
+type envelope struct {
+	Subject     string          `json:"subject"`
+	ContentType string          `json:"content_type"`
+	MsgID       string          `json:"msg_id"`
+	Data        *string         `json:"data"`
+	Event       json.RawMessage `json:"event"`
+	RepeatBytes int             `json:"repeat_bytes"` // pad data to this size, for oversized input
+}
+
+// Files lists the event files under path: path itself if it is a file,
+// else every *.jsonl below it, sorted.
+func Files(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jsonl") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", path, err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Options shape how records are read.
+type Options struct {
+	// Now, when set, moves event times forward by whole days so the latest
+	// event falls within the day before Now. Whole days keep calendar-day
+	// windows aligned, and every event moves alike, so the decisions a
+	// replay produces do not change; only their timed measures stay current.
+	Now time.Time
+}
+
+// ReadFile reads a JSON Lines file. A line is either an event (published on
+// its own subject, Nats-Msg-Id its id) or an envelope
+// {"subject", "content_type", "data" | "event", "msg_id"} for input that
+// must reach the service exactly as written.
+func ReadFile(path string, opts Options) ([]Record, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var recs []Record
+	var events []map[string]any // parsed events, to rebase together
+	var eventRec []int
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(text, &obj); err != nil {
+			return nil, fmt.Errorf("%s:%d: not JSON (use an envelope with \"data\" for deliberately bad input): %w", path, line, err)
+		}
+		if _, isEnvelope := obj["subject"]; isEnvelope {
+			rec, err := fromEnvelope(text)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			}
+			rec.Line = line
+			recs = append(recs, rec)
+			continue
+		}
+		kind, _ := obj["kind"].(string)
+		account, _ := obj["account"].(string)
+		if kind == "" || account == "" {
+			return nil, fmt.Errorf("%s:%d: an event needs kind and account to be published", path, line)
+		}
+		events = append(events, obj)
+		eventRec = append(eventRec, len(recs))
+		recs = append(recs, Record{Subject: moderation.EventSubject(moderation.Kind(kind), account), Line: line})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	shift := rebase(events, opts.Now)
+	for i, obj := range events {
+		if shift != 0 {
+			shiftTime(obj, "at", shift)
+			if info, ok := obj["account_info"].(map[string]any); ok {
+				shiftTime(info, "created_at", shift)
+			}
+		}
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encode event: %w", path, err)
+		}
+		r := &recs[eventRec[i]]
+		r.Data = data
+		r.Header = nats.Header{}
+		r.Header.Set("Content-Type", "application/json")
+		if id, _ := obj["id"].(string); id != "" {
+			r.Header.Set(nats.MsgIdHdr, id)
+		}
+	}
+	return recs, nil
+}
+
+func fromEnvelope(text []byte) (Record, error) {
+	var env envelope
+	if err := json.Unmarshal(text, &env); err != nil {
+		return Record{}, fmt.Errorf("envelope: %w", err)
+	}
+	var data []byte
+	switch {
+	case env.Data != nil:
+		data = []byte(*env.Data)
+	case env.Event != nil:
+		data = env.Event
+	default:
+		return Record{}, fmt.Errorf("envelope needs data or event")
+	}
+	if env.RepeatBytes > len(data) && len(data) > 0 {
+		data = bytes.Repeat(data, env.RepeatBytes/len(data)+1)[:env.RepeatBytes]
+	}
+	rec := Record{Subject: env.Subject, Data: data, Header: nats.Header{}}
+	if env.ContentType != "" {
+		rec.Header.Set("Content-Type", env.ContentType)
+	}
+	if env.MsgID != "" {
+		rec.Header.Set(nats.MsgIdHdr, env.MsgID)
+	}
+	return rec, nil
+}
+
+// rebase returns the whole-day shift that brings the latest event time to
+// within the day before now; zero when now is unset or nothing is older.
+func rebase(events []map[string]any, now time.Time) time.Duration {
+	if now.IsZero() {
+		return 0
+	}
+	var latest time.Time
+	for _, obj := range events {
+		if s, ok := obj["at"].(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.After(latest) {
+				latest = t
+			}
+		}
+	}
+	if latest.IsZero() || !latest.Before(now) {
+		return 0
+	}
+	days := now.Sub(latest) / (24 * time.Hour)
+	return days * 24 * time.Hour
+}
+
+func shiftTime(obj map[string]any, key string, d time.Duration) {
+	s, ok := obj[key].(string)
+	if !ok {
+		return
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		obj[key] = t.Add(d).UTC().Format(time.RFC3339Nano)
+	}
+}
+
+// Summary counts what a replay stored.
+type Summary struct {
+	Stored     int // new messages in the stream
+	Duplicates int // already stored (same Nats-Msg-Id within the window)
+}
+
+// Publish sends records with asynchronous JetStream publishes, at most
+// window outstanding, and waits for every acknowledgement. progress, if not
+// nil, is told of each acknowledged record.
+func Publish(ctx context.Context, js jetstream.JetStream, recs []Record, progress func(int64)) (Summary, error) {
+	const window = 4096
+	futures := make([]jetstream.PubAckFuture, 0, window)
+	var sum Summary
+	settle := func() error {
+		for _, f := range futures {
+			select {
+			case ack := <-f.Ok():
+				if ack.Duplicate {
+					sum.Duplicates++
+				} else {
+					sum.Stored++
+				}
+				if progress != nil {
+					progress(1)
+				}
+			case err := <-f.Err():
+				return fmt.Errorf("publish to %s: %w", f.Msg().Subject, err)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		futures = futures[:0]
+		return nil
+	}
+	for _, r := range recs {
+		f, err := js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Header: r.Header, Data: r.Data})
+		if err != nil {
+			return sum, fmt.Errorf("publish to %s: %w", r.Subject, err)
+		}
+		futures = append(futures, f)
+		if len(futures) == window {
+			if err := settle(); err != nil {
+				return sum, err
+			}
+		}
+	}
+	return sum, settle()
+}

@@ -1,0 +1,265 @@
+// Package service assembles the moderation service from its parts: NATS
+// (embedded or external), the pipeline, the gRPC API and the ops endpoints.
+// moderationd runs it; tests and the bench command run the same thing.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"moderation/internal/enforcement"
+	"moderation/internal/grpcapi"
+	"moderation/internal/judge"
+	"moderation/internal/natsbus"
+	"moderation/internal/opshttp"
+	"moderation/internal/pipeline"
+	"moderation/policies"
+)
+
+// Config is every setting of the service; cmd/moderationd fills it from
+// flags and environment.
+type Config struct {
+	DataDir        string
+	NATSListen     string // embedded server's client address
+	NATSURL        string // external server or cluster; empty embeds one
+	NATSSyncAlways bool
+	GRPCListen     string
+	HTTPListen     string
+	MaxStateMB     int64
+	Replicas       int
+	Log            *slog.Logger
+}
+
+// Service is a running instance.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	ns       *server.Server // nil with an external NATS
+	nc       *nats.Conn
+	JS       jetstream.JetStream
+	Streams  *natsbus.Streams
+	Pipeline *pipeline.Pipeline
+	View     *enforcement.View
+	Registry *prometheus.Registry
+
+	NATSURL  string
+	GRPCAddr string
+	HTTPAddr string
+
+	grpc    *grpc.Server
+	health  *health.Server
+	http    *http.Server
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+	started chan struct{}
+	failed  chan struct{} // closed on the first failure of a running part
+	errOnce sync.Once
+	err     error
+}
+
+// Start brings the service up and returns once it listens everywhere. The
+// pipeline rebuilds its windows in the background; Ready reports when it
+// consumes live events.
+func Start(ctx context.Context, cfg Config) (s *Service, err error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	s = &Service{cfg: cfg, log: cfg.Log, failed: make(chan struct{}), started: make(chan struct{}), Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s.NATSURL = cfg.NATSURL
+	if s.NATSURL == "" {
+		s.ns, err = natsbus.StartEmbedded(natsbus.EmbeddedConfig{
+			Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.NATSSyncAlways,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.NATSURL = s.ns.ClientURL()
+		s.log.Info("embedded NATS with JetStream listening", "url", s.NATSURL, "store", filepath.Join(cfg.DataDir, "jetstream"))
+	}
+	s.nc, err = natsbus.Connect(s.NATSURL, "moderationd",
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { s.log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }))
+	if err != nil {
+		return nil, err
+	}
+	if s.JS, err = jetstream.New(s.nc); err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	if s.Streams, err = natsbus.Setup(ctx, s.JS, natsbus.Config{Replicas: cfg.Replicas}); err != nil {
+		return nil, err
+	}
+	policy, err := judge.Compile(ctx, policies.FS, "embedded")
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("policy loaded", "version", policy.Version)
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	if s.View, err = enforcement.Watch(runCtx, s.Streams.Accounts, s.log); err != nil {
+		return nil, err
+	}
+	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	if err != nil {
+		return nil, err
+	}
+
+	grpcLn, err := net.Listen("tcp", cfg.GRPCListen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCListen, err)
+	}
+	s.GRPCAddr = grpcLn.Addr().String()
+	s.grpc, s.health = grpcapi.NewServer(s.View, s.log)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	s.goRun("gRPC server", func() error { return s.grpc.Serve(grpcLn) })
+
+	httpLn, err := net.Listen("tcp", cfg.HTTPListen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPListen, err)
+	}
+	s.HTTPAddr = httpLn.Addr().String()
+	s.http = &http.Server{Handler: opshttp.Handler(s.Registry, s.Ready), ReadHeaderTimeout: 5 * time.Second}
+	s.goRun("HTTP server", func() error {
+		if err := s.http.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+
+	s.goRun("pipeline", func() error { return s.Pipeline.Run(runCtx, s.started) })
+	go func() { _ = s.WaitReady(runCtx) }() // flips gRPC health to SERVING
+	s.log.Info("moderation service listening", "grpc", s.GRPCAddr, "http", s.HTTPAddr, "nats", s.NATSURL)
+	return s, nil
+}
+
+func (s *Service) goRun(name string, fn func() error) {
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		if err := fn(); err != nil {
+			s.errOnce.Do(func() {
+				s.err = fmt.Errorf("%s: %w", name, err)
+				close(s.failed)
+			})
+		}
+	}()
+}
+
+// Failed is closed when a running part fails; Err then says which and why.
+func (s *Service) Failed() <-chan struct{} { return s.failed }
+
+// Err is the first failure of a running part, nil while all run.
+func (s *Service) Err() error {
+	select {
+	case <-s.failed:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Ready is nil once NATS is connected, enforcement state is loaded and the
+// pipeline consumes live events.
+func (s *Service) Ready() error {
+	select {
+	case <-s.started:
+	default:
+		return errors.New("pipeline is rebuilding detector windows")
+	}
+	select {
+	case <-s.View.Ready():
+	default:
+		return errors.New("enforcement state is loading")
+	}
+	if !s.nc.IsConnected() {
+		return errors.New("NATS is disconnected")
+	}
+	return nil
+}
+
+// WaitReady blocks until Ready or ctx ends.
+func (s *Service) WaitReady(ctx context.Context) error {
+	for {
+		if s.Ready() == nil {
+			s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for service: %w (%v)", ctx.Err(), s.Ready())
+		case <-s.failed:
+			return s.err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Stop shuts down in order: stop taking work (gRPC, pipeline), finish what
+// is in hand, drain NATS, stop the embedded server. It is safe to call on a
+// partly started service.
+func (s *Service) Stop() {
+	if s.health != nil {
+		s.health.Shutdown()
+	}
+	if s.grpc != nil {
+		done := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			s.grpc.Stop()
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.http.Shutdown(ctx)
+		cancel()
+	}
+	s.running.Wait()
+	if s.nc != nil {
+		closed := make(chan struct{})
+		s.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if err := s.nc.Drain(); err == nil {
+			select {
+			case <-closed:
+			case <-time.After(3 * time.Second):
+			}
+		}
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+}

@@ -1,0 +1,115 @@
+# Package moderation decides what happens to an account, given the signals
+# detectors report about it. Each rule lives in its own file in this package
+# and adds to two partial sets:
+#
+#   violations: {rule, action, reason: {code, detail}, restricts, title,
+#                ground, explanation}, with title, ground and explanation
+#                read from the rule's own # METADATA;
+#   watched:    {metric, level}, every level the rule compares a signal to.
+#
+# This file turns them into the two documents the Go judge reads: decision
+# and watch. Thresholds live in data.json under config, never in rules.
+package moderation
+
+# The enforcement ladder, mildest first: an action's index is its severity.
+ladder := ["allow", "warn", "limit", "suspend", "close"]
+
+severity[action] := i if some i, action in ladder
+
+# strikes counts the account's earlier enforcement. Anything that is not a
+# number counts as none: a malformed field must not escalate anybody.
+strikes := n if {
+	n := input.account.strikes
+	is_number(n)
+} else := 0
+
+# escalate gives the action for a level a rule crossed. An account with
+# earlier strikes goes one step further up the ladder, but never to close:
+# closing takes a rule whose own level says so (severe abuse), not a repeat
+# of a milder one.
+escalate(level) := ladder[severity[level] + 1] if {
+	strikes >= data.config.strikes_to_escalate
+	severity[level] < severity.suspend
+} else := level
+
+# escalation_note tells the owner why the action is stronger than the level
+# crossed; it is empty when strikes changed nothing.
+escalation_note(level, action) := "" if {
+	level == action
+} else := sprintf("; raised to %s because of earlier strikes on this account (%v)", [action, strikes])
+
+# METADATA
+# title: Moderation decision
+# description: >-
+#   The one decision for an account's current signals: the most severe
+#   violation decides the action, and every violation is listed as a reason.
+#   Always defined; allow when nothing is violated.
+# entrypoint: true
+default decision := {
+	"action": "allow",
+	"reasons": [],
+	"duration": "",
+	"restricts": [],
+	"rule": "",
+	"title": "",
+	"ground": "",
+	"explanation": "",
+	"automated_decision": "",
+	"appealable": false,
+}
+
+decision := {
+	"action": top.action,
+	"reasons": [v.reason | some v in ranked],
+	"duration": object.get(data.config.durations, top.action, ""),
+	"restricts": restricts,
+	"rule": top.rule,
+	"title": top.title,
+	"ground": top.ground,
+	"explanation": top.explanation,
+	# No person takes part in a decision made here; reviewers' decisions on
+	# appeals are recorded elsewhere as "not".
+	"automated_decision": "fully",
+	"appealable": top.action in data.config.appealable_actions,
+} if {
+	top := ranked[0]
+}
+
+# ranked lists the violations most severe first. Ties go in rule-name order,
+# so the same violations always give the same decision and the same reasons.
+ranked := [v |
+	some entry in sort([[0 - severity[x.action], x.rule, x] | some x in violations])
+	v := entry[2]
+]
+
+# restricts names the capabilities a limit takes away: those of every rule
+# that limits. A warning takes nothing away, and suspend or close take
+# everything, so for them the list is empty.
+restricts := sort({c |
+	some v in violations
+	v.action == "limit"
+	some c in v.restricts
+}) if {
+	ranked[0].action == "limit"
+} else := []
+
+# METADATA
+# title: Watched levels
+# description: >-
+#   Contract with the Go judge. watch maps a signal metric, as
+#   "<signal>.<field>" under input.signals, to the sorted levels at which
+#   this policy's answer can change. Every rule compares a signal as
+#   value >= level, so for a fixed account the decision is constant while
+#   the value stays between two neighbouring levels; the judge therefore
+#   evaluates again only when a metric crosses one of them (old < level <=
+#   new, or new < level <= old). A rule that compares a metric against a
+#   level missing here would be evaluated too late, so every rule adds each
+#   level it uses to watched, read from data.json, never restated. Changes
+#   to the account itself (strikes, age, type) are not covered: the judge
+#   evaluates again when those change.
+# entrypoint: true
+watch[metric] := levels if {
+	some w in watched
+	metric := w.metric
+	levels := sort({x.level | some x in watched; x.metric == metric})
+}

@@ -1,0 +1,299 @@
+package policies
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/cover"
+	"github.com/open-policy-agent/opa/v1/format"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// These tests run the checks the style asks of every Rego change (opa fmt,
+// opa check --strict, opa test --coverage) through OPA's Go packages, so
+// `go test ./...` is the whole gate and no OPA binary is needed.
+
+// minCoverage is the share of Rego lines the Rego tests must reach, in percent.
+const minCoverage = 90.0
+
+// loadEmbedded returns the embedded policy, failing the test if it cannot be read.
+func loadEmbedded(t *testing.T) (modules, tests map[string]string, data map[string]any) {
+	t.Helper()
+	modules, tests, data, err := Modules(FS)
+	if err != nil {
+		t.Fatalf("Modules(FS): %v", err)
+	}
+	return modules, tests, data
+}
+
+// parseAll parses every module and test as `opa check` does: Rego v1, with
+// # METADATA processed.
+func parseAll(t *testing.T, sources ...map[string]string) map[string]*ast.Module {
+	t.Helper()
+	parsed := make(map[string]*ast.Module)
+	for _, src := range sources {
+		for name, text := range src {
+			m, err := ast.ParseModuleWithOpts(name, text, ast.ParserOptions{
+				RegoVersion:       ast.RegoV1,
+				ProcessAnnotation: true,
+			})
+			if err != nil {
+				t.Fatalf("parse %s: %v", name, err)
+			}
+			parsed[name] = m
+		}
+	}
+	return parsed
+}
+
+func TestModulesSplitsTestsAndReadsData(t *testing.T) {
+	modules, tests, data := loadEmbedded(t)
+	for _, name := range []string{"moderation.rego", "bulk_add.rego"} {
+		if _, ok := modules[name]; !ok {
+			t.Errorf("modules: missing %s, got %v", name, slices.Sorted(maps.Keys(modules)))
+		}
+	}
+	for name := range modules {
+		if strings.HasSuffix(name, "_test.rego") {
+			t.Errorf("modules: got test file %s", name)
+		}
+	}
+	for _, name := range []string{"moderation_test.rego", "bulk_add_test.rego"} {
+		if _, ok := tests[name]; !ok {
+			t.Errorf("tests: missing %s, got %v", name, slices.Sorted(maps.Keys(tests)))
+		}
+	}
+	cfg, ok := data["config"].(map[string]any)
+	if !ok {
+		t.Fatalf(`data["config"]: got %T, want object`, data["config"])
+	}
+	if got, want := cfg["appeal_window_days"], json.Number("180"); got != want {
+		t.Errorf("config.appeal_window_days: got %v, want %v", got, want)
+	}
+}
+
+// A directory on disk must load exactly like the embedded copy, so a policy
+// replaced at run time is read the same way as the built-in one.
+func TestModulesFromDiskMatchesEmbedded(t *testing.T) {
+	em, et, ed := loadEmbedded(t)
+	dm, dt, dd, err := Modules(os.DirFS("."))
+	if err != nil {
+		t.Fatalf("Modules(os.DirFS): %v", err)
+	}
+	if !reflect.DeepEqual(em, dm) || !reflect.DeepEqual(et, dt) || !reflect.DeepEqual(ed, dd) {
+		t.Errorf("Modules(os.DirFS(\".\")) differs from Modules(FS)")
+	}
+}
+
+func TestModulesRejectsIncompletePolicies(t *testing.T) {
+	rego := &fstest.MapFile{Data: []byte("package moderation\n")}
+	data := &fstest.MapFile{Data: []byte(`{"config": {}}`)}
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+	}{
+		{"no modules", fstest.MapFS{"x_test.rego": rego, "data.json": data}},
+		{"no data.json", fstest.MapFS{"x.rego": rego}},
+		{"data.json not JSON", fstest.MapFS{"x.rego": rego, "data.json": {Data: []byte("{")}}},
+		{"data.json null", fstest.MapFS{"x.rego": rego, "data.json": {Data: []byte("null")}}},
+		{"data.json not an object", fstest.MapFS{"x.rego": rego, "data.json": {Data: []byte("[1]")}}},
+		{"data.json two values", fstest.MapFS{"x.rego": rego, "data.json": {Data: []byte("{} {}")}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, _, err := Modules(tt.fsys); err == nil {
+				t.Errorf("Modules: got nil error, want one")
+			}
+		})
+	}
+}
+
+// Equivalent of `opa fmt --list`: every file is already formatted.
+func TestRegoIsFormatted(t *testing.T) {
+	modules, tests, _ := loadEmbedded(t)
+	for _, src := range []map[string]string{modules, tests} {
+		for name, text := range src {
+			got, err := format.Source(name, []byte(text))
+			if err != nil {
+				t.Errorf("format %s: %v", name, err)
+				continue
+			}
+			if string(got) != text {
+				t.Errorf("%s is not formatted: run opa fmt -w policies/", name)
+			}
+		}
+	}
+}
+
+// Equivalent of `opa check --strict`: modules and tests compile together in
+// strict mode (unused variables and imports, shadowed input/data, deprecated
+// built-ins are errors).
+func TestRegoCompilesStrict(t *testing.T) {
+	modules, tests, _ := loadEmbedded(t)
+	c := ast.NewCompiler().
+		WithStrict(true).
+		WithEnablePrintStatements(true).
+		WithUseTypeCheckAnnotations(true)
+	if c.Compile(parseAll(t, modules, tests)); c.Failed() {
+		for _, e := range c.Errors {
+			t.Errorf("strict compile: %v", e)
+		}
+	}
+}
+
+// Equivalent of `opa test --coverage`: every Rego test passes, and the tests
+// cover at least minCoverage percent of the lines.
+func TestRegoTestsPassWithCoverage(t *testing.T) {
+	modules, tests, data := loadEmbedded(t)
+	parsed := parseAll(t, modules, tests)
+	cov := cover.New()
+	runner := tester.NewRunner().
+		SetCompiler(ast.NewCompiler().WithEnablePrintStatements(true).WithUseTypeCheckAnnotations(true)).
+		SetStore(inmem.NewFromObject(data)).
+		CapturePrintOutput(true).
+		SetCoverageQueryTracer(cov).
+		SetModules(parsed)
+	ch, err := runner.RunTests(t.Context(), nil)
+	if err != nil {
+		t.Fatalf("run Rego tests: %v", err)
+	}
+	var ran, failed int
+	for r := range ch {
+		ran++
+		name := r.Package + "." + r.Name
+		switch {
+		case r.Error != nil:
+			failed++
+			t.Errorf("%s: error: %v", name, r.Error)
+		case r.Fail:
+			failed++
+			var cases []string
+			for path, sub := range r.SubResults.Iter {
+				if sub.Fail && len(sub.SubResults) == 0 {
+					cases = append(cases, strings.Join(path, "/"))
+				}
+			}
+			slices.Sort(cases)
+			t.Errorf("%s (%v): FAIL %s", name, r.Location, strings.Join(cases, ", "))
+			if len(r.Output) > 0 {
+				t.Logf("%s printed:\n%s", name, r.Output)
+			}
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no Rego tests ran")
+	}
+	if failed > 0 {
+		// Coverage of a failing suite means little.
+		return
+	}
+	report := cov.Report(parsed)
+	t.Logf("Rego tests: %d passed; coverage %.1f%%", ran, report.Coverage)
+	if report.Coverage < minCoverage {
+		for file, fr := range report.Files {
+			for _, rng := range fr.NotCovered {
+				t.Logf("not covered: %s:%d-%d", file, rng.Start.Row, rng.End.Row)
+			}
+		}
+		t.Errorf("Rego coverage: got %.1f%%, want >= %.0f%%", report.Coverage, minCoverage)
+	}
+}
+
+// Every rule that can block carries what its decision shows an owner, in
+// # METADATA: title, description, and custom ground and explanation.
+func TestBlockingRulesHaveMetadata(t *testing.T) {
+	modules, _, _ := loadEmbedded(t)
+	var blocking int
+	for name, m := range parseAll(t, modules) {
+		for _, r := range m.Rules {
+			if r.Head.Ref().String() != "violations" {
+				continue
+			}
+			blocking++
+			if len(r.Annotations) == 0 {
+				t.Errorf("%s:%d: violations rule without # METADATA", name, r.Location.Row)
+				continue
+			}
+			a := r.Annotations[0]
+			for field, v := range map[string]any{
+				"title":              a.Title,
+				"description":        a.Description,
+				"custom.ground":      a.Custom["ground"],
+				"custom.explanation": a.Custom["explanation"],
+			} {
+				if s, _ := v.(string); strings.TrimSpace(s) == "" {
+					t.Errorf("%s:%d: # METADATA %s is empty", name, r.Location.Row, field)
+				}
+			}
+		}
+	}
+	if blocking == 0 {
+		t.Error("found no violations rules")
+	}
+}
+
+// The judge prepares data.moderation.decision with the rego package; the
+// decision must come out the same way, metadata included.
+func TestDecisionThroughRegoPackage(t *testing.T) {
+	modules, _, data := loadEmbedded(t)
+	opts := []func(*rego.Rego){
+		rego.Query("data.moderation.decision"),
+		rego.Store(inmem.NewFromObject(data)),
+	}
+	for name, src := range modules {
+		opts = append(opts, rego.Module(name, src))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(t.Context())
+	if err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+
+	personal := func(ageDays float64, hourStrangers int) map[string]any {
+		return map[string]any{
+			"account": map[string]any{"id": "acct_1", "type": "personal", "age_days": ageDays, "strikes": 0, "status": "allow"},
+			"signals": map[string]any{"bulk_add": map[string]any{"hour_strangers": hourStrangers}},
+		}
+	}
+	tests := []struct {
+		name       string
+		input      map[string]any
+		wantAction string
+		wantTitle  bool
+	}{
+		// 300 requests to strangers over 2 hours from a 12-hour-old account.
+		{"new account 150 an hour", personal(0.5, 150), "limit", true},
+		{"two-year-old account adding 5", personal(730, 5), "allow", false},
+		{"no signals", map[string]any{"account": map[string]any{"type": "personal"}}, "allow", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := pq.Eval(context.Background(), rego.EvalInput(tt.input))
+			if err != nil {
+				t.Fatalf("eval: %v", err)
+			}
+			if len(rs) != 1 {
+				t.Fatalf("got %d results, want 1 (decision must always be defined)", len(rs))
+			}
+			d, ok := rs[0].Expressions[0].Value.(map[string]any)
+			if !ok {
+				t.Fatalf("decision: got %T, want object", rs[0].Expressions[0].Value)
+			}
+			if d["action"] != tt.wantAction {
+				t.Errorf("action: got %v, want %v", d["action"], tt.wantAction)
+			}
+			if got := d["title"] != ""; got != tt.wantTitle {
+				t.Errorf("title %q: got present=%v, want %v", d["title"], got, tt.wantTitle)
+			}
+		})
+	}
+}
