@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"moderation/internal/service"
 )
@@ -25,6 +26,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.GRPCListen, "grpc-listen", "127.0.0.1:50051", "gRPC API address")
 	fs.StringVar(&cfg.HTTPListen, "http-listen", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
 	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 300, "memory bound for per-account detector windows, in MiB")
+	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 2*time.Minute, "how long JetStream remembers event ids (Nats-Msg-Id) to drop re-published events")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 

@@ -25,7 +25,7 @@ func Synthetic(n int, seed uint64) ([]replay.Record, error) {
 	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	personal := max(n/50, 10)
 	official := max(n/500, 4)
-	const bulk = 5
+	bulk := max(n/5000, 5)
 	introduced := make(map[string]bool)
 	recs := make([]replay.Record, 0, n)
 	for i := 0; i < n; i++ {
@@ -33,7 +33,7 @@ func Synthetic(n int, seed uint64) ([]replay.Record, error) {
 		ev := &moderation.Event{ID: fmt.Sprintf("bench-%d-%d", seed, i), At: at}
 		var info moderation.AccountInfo
 		switch x := r.IntN(1000); {
-		case x < 10: // 1%: new accounts adding strangers in bulk
+		case x < 20: // 2%: new accounts adding strangers in bulk
 			ev.Account = fmt.Sprintf("bulk_%d", r.IntN(bulk))
 			info = moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: base.Add(-6 * time.Hour)}
 			ev.Kind = moderation.KindFriendAdd

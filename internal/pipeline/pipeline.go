@@ -58,6 +58,7 @@ type Pipeline struct {
 	log     *slog.Logger
 
 	stopping  atomic.Bool
+	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
 }
 
@@ -99,19 +100,8 @@ func (p *Pipeline) Processed() uint64 { return p.processed.Load() }
 // Run rebuilds the detector windows, closes started, consumes events until
 // ctx ends, and then stops taking messages and finishes the one in hand.
 func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
-	cons, err := p.js.CreateOrUpdateConsumer(ctx, natsbus.EventsStream, jetstream.ConsumerConfig{
-		Durable:       natsbus.PipelineDurable,
-		Description:   "detectors and judge; events of one account are handled in stream order",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       5 * time.Minute,
-		MaxAckPending: 20_000,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		FilterSubject: natsbus.EventsSubjects,
-	})
+	cons, err := p.resume(ctx)
 	if err != nil {
-		return fmt.Errorf("declare consumer %s: %w", natsbus.PipelineDurable, err)
-	}
-	if err := p.rebuild(ctx, cons); err != nil {
 		return err
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg) },
@@ -136,10 +126,59 @@ func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
 	return nil
 }
 
-// handle takes one message to a stored outcome and acknowledges it; on a
+// resume opens the durable consumer exactly after the last event
+// acknowledged, and rebuilds the detector windows up to it.
+//
+// The consumer is recreated rather than reused: events a previous process
+// had pulled but not acknowledged (it crashed, or stopped mid-batch) would
+// otherwise stay pending until their ack wait ran out, while newer events
+// of the same accounts went ahead of them. Recreating it from the ack floor
+// keeps every account's events in order. This assumes one pipeline
+// instance per consumer, as the service runs today.
+func (p *Pipeline) resume(ctx context.Context) (jetstream.Consumer, error) {
+	var floor uint64
+	if old, err := p.events.Consumer(ctx, natsbus.PipelineDurable); err == nil {
+		info, err := old.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read consumer %s: %w", natsbus.PipelineDurable, err)
+		}
+		floor = info.AckFloor.Stream
+		if err := p.events.DeleteConsumer(ctx, natsbus.PipelineDurable); err != nil {
+			return nil, fmt.Errorf("reset consumer %s: %w", natsbus.PipelineDurable, err)
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("look up consumer %s: %w", natsbus.PipelineDurable, err)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       natsbus.PipelineDurable,
+		Description:   "detectors and judge; events of one account are handled in stream order",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       5 * time.Minute,
+		MaxAckPending: 20_000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: natsbus.EventsSubjects,
+	}
+	if floor > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+	}
+	cons, err := p.events.CreateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("declare consumer %s: %w", natsbus.PipelineDurable, err)
+	}
+	if err := p.rebuild(ctx, floor); err != nil {
+		return nil, err
+	}
+	return cons, nil
+}
+
+// handle takes one message to a stored outcome and acknowledges it. On a
 // failure it cannot get past (NATS gone while stopping) it leaves the
-// message unacknowledged for redelivery.
+// message unacknowledged, and every later one too, so that nothing is
+// acknowledged ahead of it.
 func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
+	if p.halted.Load() {
+		return
+	}
 	meta, err := msg.Metadata()
 	if err != nil {
 		p.log.Error("event without JetStream metadata", "subject", msg.Subject(), "err", err)
@@ -149,6 +188,7 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 	ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
 	if err != nil {
 		if err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, err) }); err != nil {
+			p.halted.Store(true)
 			return
 		}
 		p.ack(msg)
@@ -158,6 +198,7 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 	w := p.observe(ev, seq)
 	if w != nil && p.crossed(w) {
 		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
+			p.halted.Store(true)
 			return
 		}
 	}

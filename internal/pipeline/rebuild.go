@@ -16,12 +16,7 @@ import (
 // RebuildWindow before the last of them. Nothing is judged: those events'
 // decisions are already stored. Live processing starts after it, so windows
 // are whole before the first new event is judged.
-func (p *Pipeline) rebuild(ctx context.Context, cons jetstream.Consumer) error {
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("read consumer %s: %w", cons.CachedInfo().Name, err)
-	}
-	floor := info.AckFloor.Stream
+func (p *Pipeline) rebuild(ctx context.Context, floor uint64) error {
 	if floor == 0 {
 		return nil
 	}

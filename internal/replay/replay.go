@@ -205,45 +205,51 @@ type Summary struct {
 	Duplicates int // already stored (same Nats-Msg-Id within the window)
 }
 
-// Publish sends records with asynchronous JetStream publishes, at most
-// window outstanding, and waits for every acknowledgement. progress, if not
-// nil, is told of each acknowledged record.
+// Publish sends records with asynchronous JetStream publishes and waits
+// for every acknowledgement. JetStream's own limit on outstanding publishes
+// paces it; acknowledgements are read in order as they come, so the
+// publisher never stops to drain. progress, if not nil, is told of each
+// acknowledged record.
 func Publish(ctx context.Context, js jetstream.JetStream, recs []Record, progress func(int64)) (Summary, error) {
-	const window = 4096
-	futures := make([]jetstream.PubAckFuture, 0, window)
-	var sum Summary
-	settle := func() error {
-		for _, f := range futures {
+	futures := make(chan jetstream.PubAckFuture, 8192)
+	pubErr := make(chan error, 1)
+	go func() {
+		defer close(futures)
+		for _, r := range recs {
+			f, err := js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Header: r.Header, Data: r.Data}, jetstream.WithStallWait(10*time.Second))
+			if err != nil {
+				pubErr <- fmt.Errorf("publish to %s: %w", r.Subject, err)
+				return
+			}
 			select {
-			case ack := <-f.Ok():
-				if ack.Duplicate {
-					sum.Duplicates++
-				} else {
-					sum.Stored++
-				}
-				if progress != nil {
-					progress(1)
-				}
-			case err := <-f.Err():
-				return fmt.Errorf("publish to %s: %w", f.Msg().Subject, err)
+			case futures <- f:
 			case <-ctx.Done():
-				return ctx.Err()
+				return
 			}
 		}
-		futures = futures[:0]
-		return nil
-	}
-	for _, r := range recs {
-		f, err := js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Header: r.Header, Data: r.Data})
-		if err != nil {
-			return sum, fmt.Errorf("publish to %s: %w", r.Subject, err)
-		}
-		futures = append(futures, f)
-		if len(futures) == window {
-			if err := settle(); err != nil {
-				return sum, err
+	}()
+	var sum Summary
+	for f := range futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				sum.Duplicates++
+			} else {
+				sum.Stored++
 			}
+			if progress != nil {
+				progress(1)
+			}
+		case err := <-f.Err():
+			return sum, fmt.Errorf("publish to %s: %w", f.Msg().Subject, err)
+		case <-ctx.Done():
+			return sum, ctx.Err()
 		}
 	}
-	return sum, settle()
+	select {
+	case err := <-pubErr:
+		return sum, err
+	default:
+		return sum, ctx.Err()
+	}
 }

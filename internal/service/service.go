@@ -43,6 +43,7 @@ type Config struct {
 	GRPCListen     string
 	HTTPListen     string
 	MaxStateMB     int64
+	DedupWindow    time.Duration
 	Replicas       int
 	Log            *slog.Logger
 }
@@ -112,7 +113,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if s.JS, err = jetstream.New(s.nc); err != nil {
 		return nil, fmt.Errorf("open JetStream: %w", err)
 	}
-	if s.Streams, err = natsbus.Setup(ctx, s.JS, natsbus.Config{Replicas: cfg.Replicas}); err != nil {
+	if s.Streams, err = natsbus.Setup(ctx, s.JS, natsbus.Config{Replicas: cfg.Replicas, DuplicateWindow: cfg.DedupWindow}); err != nil {
 		return nil, err
 	}
 	policy, err := judge.Compile(ctx, policies.FS, "embedded")

@@ -1,0 +1,238 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+	"moderation/internal/replay"
+	"moderation/internal/service"
+)
+
+// startService runs the whole service on an embedded server with random
+// ports and a fresh data dir, and stops it when the test ends.
+func startService(t *testing.T) *service.Service {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	svc, err := service.Start(ctx, service.Config{
+		DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
+		MaxStateMB: 64, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("start service: %v", err)
+	}
+	t.Cleanup(svc.Stop)
+	if err := svc.WaitReady(ctx); err != nil {
+		t.Fatalf("service not ready: %v", err)
+	}
+	return svc
+}
+
+// publisher is a platform service's own connection to the service's NATS.
+func publisher(t *testing.T, svc *service.Service) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(svc.NATSURL)
+	if err != nil {
+		t.Fatalf("connect publisher: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("open JetStream: %v", err)
+	}
+	return nc, js
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func checkClient(t *testing.T, svc *service.Service) moderationv1.ModerationServiceClient {
+	t.Helper()
+	conn, err := grpc.NewClient(svc.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("dial gRPC: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return moderationv1.NewModerationServiceClient(conn)
+}
+
+type expectation struct {
+	Accounts map[string]struct {
+		Action  moderation.Action `json:"action"`
+		AtLeast moderation.Action `json:"at_least"`
+		Blocked []string          `json:"blocked"`
+	} `json:"accounts"`
+	ValidEvents int            `json:"valid_events"`
+	DeadLetters map[string]int `json:"dead_letters"`
+}
+
+// TestScenarios replays every fixture scenario into a fresh service and
+// checks the outcome it declares: on mod.enforcement.>, through gRPC Check
+// and in the dead-letter stream.
+func TestScenarios(t *testing.T) {
+	dirs, err := filepath.Glob("../../fixtures/scenarios/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no scenarios found: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var want expectation
+			raw, err := os.ReadFile(filepath.Join(dir, "expect.json"))
+			if err != nil {
+				t.Fatalf("read expectation: %v", err)
+			}
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatalf("parse expectation: %v", err)
+			}
+			files, err := replay.Files(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []replay.Record
+			for _, f := range files {
+				r, err := replay.ReadFile(f, replay.Options{Now: time.Now()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, r...)
+			}
+
+			svc := startService(t)
+			nc, js := publisher(t, svc)
+			enforced := make(chan *nats.Msg, 100)
+			sub, err := nc.ChanSubscribe(natsbus.EnforcementPrefix+">", enforced)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Unsubscribe()
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := replay.Publish(ctx, js, recs, nil); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+			waitFor(t, "every event processed", 20*time.Second, func() bool { return svc.Pipeline.Processed() >= uint64(len(recs)) })
+
+			// Strongest action seen per account on the enforcement subject.
+			strongest := map[string]moderation.Decision{}
+			for drained := false; !drained; {
+				select {
+				case m := <-enforced:
+					var d moderation.Decision
+					if err := json.Unmarshal(m.Data, &d); err != nil {
+						t.Fatalf("enforcement message is not the contract's JSON: %v\n%s", err, m.Data)
+					}
+					if m.Subject != natsbus.EnforcementPrefix+d.Account {
+						t.Errorf("enforcement for %s published on %s", d.Account, m.Subject)
+					}
+					checkStatement(t, &d)
+					if d.Action.Severity() >= strongest[d.Account].Action.Severity() {
+						strongest[d.Account] = d
+					}
+				case <-time.After(300 * time.Millisecond):
+					drained = true
+				}
+			}
+
+			client := checkClient(t, svc)
+			for account, exp := range want.Accounts {
+				got := strongest[account].Action
+				if got == "" {
+					got = moderation.ActionAllow
+				}
+				if exp.Action != "" && got != exp.Action {
+					t.Errorf("%s on mod.enforcement: got %s, want %s", account, got, exp.Action)
+				}
+				if exp.AtLeast != "" && got.Severity() < exp.AtLeast.Severity() {
+					t.Errorf("%s on mod.enforcement: got %s, want %s or stronger", account, got, exp.AtLeast)
+				}
+				resp, err := client.Check(ctx, &moderationv1.CheckRequest{Account: account, Capability: moderationv1.Capability_CAPABILITY_FRIEND_ADD})
+				if err != nil {
+					t.Fatalf("Check %s: %v", account, err)
+				}
+				blocked := slices.Contains(exp.Blocked, "friend_add")
+				if resp.Allowed == blocked {
+					t.Errorf("Check %s friend_add: got allowed=%v, want %v (status %s)", account, resp.Allowed, !blocked, resp.Status)
+				}
+				if blocked && (resp.DecisionId != strongest[account].DecisionID || len(resp.Reasons) == 0 || resp.Until == nil) {
+					t.Errorf("Check %s: got decision %q with %d reasons, until %v; want decision %q with reasons and an end",
+						account, resp.DecisionId, len(resp.Reasons), resp.Until, strongest[account].DecisionID)
+				}
+			}
+			if got := svc.Pipeline.Processed(); got != uint64(len(recs)) {
+				t.Errorf("processed: got %d, want %d", got, len(recs))
+			}
+			checkDeadLetters(t, js, want.DeadLetters)
+		})
+	}
+}
+
+// checkStatement holds every enforcement to the contract: a statement of
+// reasons an owner can act on.
+func checkStatement(t *testing.T, d *moderation.Decision) {
+	t.Helper()
+	s := d.Statement
+	if d.DecisionID == "" || d.PolicyVersion == "" || len(d.Reasons) == 0 {
+		t.Errorf("decision %+v lacks id, policy version or reasons", d)
+	}
+	if s.Measure == "" || s.Facts == "" || s.Ground == "" || s.Explanation == "" || s.Redress == "" || s.AutomatedDecision == "" || !s.AutomatedDetection {
+		t.Errorf("decision %s has an incomplete statement of reasons: %+v", d.DecisionID, s)
+	}
+	if d.Action.Severity() >= moderation.ActionLimit.Severity() && s.AppealDeadline.Before(d.At.Add(179*24*time.Hour)) {
+		t.Errorf("decision %s: appeal deadline %s is not 180 days after %s", d.DecisionID, s.AppealDeadline, d.At)
+	}
+}
+
+func checkDeadLetters(t *testing.T, js jetstream.JetStream, want map[string]int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, natsbus.DLQStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter("mod.dlq.>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for subject, n := range info.State.Subjects {
+		got[subject[len("mod.dlq."):]] = int(n)
+	}
+	for reason, n := range want {
+		if got[reason] != n {
+			t.Errorf("dead letters %s: got %d, want %d (all: %v)", reason, got[reason], n, got)
+		}
+	}
+	for reason, n := range got {
+		if _, ok := want[reason]; !ok {
+			t.Errorf("unexpected dead letters %s: %d", reason, n)
+		}
+	}
+}
