@@ -145,7 +145,10 @@ func Measure(a moderation.Action, restricts []moderation.Capability, duration st
 	case moderation.ActionLimit:
 		names := make([]string, len(restricts))
 		for i, c := range restricts {
-			names[i] = strings.ReplaceAll(string(c), "_", " ") + "s"
+			names[i] = capabilityNames[c]
+			if names[i] == "" {
+				names[i] = string(c)
+			}
 		}
 		what = "Limited: you cannot send " + strings.Join(names, " or ")
 		if len(names) == 0 {
@@ -162,6 +165,11 @@ func Measure(a moderation.Action, restricts []moderation.Capability, duration st
 		what += " for " + humanDuration(d)
 	}
 	return what
+}
+
+var capabilityNames = map[moderation.Capability]string{
+	moderation.CapFriendAdd: "friend requests",
+	moderation.CapBroadcast: "broadcasts",
 }
 
 func humanDuration(d time.Duration) string {

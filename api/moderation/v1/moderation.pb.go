@@ -26,7 +26,8 @@ const (
 type Capability int32
 
 const (
-	// Not set; Check refuses it with INVALID_ARGUMENT.
+	// Not set: Check answers whether anything at all is restricted, so
+	// allowed is false under any limit, a suspension or a closure.
 	Capability_CAPABILITY_UNSPECIFIED Capability = 0
 	// Send a broadcast to followers.
 	Capability_CAPABILITY_BROADCAST Capability = 1
