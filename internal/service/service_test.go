@@ -3,11 +3,14 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/events"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/replay"
@@ -234,5 +238,62 @@ func checkDeadLetters(t *testing.T, js jetstream.JetStream, want map[string]int)
 		if _, ok := want[reason]; !ok {
 			t.Errorf("unexpected dead letters %s: %d", reason, n)
 		}
+	}
+}
+
+// TestOpsEndpoints: what orchestrators and Prometheus poll.
+func TestOpsEndpoints(t *testing.T) {
+	svc := startService(t)
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/readyz":  "ready",
+		"/metrics": "moderation_events_total",
+	} {
+		resp, err := http.Get("http://" + svc.HTTPAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: got %d %q, want 200 containing %q", path, resp.StatusCode, body, want)
+		}
+	}
+}
+
+// TestProtobufEvents: events in protobuf (Content-Type
+// application/protobuf) are judged like JSON ones.
+func TestProtobufEvents(t *testing.T) {
+	svc := startService(t)
+	_, js := publisher(t, svc)
+	now := time.Now().UTC().Truncate(time.Second)
+	var recs []replay.Record
+	for i := 0; i < 120; i++ {
+		ev := &moderation.Event{ID: fmt.Sprintf("pb-%d", i), Kind: moderation.KindFriendAdd, Account: "acct_pb", At: now.Add(time.Duration(i-120) * 20 * time.Second),
+			FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("u%d", i), Source: moderation.SourceGroup}}
+		if i == 0 {
+			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: now.Add(-72 * time.Hour)}
+		}
+		data, err := events.EncodeProto(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := record(ev.Subject(), ev.ID, data)
+		r.Header.Set("Content-Type", "application/protobuf")
+		recs = append(recs, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := replay.Publish(ctx, js, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "120 protobuf events processed", 20*time.Second, func() bool { return svc.Pipeline.Processed() >= 120 })
+	st := svc.View.Get("acct_pb")
+	waitFor(t, "the protobuf bulk adder limited", 5*time.Second, func() bool {
+		st = svc.View.Get("acct_pb")
+		return !st.Allows(moderation.CapFriendAdd, time.Now())
+	})
+	if got := st.Effective(time.Now()); got != moderation.ActionLimit {
+		t.Errorf("3-day-old account, 120 requests to strangers in 40 min: got %s, want limit", got)
 	}
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"moderation/internal/service"
+)
+
+// TestReplayThenCheck runs the README's quick start through modctl's own
+// code against a real service: replay the fixtures, then check the bulk
+// adder and the normal user, as text and as JSON.
+func TestReplayThenCheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
+		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	if err := svc.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios"}, &out, &errOut); err != nil {
+		t.Fatalf("replay: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "316") || !strings.Contains(errOut.String(), "100%") {
+		t.Errorf("replay summary lacks the 316 events or the finished progress bar:\n%s\n%s", out.String(), errOut.String())
+	}
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out.Reset()
+		if err := run(ctx, []string{"check", "-addr", svc.GRPCAddr, "-capability", "friend_add", "acct_bulk_new"}, &out, &errOut); err != nil {
+			t.Fatalf("check: %v", err)
+		}
+		if strings.Contains(out.String(), "allowed   NO") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bulk adder never blocked; last answer:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"status    limited", "reason    bulk_add:", "until"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"check", "-addr", svc.GRPCAddr, "-json", "acct_normal_old"}, &out, &errOut); err != nil {
+		t.Fatalf("check -json: %v", err)
+	}
+	var resp struct {
+		Status  string `json:"status"`
+		Allowed bool   `json:"allowed"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+		t.Fatalf("check -json output is not JSON: %v\n%s", err, out.String())
+	}
+	if resp.Status != "STATUS_ACTIVE" || !resp.Allowed {
+		t.Errorf("normal user: got %+v, want active and allowed", resp)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := [][]string{
+		nil,
+		{"frobnicate"},
+		{"replay"},
+		{"check"},
+		{"check", "-capability", "teleport", "acct_1"},
+		{"bench", "-events", "0"},
+	}
+	for _, args := range tests {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); err == nil {
+			t.Errorf("modctl %v: got no error", args)
+		}
+	}
+}
