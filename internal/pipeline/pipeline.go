@@ -185,9 +185,9 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	seq := meta.Sequence.Stream
-	ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
-	if err != nil {
-		if err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, err) }); err != nil {
+	ev, decodeErr := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
+	if decodeErr != nil {
+		if err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, decodeErr) }); err != nil {
 			p.halted.Store(true)
 			return
 		}
