@@ -12,59 +12,120 @@ import (
 	"moderation/internal/moderation"
 )
 
-// maxRecentTargets caps the per-account memory spent on counting distinct
-// targets; past it, the distinct count saturates at the cap, which is far
-// above any level a policy watches.
-const maxRecentTargets = 1024
+// maxRecentTargets caps the memory spent on counting distinct targets; past
+// it the count saturates, well above the levels a policy compares.
+const maxRecentTargets = 512
 
 var targetSeed = maphash.MakeSeed()
 
 // BulkAdd tracks the friend requests one account sends: how many in the
-// sliding hour, how many of those to strangers, and to how many distinct
-// people.
+// sliding minute, hour and day, how many of those to strangers, to how
+// many distinct people, and how the people asked answered.
 type BulkAdd struct {
-	hour          window // all requests, 1-minute buckets
-	hourStrangers window // requests from search, groups and other stranger sources
-	recent        []target
+	minute, hour, day ring
+	hourStrangers     ring
+	dayStrangers      ring
+	recent            []target
+	answers           *answers // allocated on the first answer: most accounts never get one reported
+}
+
+// answers counts, over the sliding day, how targets responded.
+type answers struct {
+	all, reported, rejected ring
 }
 
 type target struct {
-	hash uint64
-	at   int64
+	hash uint32
+	at   uint32 // unix seconds; enough until 2106
 }
 
 // NewBulkAdd returns an empty tracker.
 func NewBulkAdd() BulkAdd {
-	return BulkAdd{hour: newWindow(60, 60), hourStrangers: newWindow(60, 60)}
+	return BulkAdd{
+		minute:        newRing(10, 6),   // 10-second buckets
+		hour:          newRing(300, 12), // 5-minute buckets
+		hourStrangers: newRing(300, 12),
+		day:           newRing(7200, 12), // 2-hour buckets
+		dayStrangers:  newRing(7200, 12),
+	}
 }
 
 // Observe counts one friend request sent at.
 func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 	t := at.Unix()
+	b.minute.add(t, 1)
 	b.hour.add(t, 1)
+	b.day.add(t, 1)
 	if f.Source.Stranger() {
 		b.hourStrangers.add(t, 1)
+		b.dayStrangers.add(t, 1)
 	}
 	if len(b.recent) == maxRecentTargets {
 		// Drop the older half at once so the cost per request stays constant.
 		n := copy(b.recent, b.recent[maxRecentTargets/2:])
 		b.recent = b.recent[:n]
 	}
-	b.recent = append(b.recent, target{hash: maphash.String(targetSeed, f.Target), at: t})
+	b.recent = append(b.recent, target{hash: uint32(maphash.String(targetSeed, f.Target)), at: uint32(t)})
 }
 
-// Hour is the number of requests in the hour ending at now.
-func (b *BulkAdd) Hour(now int64) float64 { return float64(b.hour.sum(now)) }
+// ObserveAnswer counts a target's response to one of the account's requests.
+func (b *BulkAdd) ObserveAnswer(at time.Time, r *moderation.FriendResponse) {
+	if b.answers == nil {
+		b.answers = &answers{all: newRing(7200, 12), reported: newRing(7200, 12), rejected: newRing(7200, 12)}
+	}
+	t := at.Unix()
+	b.answers.all.add(t, 1)
+	switch r.Response {
+	case "reported":
+		b.answers.reported.add(t, 1)
+		b.answers.rejected.add(t, 1)
+	case "ignored":
+		b.answers.rejected.add(t, 1)
+	}
+}
 
-// HourStrangers is the number of requests to strangers in the hour ending at now.
-func (b *BulkAdd) HourStrangers(now int64) float64 { return float64(b.hourStrangers.sum(now)) }
+// Value answers the cheap metrics by name at now; ok is false for names it
+// does not report.
+func (b *BulkAdd) Value(name string, now int64) (v float64, ok bool) {
+	switch name {
+	case "minute":
+		return float64(b.minute.sum(now)), true
+	case "hour":
+		return float64(b.hour.sum(now)), true
+	case "day":
+		return float64(b.day.sum(now)), true
+	case "hour_strangers":
+		return float64(b.hourStrangers.sum(now)), true
+	case "day_strangers":
+		return float64(b.dayStrangers.sum(now)), true
+	case "responses", "report_ratio", "reject_ratio":
+		if b.answers == nil {
+			return 0, true
+		}
+		all := float64(b.answers.all.sum(now))
+		switch {
+		case name == "responses":
+			return all, true
+		case all == 0:
+			return 0, true
+		case name == "report_ratio":
+			return float64(b.answers.reported.sum(now)) / all, true
+		default:
+			return float64(b.answers.rejected.sum(now)) / all, true
+		}
+	}
+	return 0, false
+}
+
+// bulkMetrics are the names Value answers.
+var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_strangers", "responses", "report_ratio", "reject_ratio"}
 
 // DistinctTargetsHour counts the distinct people requested in the hour
-// ending at now. It is only computed when a signal is built, not per event.
+// ending at now. It is computed when a signal is built, not per event.
 func (b *BulkAdd) DistinctTargetsHour(now int64) int {
-	seen := make(map[uint64]struct{}, len(b.recent))
+	seen := make(map[uint32]struct{}, len(b.recent))
 	for _, r := range b.recent {
-		if r.at > now-3600 && r.at <= now {
+		if int64(r.at) > now-3600 && int64(r.at) <= now {
 			seen[r.hash] = struct{}{}
 		}
 	}
@@ -73,28 +134,30 @@ func (b *BulkAdd) DistinctTargetsHour(now int64) int {
 
 // Signal reports the tracker's state at now.
 func (b *BulkAdd) Signal(now int64) moderation.Signal {
-	hour := b.Hour(now)
-	strangers := b.HourStrangers(now)
-	distinct := b.DistinctTargetsHour(now)
-	share := 0.0
+	values := make(map[string]float64, len(bulkMetrics)+2)
+	for _, name := range bulkMetrics {
+		values[name], _ = b.Value(name, now)
+	}
+	hour, strangers := values["hour"], values["hour_strangers"]
 	if hour > 0 {
-		share = strangers / hour
+		values["stranger_share"] = strangers / hour
 	}
-	evidence := fmt.Sprintf("%d friend requests in the last hour, %d (%.0f%%) to strangers found by search or in groups, %d distinct people",
-		int(hour), int(strangers), share*100, distinct)
-	return moderation.Signal{
-		Name: "bulk_add",
-		Values: map[string]float64{
-			"hour":                  hour,
-			"hour_strangers":        strangers,
-			"distinct_targets_hour": float64(distinct),
-			"stranger_share":        share,
-		},
-		Evidence: evidence,
+	distinct := b.DistinctTargetsHour(now)
+	values["distinct_targets_hour"] = float64(distinct)
+	evidence := fmt.Sprintf("%d friend requests in the last hour, %d (%.0f%%) to strangers found by search or in groups, %d distinct people; %d in the last day, %d to strangers",
+		int(hour), int(strangers), values["stranger_share"]*100, distinct, int(values["day"]), int(values["day_strangers"]))
+	if values["responses"] > 0 {
+		evidence += fmt.Sprintf("; of %d answers in the last day, %.0f%% reported the request and %.0f%% ignored or reported it",
+			int(values["responses"]), values["report_ratio"]*100, values["reject_ratio"]*100)
 	}
+	return moderation.Signal{Name: "bulk_add", Values: values, Evidence: evidence}
 }
 
 // Bytes estimates the tracker's memory, for cost-bounded caches.
 func (b *BulkAdd) Bytes() int64 {
-	return b.hour.bytes() + b.hourStrangers.bytes() + 24 + 16*int64(cap(b.recent))
+	n := int64(5*48 + 24 + 8 + 8*cap(b.recent))
+	if b.answers != nil {
+		n += 3 * 48
+	}
+	return n
 }

@@ -92,7 +92,7 @@ func (c *ComplaintRate) ObserveUnfollow(at time.Time) {
 // bucket moves the window forward to at's day if it is newer and returns
 // the index of at's bucket; ok is false for an event older than the window.
 func (c *ComplaintRate) bucket(at time.Time) (i int, ok bool) {
-	day := unixDay(at.Unix())
+	day := utcDay(at.Unix())
 	head := int64(c.head)
 	if day > head {
 		// Clear the days the window slid past, at most the whole ring.
@@ -122,7 +122,7 @@ type ComplaintTotals struct {
 // policy's watched metric can be read after every event.
 func (c *ComplaintRate) Totals(now int64) ComplaintTotals {
 	var t ComplaintTotals
-	day, head := unixDay(now), int64(c.head)
+	day, head := utcDay(now), int64(c.head)
 	for d := day; d > day-complaintDays; d-- {
 		if d > head {
 			continue
@@ -143,38 +143,62 @@ func (c *ComplaintRate) Totals(now int64) ComplaintTotals {
 
 // Rate is complaints per delivered message, capped at 1; 0 with nothing
 // delivered.
-func (t ComplaintTotals) Rate() float64 { return cappedRatio(t.Complaints, t.Delivered) }
+func (t ComplaintTotals) Rate() float64 { return ratioCapped(t.Complaints, t.Delivered) }
 
 // UnfollowRate is unfollows per delivered message, capped at 1. With one
 // broadcast a day to every follower it approximates the share of followers
 // lost per broadcast.
-func (t ComplaintTotals) UnfollowRate() float64 { return cappedRatio(t.Unfollows, t.Delivered) }
+func (t ComplaintTotals) UnfollowRate() float64 { return ratioCapped(t.Unfollows, t.Delivered) }
 
 // Lower is the Wilson lower bound, at 95% confidence, of the complaint rate:
 // the rate the account can be held to given how few messages it may have
 // delivered.
 func (t ComplaintTotals) Lower() float64 { return WilsonLower(t.Complaints, t.Delivered, wilsonZ) }
 
+// complaintMetrics are the value names of the complaint_rate signal.
+func complaintMetrics() []string {
+	return append([]string{"complaints", "delivered", "rate", "wilson_lower", "unfollows", "unfollow_rate"}, reasonKeys[:]...)
+}
+
+// value answers one of complaintMetrics without allocating.
+func (t ComplaintTotals) value(name string) (float64, bool) {
+	switch name {
+	case "complaints":
+		return t.Complaints, true
+	case "delivered":
+		return t.Delivered, true
+	case "rate":
+		return t.Rate(), true
+	case "wilson_lower":
+		return t.Lower(), true
+	case "unfollows":
+		return t.Unfollows, true
+	case "unfollow_rate":
+		return t.UnfollowRate(), true
+	}
+	for i, k := range reasonKeys {
+		if k == name {
+			return t.Reasons[i], true
+		}
+	}
+	return 0, false
+}
+
 // Signal reports the window ending at now.
 func (c *ComplaintRate) Signal(now int64) moderation.Signal {
 	t := c.Totals(now)
-	rate, lower, unfollowRate := t.Rate(), t.Lower(), t.UnfollowRate()
-	values := make(map[string]float64, 6+len(ComplaintReasons))
-	values["complaints"] = t.Complaints
-	values["delivered"] = t.Delivered
-	values["rate"] = rate
-	values["wilson_lower"] = lower
-	values["unfollows"] = t.Unfollows
-	values["unfollow_rate"] = unfollowRate
-	for i, k := range reasonKeys {
-		values[k] = t.Reasons[i]
+	rate, lower := t.Rate(), t.Lower()
+	names := complaintMetrics()
+	values := make(map[string]float64, len(names))
+	for _, name := range names {
+		values[name], _ = t.value(name)
 	}
 
 	var b strings.Builder
-	b.WriteString(plural(t.Complaints, "complaint"))
+	b.WriteString(countNoun(t.Complaints, "complaint"))
 	if t.Delivered > 0 {
 		fmt.Fprintf(&b, " on %s delivered messages in %d days (%s; at least %s with 95%% confidence)",
-			groupDigits(t.Delivered), complaintDays, percent(rate), percent(lower))
+			groupDigits(t.Delivered), complaintDays, fmtPercent(rate), fmtPercent(lower))
 	} else {
 		fmt.Fprintf(&b, " and no delivered messages in %d days", complaintDays)
 	}
@@ -193,9 +217,9 @@ func (c *ComplaintRate) Signal(now int64) moderation.Signal {
 		}
 	}
 	if t.Unfollows > 0 {
-		fmt.Fprintf(&b, "; %s", plural(t.Unfollows, "unfollow"))
+		fmt.Fprintf(&b, "; %s", countNoun(t.Unfollows, "unfollow"))
 		if t.Delivered > 0 {
-			fmt.Fprintf(&b, " (%s of delivered)", percent(unfollowRate))
+			fmt.Fprintf(&b, " (%s of delivered)", fmtPercent(t.UnfollowRate()))
 		}
 	}
 	return moderation.Signal{Name: "complaint_rate", Values: values, Evidence: b.String()}
@@ -230,8 +254,8 @@ func complaintReason(reason string) int {
 	return reasonOther
 }
 
-// unixDay is the UTC day number of unix time t, rounding down before 1970.
-func unixDay(t int64) int64 {
+// utcDay is the UTC day number of unix time t, rounding down before 1970.
+func utcDay(t int64) int64 {
 	d := t / 86400
 	if t%86400 < 0 {
 		d--
@@ -243,18 +267,18 @@ func addSaturating32(v uint32, n uint64) uint32 {
 	return uint32(min(uint64(v)+n, math.MaxUint32))
 }
 
-func cappedRatio(n, d float64) float64 {
+func ratioCapped(n, d float64) float64 {
 	if d <= 0 {
 		return 0
 	}
 	return min(n/d, 1)
 }
 
-// percent formats a proportion as a percentage with two decimals.
-func percent(p float64) string { return strconv.FormatFloat(p*100, 'f', 2, 64) + "%" }
+// fmtPercent formats a proportion as a percentage with two decimals.
+func fmtPercent(p float64) string { return strconv.FormatFloat(p*100, 'f', 2, 64) + "%" }
 
-// plural formats a count with its noun: "1 complaint", "1,200 complaints".
-func plural(n float64, noun string) string {
+// countNoun formats a count with its noun: "1 complaint", "1,200 complaints".
+func countNoun(n float64, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

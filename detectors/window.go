@@ -1,57 +1,71 @@
 package detectors
 
-// window counts events in a sliding window of event time, kept as a ring of
-// fixed-width buckets. Sliding (rather than fixed calendar windows) means a
-// burst split across a window edge is still seen as one burst. The window
-// covers between (n-1) and n bucket widths, so the granularity is one bucket.
-type window struct {
-	width  int64    // seconds per bucket
-	head   int64    // bucket number (unix seconds / width) of the newest bucket
-	counts []uint32 // ring of bucket counts
+import "math"
+
+// ring counts events in a sliding window of event time, as a ring of
+// fixed-width buckets with a running total. Sliding (rather than calendar)
+// windows mean a burst split across a window edge is still one burst. The
+// window covers between (n-1) and n bucket widths: the granularity is one
+// bucket. Buckets are uint16 and saturate, and the ring is a fixed array,
+// so a window costs 40 bytes whatever the traffic: a million accounts'
+// windows fit in memory.
+type ring struct {
+	head  int64 // bucket number (unix seconds / width) of the newest bucket
+	width int32 // seconds per bucket
+	n     int32 // buckets in use, at most len(c)
+	total uint32
+	c     [12]uint16
 }
 
-func newWindow(width int64, buckets int) window {
-	return window{width: width, counts: make([]uint32, buckets)}
+func newRing(width int64, buckets int) ring {
+	if buckets > len(ring{}.c) {
+		panic("ring: too many buckets")
+	}
+	return ring{width: int32(width), n: int32(buckets)}
 }
 
 // add counts n events at unix time at. Events older than the window are
 // dropped; the window only moves forward.
-func (w *window) add(at int64, n uint32) {
-	b := at / w.width
-	size := int64(len(w.counts))
-	if b > w.head {
-		// Clear the buckets the window slid past, at most the whole ring.
-		gap := b - w.head
-		if gap > size {
-			gap = size
-		}
+func (r *ring) add(at int64, n uint16) {
+	b := at / int64(r.width)
+	size := int64(r.n)
+	if b > r.head {
+		gap := min(b-r.head, size) // clear the buckets the window slid past
 		for i := int64(1); i <= gap; i++ {
-			w.counts[(w.head+i)%size] = 0
+			slot := &r.c[(r.head+i)%size]
+			r.total -= uint32(*slot)
+			*slot = 0
 		}
-		w.head = b
+		r.head = b
 	}
-	if b <= w.head-size {
+	if b <= r.head-size {
 		return
 	}
-	w.counts[b%size] += n
+	slot := &r.c[b%size]
+	if room := math.MaxUint16 - *slot; n > room {
+		n = room
+	}
+	*slot += n
+	r.total += uint32(n)
 }
 
 // sum is the count in the window ending at unix time now.
-func (w *window) sum(now int64) uint32 {
-	b := now / w.width
-	size := int64(len(w.counts))
+func (r *ring) sum(now int64) uint32 {
+	b := now / int64(r.width)
+	if b == r.head {
+		return r.total
+	}
+	size := int64(r.n)
 	var total uint32
 	for i := int64(0); i < size; i++ {
 		bucket := b - i
-		if bucket > w.head {
+		if bucket > r.head {
 			continue
 		}
-		if bucket <= w.head-size {
+		if bucket <= r.head-size {
 			break
 		}
-		total += w.counts[bucket%size]
+		total += uint32(r.c[bucket%size])
 	}
 	return total
 }
-
-func (w *window) bytes() int64 { return 24 + 4*int64(len(w.counts)) }

@@ -17,7 +17,7 @@ import (
 // dashes as underscores). A flag on the command line wins.
 func loadConfig(args []string, getenv func(string) string) (service.Config, error) {
 	var cfg service.Config
-	var logLevel string
+	var logLevel, zone string
 	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
@@ -27,6 +27,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.HTTPListen, "http-listen", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
 	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 300, "memory bound for per-account detector windows, in MiB")
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 2*time.Minute, "how long JetStream remembers event ids (Nats-Msg-Id) to drop re-published events")
+	fs.StringVar(&zone, "timezone", "Asia/Shanghai", "the platform's time zone: calendar days and months of broadcast quotas")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 
@@ -52,6 +53,11 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return cfg, fmt.Errorf("flag -log-level: %w", err)
 	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return cfg, fmt.Errorf("flag -timezone: %w", err)
+	}
+	cfg.Location = loc
 	if cfg.MaxStateMB <= 0 {
 		return cfg, fmt.Errorf("flag -max-state-mb: must be positive, got %s", strconv.FormatInt(cfg.MaxStateMB, 10))
 	}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"moderation/internal/service"
 )

@@ -28,9 +28,10 @@ import (
 
 // Config tunes the pipeline.
 type Config struct {
-	MaxStateBytes int64         // bound on per-account detector memory
-	RebuildWindow time.Duration // how far back, in stream time, windows are rebuilt on start
-	FetchBatch    int           // messages pulled at once
+	MaxStateBytes int64          // bound on per-account detector memory
+	RebuildWindow time.Duration  // how far back, in stream time, windows are rebuilt on start
+	FetchBatch    int            // messages pulled at once
+	Location      *time.Location // platform time zone for calendar quotas
 }
 
 func (c Config) withDefaults() Config {
@@ -43,12 +44,16 @@ func (c Config) withDefaults() Config {
 	if c.FetchBatch <= 0 {
 		c.FetchBatch = 1000
 	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
 	return c
 }
 
 // Pipeline is the event consumer.
 type Pipeline struct {
 	cfg     Config
+	env     *detectors.Env
 	js      jetstream.JetStream
 	events  jetstream.Stream
 	store   *enforcement.Store
@@ -83,7 +88,7 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store *en
 	if err != nil {
 		return nil, fmt.Errorf("create window cache: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
+	p := &Pipeline{cfg: cfg, env: &detectors.Env{Location: cfg.Location}, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
 	p.policy.Store(policy)
 	return p, nil
 }
@@ -267,7 +272,7 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) *window {
 		return nil
 	}
 	w.seq = seq
-	w.det.Observe(ev)
+	w.det.Observe(ev, p.env)
 	if cost := w.det.Bytes(); !ok || cost > 2*w.cost {
 		w.cost = cost
 		p.windows.Set(ev.Account, w, cost)
@@ -291,7 +296,7 @@ func (p *Pipeline) crossed(w *window) bool {
 	}
 	up := false
 	for i, m := range watched {
-		v, _ := w.det.Value(m.Name)
+		v, _ := w.det.Value(m.Name, p.env)
 		reached := m.Reached(v)
 		if reached > w.levels[i] {
 			up = true
@@ -332,7 +337,7 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		v, err := pol.Evaluate(ctx, judge.Input{
 			Account: moderation.Account{ID: ev.Account, Type: w.det.Info.Type, Verified: w.det.Info.Verified,
 				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
-			Signals: w.det.Signals(),
+			Signals: w.det.Signals(p.env),
 			Event:   ev,
 		})
 		if err != nil {

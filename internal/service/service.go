@@ -44,6 +44,7 @@ type Config struct {
 	HTTPListen     string
 	MaxStateMB     int64
 	DedupWindow    time.Duration
+	Location       *time.Location // platform time zone for calendar quotas
 	Replicas       int
 	Log            *slog.Logger
 }
@@ -128,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}
