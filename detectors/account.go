@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"moderation/internal/moderation"
 )
@@ -18,9 +19,11 @@ type Env struct {
 // account never needs stay nil (a personal account never broadcasts), so
 // the common account costs a few hundred bytes.
 type Account struct {
-	Info    moderation.AccountInfo
-	HasInfo bool
-	Last    int64 // newest event time seen, unix seconds: "now" for every window
+	typ      moderation.AccountType
+	verified bool
+	hasInfo  bool
+	created  int64 // unix seconds; kept smaller than a time.Time for a million accounts' sake
+	Last     int64 // newest event time seen, unix seconds: "now" for every window
 
 	BulkAdd    *BulkAdd
 	Quota      *BroadcastQuota
@@ -32,8 +35,8 @@ func NewAccount() *Account { return &Account{} }
 
 // Observe feeds one valid event to every detector that reads its kind.
 func (a *Account) Observe(ev *moderation.Event, env *Env) {
-	if ev.AccountInfo != nil {
-		a.Info, a.HasInfo = *ev.AccountInfo, true
+	if ai := ev.AccountInfo; ai != nil {
+		a.typ, a.verified, a.hasInfo, a.created = ai.Type, ai.Verified, true, ai.CreatedAt.Unix()
 	}
 	if t := ev.At.Unix(); t > a.Last {
 		a.Last = t
@@ -141,15 +144,41 @@ func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 // AgeDays is the account's age at the newest event, in days; -1 when the
 // platform never said when it was created.
 func (a *Account) AgeDays() float64 {
-	if !a.HasInfo {
+	if !a.hasInfo {
 		return -1
 	}
-	return time.Unix(a.Last, 0).Sub(a.Info.CreatedAt).Hours() / 24
+	return float64(a.Last-a.created) / 86400
+}
+
+// Type is the account's type as the platform last reported it; empty if
+// it never did.
+func (a *Account) Type() moderation.AccountType { return a.typ }
+
+// Verified reports whether the platform says the account is verified.
+func (a *Account) Verified() bool { return a.verified }
+
+// movedBy lists, per event kind, the detectors whose metrics that kind of
+// event can raise. Counts elsewhere only fall as event time moves on. A
+// rate can also rise when old deliveries leave its window; that rise is
+// judged at the account's next event of a kind that moves the rate.
+var movedBy = map[moderation.Kind][]string{
+	moderation.KindFriendAdd:      {"bulk_add"},
+	moderation.KindFriendResponse: {"bulk_add"},
+	moderation.KindBroadcast:      {"broadcast_quota", "ad_content", "campaign", "complaint_rate"},
+	moderation.KindComplaint:      {"complaint_rate"},
+	moderation.KindUnfollow:       {"complaint_rate"},
+}
+
+// MovedBy reports whether an event of kind k can raise metric (a watch name
+// such as "bulk_add.hour").
+func MovedBy(k moderation.Kind, metric string) bool {
+	detector, _, _ := strings.Cut(metric, ".")
+	return slices.Contains(movedBy[k], detector)
 }
 
 // Bytes estimates the account's memory, as its cost in a bounded cache.
 func (a *Account) Bytes() int64 {
-	n := int64(112)
+	n := int64(unsafe.Sizeof(*a))
 	if a.BulkAdd != nil {
 		n += a.BulkAdd.Bytes()
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"time"
+	"unsafe"
 
 	"moderation/internal/moderation"
 )
@@ -155,9 +156,9 @@ func (b *BulkAdd) Signal(now int64) moderation.Signal {
 
 // Bytes estimates the tracker's memory, for cost-bounded caches.
 func (b *BulkAdd) Bytes() int64 {
-	n := int64(5*48 + 24 + 8 + 8*cap(b.recent))
+	n := int64(unsafe.Sizeof(*b)) + 8*int64(cap(b.recent))
 	if b.answers != nil {
-		n += 3 * 48
+		n += int64(unsafe.Sizeof(*b.answers))
 	}
 	return n
 }

@@ -19,11 +19,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"moderation/internal/bench"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/replay"
 	"moderation/internal/service"
+	"moderation/internal/traffic"
 )
 
 var (
@@ -207,7 +207,7 @@ func TestKillDuringReplay(t *testing.T) {
 		t.Skip("builds and kills the real binary")
 	}
 	const n = 50_000
-	recs, err := bench.Synthetic(n, 7)
+	recs, err := traffic.Synthetic(n, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	}
 	p := start(t, t.TempDir())
 	_, js := connect(t, p.natsURL)
-	recs, err := bench.Synthetic(5000, 3)
+	recs, err := traffic.Synthetic(5000, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,6 @@
+// Package bench measures the pipeline beside the limits JetStream itself
+// sets on this machine, in one run on one server, so the figures compare
+// like with like.
 package bench
 
 import (
@@ -15,6 +18,7 @@ import (
 	"moderation/internal/console"
 	"moderation/internal/replay"
 	"moderation/internal/service"
+	"moderation/internal/traffic"
 )
 
 // Config sizes a run.
@@ -42,7 +46,7 @@ func (r Result) EvaluationsPer100() float64 { return 100 * r.Evaluations / float
 // rates on it with the same messages.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Events: cfg.Events}
-	recs, err := Synthetic(cfg.Events, cfg.Seed)
+	recs, err := traffic.Synthetic(cfg.Events, cfg.Seed)
 	if err != nil {
 		return res, err
 	}

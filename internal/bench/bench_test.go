@@ -36,22 +36,6 @@ func TestRunMeasuresAllThree(t *testing.T) {
 	}
 }
 
-func TestSyntheticIsDeterministic(t *testing.T) {
-	a, err := Synthetic(1000, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Synthetic(1000, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a {
-		if a[i].Subject != b[i].Subject || !bytes.Equal(a[i].Data, b[i].Data) {
-			t.Fatalf("event %d differs between runs with the same seed", i)
-		}
-	}
-}
-
 // BenchmarkPipeline reports the pipeline's rate beside the pass-through's,
 // measured in the same run: go test -run ^$ -bench Pipeline ./internal/bench
 func BenchmarkPipeline(b *testing.B) {

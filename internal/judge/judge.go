@@ -106,6 +106,10 @@ func (p *Policy) loadWatch(ctx context.Context, compiler *ast.Compiler, store st
 		p.Watch[metric] = levels
 		p.watched = append(p.watched, Watched{Name: metric, Levels: levels})
 	}
+	if len(p.watched) > 64 {
+		// The pipeline compares watched metrics in a fixed-size array per event.
+		return fmt.Errorf("%s names %d metrics; at most 64 are supported", watchQuery, len(p.watched))
+	}
 	return nil
 }
 

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/nats-io/nats.go"
@@ -58,39 +60,55 @@ type Pipeline struct {
 	events  jetstream.Stream
 	store   *enforcement.Store
 	policy  atomic.Pointer[judge.Policy]
+	watch   atomic.Pointer[watchSet]
 	windows *ristretto.Cache[string, *window]
 	metrics *Metrics
 	log     *slog.Logger
 
+	mu        sync.Mutex // held while an event is handled, so windows can be read from outside
 	stopping  atomic.Bool
 	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
 }
 
-// window is one account's detector state plus what the judge needs to
-// know whether a new event changed anything the policy cares about.
+// window is one account's detector state. It is kept small, since a
+// million of them must fit in memory: whether an event crossed a level the
+// policy watches is worked out from the metrics just before and after it,
+// so no per-account record of levels is needed.
 type window struct {
-	det    *detectors.Account
-	seq    uint64        // last stream sequence observed: redeliveries are not counted twice
-	levels []int         // per watched metric of policy: how many of its levels are reached
-	policy *judge.Policy // the policy levels were computed for
-	cost   int64
+	det  detectors.Account
+	seq  uint64 // last stream sequence observed: redeliveries are not counted twice
+	cost int64
 }
+
+// cacheOverhead is what the cache itself spends per entry (its maps and
+// admission counters), counted in each window's cost so the bound holds.
+const cacheOverhead = 128
 
 // New builds a pipeline; Run starts it.
 func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store *enforcement.Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
 	cfg = cfg.withDefaults()
+	cache, err := newWindowCache(cfg.MaxStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, env: &detectors.Env{Location: cfg.Location}, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
+	p.policy.Store(policy)
+	return p, nil
+}
+
+// newWindowCache bounds per-account windows by their estimated bytes;
+// ristretto evicts the coldest accounts past the bound.
+func newWindowCache(maxBytes int64) (*ristretto.Cache[string, *window], error) {
 	cache, err := ristretto.NewCache(&ristretto.Config[string, *window]{
-		NumCounters: max(cfg.MaxStateBytes/100, 100_000), // ~10 counters per expected account
-		MaxCost:     cfg.MaxStateBytes,
+		NumCounters: max(maxBytes/30, 100_000), // ~10 counters per account at ~300 bytes each
+		MaxCost:     maxBytes,
 		BufferItems: 64,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create window cache: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, env: &detectors.Env{Location: cfg.Location}, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
-	p.policy.Store(policy)
-	return p, nil
+	return cache, nil
 }
 
 // SetPolicy replaces the policy for the next evaluations.
@@ -98,6 +116,18 @@ func (p *Pipeline) SetPolicy(pol *judge.Policy) { p.policy.Store(pol) }
 
 // Policy is the policy in force.
 func (p *Pipeline) Policy() *judge.Policy { return p.policy.Load() }
+
+// Signals reports an account's current signals from its detector window;
+// ok is false when the account has no window (never seen, or evicted).
+func (p *Pipeline) Signals(account string) (signals map[string]moderation.Signal, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.windows.Get(account)
+	if !ok {
+		return nil, false
+	}
+	return w.det.Signals(p.env), true
+}
 
 // Processed counts events acknowledged since start, dead letters included.
 func (p *Pipeline) Processed() uint64 { return p.processed.Load() }
@@ -181,6 +211,8 @@ func (p *Pipeline) resume(ctx context.Context) (jetstream.Consumer, error) {
 // message unacknowledged, and every later one too, so that nothing is
 // acknowledged ahead of it.
 func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.halted.Load() {
 		return
 	}
@@ -200,8 +232,7 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	p.metrics.event(ev.Kind)
-	w := p.observe(ev, seq)
-	if w != nil && p.crossed(w) {
+	if w, crossed := p.observe(ev, seq); crossed {
 		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
 			p.halted.Store(true)
 			return
@@ -262,18 +293,34 @@ func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 }
 
 // observe feeds the event to the account's detectors, once per stream
-// sequence.
-func (p *Pipeline) observe(ev *moderation.Event, seq uint64) *window {
+// sequence, and reports whether one of the metrics the policy watches
+// reached a level it had not reached just before. Only then can the
+// policy's answer change, so only then is it asked: that keeps OPA off the
+// hot path.
+func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed bool) {
 	w, ok := p.windows.Get(ev.Account)
 	if !ok {
-		w = &window{det: detectors.NewAccount()}
+		w = &window{}
 	}
 	if seq <= w.seq {
-		return nil
+		return w, false
+	}
+	watched := p.watching(ev.Kind)
+	var before [64]uint8
+	for i, m := range watched[:min(len(watched), len(before))] {
+		v, _ := w.det.Value(m.Name, p.env)
+		before[i] = uint8(min(m.Reached(v), 255))
 	}
 	w.seq = seq
 	w.det.Observe(ev, p.env)
-	if cost := w.det.Bytes(); !ok || cost > 2*w.cost {
+	for i, m := range watched[:min(len(watched), len(before))] {
+		v, _ := w.det.Value(m.Name, p.env)
+		if uint8(min(m.Reached(v), 255)) > before[i] {
+			crossed = true
+			break
+		}
+	}
+	if cost := w.det.Bytes() + int64(unsafe.Sizeof(*w)) - int64(unsafe.Sizeof(w.det)) + cacheOverhead; !ok || cost > w.cost+w.cost/2 {
 		w.cost = cost
 		p.windows.Set(ev.Account, w, cost)
 		if !ok {
@@ -282,28 +329,36 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) *window {
 			p.windows.Wait()
 		}
 	}
-	return w
+	return w, crossed
 }
 
-// crossed reports whether one of the metrics the policy watches has reached
-// a level it had not reached before. Only then can the policy's answer
-// change, so only then is it asked: that keeps OPA off the hot path.
-func (p *Pipeline) crossed(w *window) bool {
+// watchSet is a policy's watched metrics, split by the kinds of event that
+// can raise them.
+type watchSet struct {
+	policy *judge.Policy
+	byKind map[moderation.Kind][]judge.Watched
+}
+
+// watching returns the watched metrics an event of kind k can raise,
+// recomputed when the policy changes.
+func (p *Pipeline) watching(k moderation.Kind) []judge.Watched {
 	pol := p.policy.Load()
-	watched := pol.Metrics()
-	if w.policy != pol || len(w.levels) != len(watched) {
-		w.policy, w.levels = pol, make([]int, len(watched))
+	if pol == nil {
+		return nil
 	}
-	up := false
-	for i, m := range watched {
-		v, _ := w.det.Value(m.Name, p.env)
-		reached := m.Reached(v)
-		if reached > w.levels[i] {
-			up = true
+	ws := p.watch.Load()
+	if ws == nil || ws.policy != pol {
+		ws = &watchSet{policy: pol, byKind: map[moderation.Kind][]judge.Watched{}}
+		for _, m := range pol.Metrics() {
+			for _, kind := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
+				if detectors.MovedBy(kind, m.Name) {
+					ws.byKind[kind] = append(ws.byKind[kind], m)
+				}
+			}
 		}
-		w.levels[i] = reached
+		p.watch.Store(ws)
 	}
-	return up
+	return ws.byKind[k]
 }
 
 // judge asks the policy about the account and applies a stronger action.
@@ -335,7 +390,7 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 			earlier--
 		}
 		v, err := pol.Evaluate(ctx, judge.Input{
-			Account: moderation.Account{ID: ev.Account, Type: w.det.Info.Type, Verified: w.det.Info.Verified,
+			Account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(),
 				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
 			Signals: w.det.Signals(p.env),
 			Event:   ev,

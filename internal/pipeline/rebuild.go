@@ -62,9 +62,7 @@ func (p *Pipeline) replayThrough(oc jetstream.Consumer, floor uint64) (int, erro
 				return n, nil
 			}
 			if ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data()); err == nil {
-				if w := p.observe(ev, seq); w != nil {
-					p.crossed(w) // record the levels reached, without judging again
-				}
+				p.observe(ev, seq) // windows only: these events were judged before
 				n++
 			}
 			if seq == floor {

@@ -79,11 +79,11 @@ type Service struct {
 // Start brings the service up and returns once it listens everywhere. The
 // pipeline rebuilds its windows in the background; Ready reports when it
 // consumes live events.
-func Start(ctx context.Context, cfg Config) (s *Service, err error) {
+func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	s = &Service{cfg: cfg, log: cfg.Log, failed: make(chan struct{}), started: make(chan struct{}), Registry: prometheus.NewRegistry()}
+	s := &Service{cfg: cfg, log: cfg.Log, failed: make(chan struct{}), started: make(chan struct{}), Registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			s.Stop()

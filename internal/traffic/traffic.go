@@ -1,7 +1,6 @@
-// Package bench measures the pipeline beside the limits JetStream itself
-// sets on this machine, in one run on one server, so the figures compare
-// like with like.
-package bench
+// Package traffic makes synthetic platform traffic for the bench, tests and
+// demos: realistic, mostly benign, deterministic for a seed.
+package traffic
 
 import (
 	"fmt"

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"moderation/detectors"
+	"moderation/internal/moderation"
+)
+
+// accountMix makes the first events of n accounts: mostly personal
+// accounts adding a friend, some official accounts broadcasting and being
+// complained about, a few bulk adders. Times are event time.
+func accountMix(n int) []*moderation.Event {
+	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	evs := make([]*moderation.Event, 0, n)
+	for i := 0; i < n; i++ {
+		ev := &moderation.Event{ID: fmt.Sprint(i), Account: fmt.Sprintf("acct_%d", i), At: base.Add(time.Duration(i) * time.Millisecond)}
+		switch i % 20 {
+		case 0, 1, 2: // official accounts
+			ev.Kind = moderation.KindBroadcast
+			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountSubscription, CreatedAt: base.AddDate(-1, 0, 0)}
+			ev.Broadcast = &moderation.Broadcast{ID: "b", Text: "news", Recipients: 1000}
+		default:
+			ev.Kind = moderation.KindFriendAdd
+			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: base.AddDate(-1, 0, 0)}
+			ev.FriendAdd = &moderation.FriendAdd{Target: "friend", Source: moderation.SourceContact}
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func heapBytes() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestWindowCostIsHonest: the cost each window declares to the cache is
+// not below what it really takes on the heap, so the cache's bound is a
+// real bound on memory.
+func TestWindowCostIsHonest(t *testing.T) {
+	const n = 50_000
+	evs := accountMix(n)
+	cache, err := newWindowCache(1 << 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
+	before := heapBytes()
+	for i, ev := range evs {
+		p.observe(ev, uint64(i+1))
+	}
+	cache.Wait()
+	grown := float64(heapBytes() - before)
+	var declared float64
+	for _, ev := range evs {
+		w, ok := cache.Get(ev.Account)
+		if !ok {
+			t.Fatalf("window of %s evicted under a 1 GiB bound", ev.Account)
+		}
+		declared += float64(w.cost)
+	}
+	t.Logf("%d accounts: %.0f bytes each on the heap, %.0f declared", n, grown/n, declared/n)
+	if declared < 0.8*grown {
+		t.Errorf("declared cost %.0f bytes per account is below the %.0f the heap grew by", declared/n, grown/n)
+	}
+	runtime.KeepAlive(evs)
+}
+
+// BenchmarkMillionAccounts feeds a million accounts into windows bounded at
+// the default 300 MB and reports the heap they take and how many the cache
+// kept: go test -run ^$ -bench MillionAccounts ./internal/pipeline
+func BenchmarkMillionAccounts(b *testing.B) {
+	const n = 1_000_000
+	for range b.N {
+		b.StopTimer()
+		evs := accountMix(n)
+		cache, err := newWindowCache(300 << 20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
+		before := heapBytes()
+		b.StartTimer()
+		for i, ev := range evs {
+			p.observe(ev, uint64(i+1))
+		}
+		cache.Wait()
+		b.StopTimer()
+		heap := heapBytes() - before
+		b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+		kept := 0
+		for _, ev := range evs {
+			if _, ok := cache.Get(ev.Account); ok {
+				kept++
+			}
+		}
+		b.ReportMetric(float64(kept), "accounts-kept")
+		b.ReportMetric(float64(heap)/n, "bytes/account")
+		runtime.KeepAlive(evs)
+		cache.Close()
+		b.StartTimer()
+	}
+}
