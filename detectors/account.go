@@ -1,18 +1,23 @@
 package detectors
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unsafe"
 
+	"moderation/detectors/adtext"
 	"moderation/internal/moderation"
 )
 
-// Env is what detectors share across accounts: the platform's time zone for
-// calendar quotas. It is fixed for the life of a pipeline.
+// Env is what detectors share across accounts: the platform's time zone
+// for calendar quotas, the advertising model, and the campaigns seen across
+// all accounts. One pipeline goroutine uses it.
 type Env struct {
-	Location *time.Location
+	Location  *time.Location
+	Ads       *adtext.Model
+	Campaigns *Campaigns
 }
 
 // Account holds every detector's state for one account. The trackers an
@@ -28,7 +33,19 @@ type Account struct {
 	BulkAdd    *BulkAdd
 	Quota      *BroadcastQuota
 	Complaints *ComplaintRate
+	Text       *BroadcastText
 }
+
+// BroadcastText is what an account's broadcasts say: how many read as ads,
+// and whether the latest belongs to a campaign across accounts.
+type BroadcastText struct {
+	Ads         AdContent
+	Campaign    Match
+	LastAdScore float64
+}
+
+// campaignMetrics are the value names of the campaign signal.
+var campaignMetrics = []string{"accounts", "ad_score"}
 
 // NewAccount returns empty state for an account.
 func NewAccount() *Account { return &Account{} }
@@ -53,10 +70,26 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 		}
 		a.Quota.Observe(ev.At, env.Location)
 		a.complaints().ObserveBroadcast(ev.At, ev.Broadcast.Recipients)
+		a.observeText(ev, env)
 	case moderation.KindComplaint:
 		a.complaints().ObserveComplaint(ev.At, ev.Complaint.Reason)
 	case moderation.KindUnfollow:
 		a.complaints().ObserveUnfollow(ev.At)
+	}
+}
+
+func (a *Account) observeText(ev *moderation.Event, env *Env) {
+	if a.Text == nil {
+		a.Text = &BroadcastText{Ads: NewAdContent()}
+	}
+	score, features := 0.0, adtext.Features{}
+	if env.Ads != nil {
+		score, features = env.Ads.Analyze(ev.Broadcast.Text)
+	}
+	a.Text.Ads.Observe(ev.At, score, features)
+	a.Text.LastAdScore = score
+	if env.Campaigns != nil {
+		a.Text.Campaign = env.Campaigns.Observe(ev.Account, ev.At, ev.Broadcast.Text)
 	}
 }
 
@@ -101,6 +134,21 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 		case "month":
 			return a.Quota.Month(a.Last, env.Location), true
 		}
+	case "ad_content":
+		if a.Text == nil {
+			return 0, slices.Contains(adMetrics, name)
+		}
+		return a.Text.Ads.Value(name)
+	case "campaign":
+		if a.Text == nil {
+			return 0, slices.Contains(campaignMetrics, name)
+		}
+		switch name {
+		case "accounts":
+			return float64(a.Text.Campaign.Accounts), true
+		case "ad_score":
+			return a.Text.LastAdScore, true
+		}
 	case "complaint_rate":
 		var t ComplaintTotals
 		if a.Complaints != nil {
@@ -122,6 +170,12 @@ func Metrics() []string {
 	for _, n := range complaintMetrics() {
 		names = append(names, "complaint_rate."+n)
 	}
+	for _, n := range adMetrics {
+		names = append(names, "ad_content."+n)
+	}
+	for _, n := range campaignMetrics {
+		names = append(names, "campaign."+n)
+	}
 	return names
 }
 
@@ -138,7 +192,20 @@ func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 	if a.Complaints != nil {
 		out["complaint_rate"] = a.Complaints.Signal(a.Last)
 	}
+	if a.Text != nil {
+		out["ad_content"] = a.Text.Ads.Signal(a.Last)
+		out["campaign"] = a.Text.campaignSignal()
+	}
 	return out
+}
+
+func (t *BroadcastText) campaignSignal() moderation.Signal {
+	evidence := "the latest broadcast matches no other account's recent text"
+	if t.Campaign.Accounts > 1 {
+		evidence = fmt.Sprintf("the latest broadcast is, with small changes, the same text %d accounts broadcast in the last 24 hours (campaign %s)", t.Campaign.Accounts, t.Campaign.ID)
+	}
+	return moderation.Signal{Name: "campaign", Evidence: evidence,
+		Values: map[string]float64{"accounts": float64(t.Campaign.Accounts), "ad_score": t.LastAdScore}}
 }
 
 // AgeDays is the account's age at the newest event, in days; -1 when the
@@ -187,6 +254,9 @@ func (a *Account) Bytes() int64 {
 	}
 	if a.Complaints != nil {
 		n += a.Complaints.Bytes()
+	}
+	if a.Text != nil {
+		n += int64(unsafe.Sizeof(*a.Text)) + int64(len(a.Text.Campaign.ID))
 	}
 	return n
 }

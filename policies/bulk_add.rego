@@ -5,9 +5,19 @@ package moderation
 # organiser adding people who scan a QR code never trips it. New accounts get
 # lower levels: a fresh account adding hundreds of strangers is the marketer's
 # and the scammer's first move.
+#
+# Two rules read the same signal: bulk_add compares the last hour, bulk_add_day
+# the last day, which catches an account that keeps under the hourly levels
+# by adding strangers steadily all day. In both, requests their recipients
+# report make the action one step stronger.
 
-# The bulk_add signal field every level is compared against.
-_bulk_add_metric := "hour_strangers"
+# For each window, the bulk_add signal field its levels are compared against
+# and the data.json key holding those levels.
+_bulk_add_metric := {"hour": "hour_strangers", "day": "day_strangers"}
+
+_bulk_add_levels_key := {"hour": "levels", "day": "day_levels"}
+
+_bulk_add_window_words := {"hour": "in one hour", "day": "in one day"}
 
 # An account whose age is unknown gets the stricter levels of a new account.
 _bulk_add_tier := "established" if {
@@ -16,20 +26,21 @@ _bulk_add_tier := "established" if {
 	age >= data.config.bulk_add.new_account_days
 } else := "new"
 
-# Undefined for account types data.json gives no levels: the rule does not
+# Undefined for account types data.json gives no levels: the rules do not
 # apply to them.
-_bulk_add_levels := data.config.bulk_add.levels[input.account.type][_bulk_add_tier]
+_bulk_add_levels(window) := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type][_bulk_add_tier]
 
-_bulk_add_value := n if {
-	n := input.signals.bulk_add[_bulk_add_metric]
+_bulk_add_signal(field) := n if {
+	n := input.signals.bulk_add[field]
 	is_number(n)
 }
 
-# The most severe level crossed, if any.
-_bulk_add_level := ladder[max(crossed)] if {
+# The most severe level crossed in window, if any.
+_bulk_add_level(window) := ladder[max(crossed)] if {
+	value := _bulk_add_signal(_bulk_add_metric[window])
 	crossed := {severity[level] |
-		some level, threshold in _bulk_add_levels
-		_bulk_add_value >= threshold
+		some level, threshold in _bulk_add_levels(window)
+		value >= threshold
 	}
 	count(crossed) > 0
 }
@@ -41,18 +52,57 @@ _bulk_add_tier_words := sprintf("accounts under %v days", [data.config.bulk_add.
 } else := sprintf("accounts %v days or older", [data.config.bulk_add.new_account_days])
 
 # What was seen, in the detector's words when it gave them.
-_bulk_add_evidence := e if {
+_bulk_add_evidence(window) := e if {
 	e := input.signals.bulk_add.evidence
 	is_string(e)
 	e != ""
-} else := sprintf("%v friend requests to strangers in one hour", [_bulk_add_value])
+} else := sprintf("%v friend requests to strangers %s", [
+	_bulk_add_signal(_bulk_add_metric[window]),
+	_bulk_add_window_words[window],
+])
+
+# Enough of the people who answered the requests reported them as spam or
+# abuse. The share is only trusted over a minimum of answers.
+_bulk_add_reported if {
+	_bulk_add_signal("report_ratio") >= data.config.bulk_add.reported.report_ratio
+	_bulk_add_signal("responses") >= data.config.bulk_add.reported.min_responses
+}
+
+_bulk_add_raised(level) := step_up(level) if {
+	_bulk_add_reported
+} else := level
+
+_bulk_add_reported_note(level, raised) := "" if {
+	level == raised
+} else := sprintf("; raised to %s because %v%% of the %v people who answered these requests reported them", [
+	raised,
+	round(_bulk_add_signal("report_ratio") * 100),
+	_bulk_add_signal("responses"),
+])
+
+# The violation for window, without the rule's own metadata.
+_bulk_add_violation(window) := {"action": action, "detail": detail} if {
+	level := _bulk_add_level(window)
+	raised := _bulk_add_raised(level)
+	action := escalate(raised)
+	detail := sprintf("%s; %s for %s: %v to strangers %s%s%s", [
+		_bulk_add_evidence(window),
+		_bulk_add_level_words[level],
+		_bulk_add_tier_words,
+		_bulk_add_levels(window)[level],
+		_bulk_add_window_words[window],
+		_bulk_add_reported_note(level, raised),
+		escalation_note(raised, action),
+	])
+}
 
 # METADATA
 # title: Friend requests to strangers in bulk
 # description: >-
 #   A personal account sends more friend requests to strangers in one hour
 #   than data.json allows for its age: warn, then limit friend requests, then
-#   suspend. Earlier strikes raise the action one step.
+#   suspend. Requests their recipients report, and earlier strikes, each
+#   raise the action one step.
 # custom:
 #   ground: "Platform rules 4.2: bulk or automated friend requests"
 #   explanation: >-
@@ -60,36 +110,68 @@ _bulk_add_evidence := e if {
 #     people it has no connection with, such as people found by search or in
 #     groups. Sending friend requests in bulk is how spam, scams and unwanted
 #     advertising reach people, so it is not allowed. Depending on how many
-#     requests were sent and on earlier actions against the account, it gets a
-#     warning, cannot send friend requests for a while, or is suspended; this
-#     notice says which, and until when. Adding people who scan your QR code
-#     or share your contact card is not affected. If you think this is a
-#     mistake, you can appeal.
+#     requests were sent, on how many of the people asked reported them, and
+#     on earlier actions against the account, it gets a warning, cannot send
+#     friend requests for a while, or is suspended; this notice says which,
+#     and until when. Adding people who scan your QR code or share your
+#     contact card is not affected. If you think this is a mistake, you can
+#     appeal.
 violations contains {
 	"rule": "bulk_add",
-	"action": action,
-	"reason": {"code": "bulk_add", "detail": detail},
+	"action": v.action,
+	"reason": {"code": "bulk_add", "detail": v.detail},
 	"restricts": data.config.bulk_add.restricts,
 	"title": meta.title,
 	"ground": meta.custom.ground,
 	"explanation": meta.custom.explanation,
 } if {
-	level := _bulk_add_level
-	action := escalate(level)
-	detail := sprintf("%s; %s for %s: %v to strangers in one hour%s", [
-		_bulk_add_evidence,
-		_bulk_add_level_words[level],
-		_bulk_add_tier_words,
-		_bulk_add_levels[level],
-		escalation_note(level, action),
-	])
+	v := _bulk_add_violation("hour")
+	meta := rego.metadata.rule()
+}
+
+# METADATA
+# title: Friend requests to strangers all day
+# description: >-
+#   A personal account sends more friend requests to strangers in one day
+#   than data.json allows for its age, even if it stays under the hourly
+#   levels: warn, then limit friend requests, then suspend. Requests their
+#   recipients report, and earlier strikes, each raise the action one step.
+# custom:
+#   ground: "Platform rules 4.2: bulk or automated friend requests"
+#   explanation: >-
+#     Over one day this account sent friend requests to a very large number
+#     of people it has no connection with, such as people found by search or
+#     in groups, at a steady pace. Adding strangers in bulk is how spam, scams
+#     and unwanted advertising reach people, whether it happens in one burst
+#     or spread over a whole day, so it is not allowed. Depending on how many
+#     requests were sent, on how many of the people asked reported them, and
+#     on earlier actions against the account, it gets a warning, cannot send
+#     friend requests for a while, or is suspended; this notice says which,
+#     and until when. Adding people who scan your QR code or share your
+#     contact card is not affected. If you think this is a mistake, you can
+#     appeal.
+violations contains {
+	"rule": "bulk_add_day",
+	"action": v.action,
+	"reason": {"code": "bulk_add_day", "detail": v.detail},
+	"restricts": data.config.bulk_add.restricts,
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	v := _bulk_add_violation("day")
 	meta := rego.metadata.rule()
 }
 
 # Every level of every account type and tier, whether or not it applies to
 # the account at hand: watch is a property of the policy, not of an input.
-watched contains {"metric": concat(".", ["bulk_add", _bulk_add_metric]), "level": threshold} if {
-	some tiers in data.config.bulk_add.levels
+watched contains {"metric": concat(".", ["bulk_add", metric]), "level": threshold} if {
+	some window, metric in _bulk_add_metric
+	some tiers in data.config.bulk_add[_bulk_add_levels_key[window]]
 	some levels in tiers
 	some threshold in levels
 }
+
+watched contains {"metric": "bulk_add.report_ratio", "level": data.config.bulk_add.reported.report_ratio}
+
+watched contains {"metric": "bulk_add.responses", "level": data.config.bulk_add.reported.min_responses}

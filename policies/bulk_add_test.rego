@@ -200,8 +200,19 @@ test_watch_has_every_level[note] if {
 
 # Nothing but the levels, once each, in order: the judge bisects the array.
 test_watch_is_exactly_the_sorted_levels if {
-	thresholds := {threshold | some levels in _levels; some threshold in levels}
-	moderation.watch == {"bulk_add.hour_strangers": sort(thresholds)}
+	cfg := data.config.bulk_add
+	hour := {threshold | some levels in cfg.levels.personal; some threshold in levels}
+	day := {threshold | some levels in cfg.day_levels.personal; some threshold in levels}
+	bulk_add_watch := {metric: levels |
+		some metric, levels in moderation.watch
+		startswith(metric, "bulk_add.")
+	}
+	bulk_add_watch == {
+		"bulk_add.hour_strangers": sort(hour),
+		"bulk_add.day_strangers": sort(day),
+		"bulk_add.report_ratio": [cfg.reported.report_ratio],
+		"bulk_add.responses": [cfg.reported.min_responses],
+	}
 }
 
 # The contract behind watch: between two neighbouring watched levels the
@@ -211,8 +222,192 @@ test_answer_changes_only_at_watched_levels[note] if {
 	probes := {p | some l in watched; some p in [l - 1, l, l + 1]} | {0, 10000}
 	some tier, age in _tier_age
 	some strikes in [0, 1]
-	some n in probes
+
+	# Each probe once: the floors are probes too.
+	actions := {n: _action(age, n, strikes) | some n in probes}
+	some n, action in actions
 	note := sprintf("%s strikes %v at %v", [tier, strikes, n])
 	floor := max({l | some l in watched; l <= n} | {0})
-	_action(age, n, strikes) == _action(age, floor, strikes)
+	action == actions[floor]
+}
+
+# ---- bulk_add_day: strangers added steadily over a whole day ----
+
+_day_levels := data.config.bulk_add.day_levels.personal
+
+_reported := data.config.bulk_add.reported
+
+# An account that keeps each hour quiet but adds day_strangers over the day;
+# fields given in extra replace the signal's.
+_day_input(age_days, day_strangers, strikes, extra) := json.patch(_input(age_days, 0, strikes), [{
+	"op": "replace",
+	"path": "/signals/bulk_add",
+	"value": object.union(
+		{
+			"hour": 0,
+			"hour_strangers": 0,
+			"day": day_strangers,
+			"day_strangers": day_strangers,
+			"stranger_share": 1,
+			"responses": 0,
+			"report_ratio": 0,
+			"reject_ratio": 0,
+			"evidence": sprintf("%v friend requests to strangers today", [day_strangers]),
+		},
+		extra,
+	),
+}])
+
+_day_action(age_days, day_strangers, strikes) := _decide(_day_input(age_days, day_strangers, strikes, {})).action
+
+test_data_day_levels_rise_with_severity if {
+	every levels in _day_levels {
+		levels.warn < levels.limit
+		levels.limit < levels.suspend
+	}
+}
+
+test_data_day_levels_are_lower_for_new_accounts if {
+	every level, threshold in _day_levels.new {
+		threshold < _day_levels.established[level]
+	}
+}
+
+# A day holds its last hour, so a day level under the hour level of the
+# same tier would make the hour level dead.
+test_data_day_levels_at_least_hour_levels[note] if {
+	some tier, levels in _day_levels
+	some level, threshold in levels
+	note := sprintf("%s %s", [tier, level])
+	threshold >= _levels[tier][level]
+}
+
+test_day_fires_at_level[note] if {
+	some tier, levels in _day_levels
+	some level, threshold in levels
+	note := sprintf("%s %s at %v", [tier, level, threshold])
+	d := _decide(_day_input(_tier_age[tier], threshold, 0, {}))
+	d.action == level
+	d.rule == "bulk_add_day"
+	[r.code | some r in d.reasons] == ["bulk_add_day"]
+}
+
+test_day_does_not_fire_just_below_level[note] if {
+	some tier, levels in _day_levels
+	some level, threshold in levels
+	note := sprintf("%s %s below %v", [tier, level, threshold])
+	_day_action(_tier_age[tier], threshold - 1, 0) == _below(level)
+}
+
+# 45 strangers an hour for 12 hours: every hour under the warning level of an
+# established account, the day over its limit.
+test_steady_all_day_adder_is_limited if {
+	d := _decide(_day_input(730, 540, 0, {"hour": 45, "hour_strangers": 45}))
+	d.action == "limit"
+	d.rule == "bulk_add_day"
+	d.restricts == ["friend_add"]
+	d.duration == "24h"
+	d.reasons == [{
+		"code": "bulk_add_day",
+		"detail": "540 friend requests to strangers today; limit for accounts 30 days or older: 500 to strangers in one day",
+	}]
+}
+
+# After an event, an organiser adds 150 people who scanned a QR code, within
+# the hour: none is a stranger and nobody reports anything.
+test_qr_organiser_after_event_is_allowed[note] if {
+	some note, age in {"new account": 2, "established account": 730}
+	doc := _day_input(age, 0, 0, {
+		"minute": 20,
+		"hour": 150,
+		"day": 150,
+		"distinct_targets_hour": 150,
+		"stranger_share": 0,
+		"responses": 140,
+		"report_ratio": 0,
+		"reject_ratio": 0.05,
+		"evidence": "150 friend requests in the last hour, 0% to strangers (qr)",
+	})
+	d := _decide(doc)
+	d.action == "allow"
+	d.reasons == []
+}
+
+# Requests their recipients report make the action one step stronger, in
+# either window, and only over enough answers.
+test_reported_requests_raise_one_step[note] if {
+	some note, c in {
+		"day warn at the report share": {"ratio": _reported.report_ratio, "responses": _reported.min_responses, "want": "limit"},
+		"day warn just under the report share": {"ratio": _reported.report_ratio - 0.01, "responses": 500, "want": "warn"},
+		"day warn with one answer too few": {"ratio": 1, "responses": _reported.min_responses - 1, "want": "warn"},
+		"day warn, reports missing": {"ratio": null, "responses": null, "want": "warn"},
+	}
+	doc := _day_input(730, _day_levels.established.warn, 0, {"report_ratio": c.ratio, "responses": c.responses})
+	_decide(doc).action == c.want
+}
+
+test_reported_requests_raise_the_hour_rule_too if {
+	doc := json.patch(_input(730, _levels.established.limit, 0), [
+		{"op": "add", "path": "/signals/bulk_add/report_ratio", "value": 0.5},
+		{"op": "add", "path": "/signals/bulk_add/responses", "value": 40},
+	])
+	d := _decide(doc)
+	d.action == "suspend"
+	d.reasons == [{
+		"code": "bulk_add",
+		"detail": "300 friend requests in the last hour; limit for accounts 30 days or older: 300 to strangers in one hour; raised to suspend because 50% of the 40 people who answered these requests reported them",
+	}]
+}
+
+test_reports_alone_do_not_fire if {
+	doc := _day_input(730, _day_levels.established.warn - 1, 0, {"report_ratio": 1, "responses": 200})
+	_decide(doc).action == "allow"
+}
+
+test_reports_and_strikes_add_up_to_suspend_not_close[note] if {
+	some note, c in {
+		"warn, reported, struck": {"level": "warn", "strikes": 1, "want": "suspend"},
+		"suspend, reported, struck": {"level": "suspend", "strikes": 3, "want": "suspend"},
+	}
+	doc := _day_input(_tier_age.new, _day_levels.new[c.level], c.strikes, {"report_ratio": 0.6, "responses": 50})
+	_decide(doc).action == c.want
+}
+
+test_reports_and_strikes_are_explained if {
+	doc := _day_input(_tier_age.new, _day_levels.new.warn, 1, {"report_ratio": 0.345, "responses": 29})
+	_decide(doc).reasons == [{
+		"code": "bulk_add_day",
+		"detail": "100 friend requests to strangers today; warning level for accounts under 30 days: 100 to strangers in one day; raised to limit because 35% of the 29 people who answered these requests reported them; raised to suspend because of earlier strikes on this account (1)",
+	}]
+}
+
+test_day_evidence_missing_is_described if {
+	doc := json.remove(_day_input(730, 1000, 0, {}), ["signals/bulk_add/evidence"])
+	_decide(doc).reasons == [{
+		"code": "bulk_add_day",
+		"detail": "1000 friend requests to strangers in one day; suspension level for accounts 30 days or older: 1000 to strangers in one day",
+	}]
+}
+
+# Both windows over their levels: both are reasons, the stronger decides.
+test_hour_and_day_together if {
+	doc := _day_input(_tier_age.new, _day_levels.new.suspend, 0, {"hour_strangers": _levels.new.warn})
+	d := _decide(doc)
+	d.action == "suspend"
+	d.rule == "bulk_add_day"
+	[r.code | some r in d.reasons] == ["bulk_add_day", "bulk_add"]
+}
+
+test_day_rule_only_personal_accounts[note] if {
+	some note, type in {"subscription": "subscription", "service": "service", "enterprise": "enterprise"}
+	doc := json.patch(_day_input(0.5, 100000, 0, {}), [{"op": "replace", "path": "/account/type", "value": type}])
+	_decide(doc).action == "allow"
+}
+
+test_day_metadata_flows_into_decision if {
+	d := _decide(_day_input(_tier_age.new, _day_levels.new.warn, 0, {}))
+	d.title == "Friend requests to strangers all day"
+	d.ground == "Platform rules 4.2: bulk or automated friend requests"
+	startswith(d.explanation, "Over one day this account sent friend requests")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
 }

@@ -4,7 +4,9 @@
 #
 #   violations: {rule, action, reason: {code, detail}, restricts, title,
 #                ground, explanation}, with title, ground and explanation
-#                read from the rule's own # METADATA;
+#                read from the rule's own # METADATA; optionally duration,
+#                when the rule's measure lasts longer or shorter than the
+#                action's default in data.json;
 #   watched:    {metric, level}, every level the rule compares a signal to.
 #
 # This file turns them into the two documents the Go judge reads: decision
@@ -32,11 +34,21 @@ escalate(level) := ladder[severity[level] + 1] if {
 	severity[level] < severity.suspend
 } else := level
 
+# step_up gives the action one step stronger than level, for a rule's own
+# aggravating factor (fraud complaints, requests reported by their
+# recipients). Like escalate it never reaches close.
+step_up(level) := ladder[severity[level] + 1] if {
+	severity[level] < severity.suspend
+} else := level
+
 # escalation_note tells the owner why the action is stronger than the level
 # crossed; it is empty when strikes changed nothing.
 escalation_note(level, action) := "" if {
 	level == action
 } else := sprintf("; raised to %s because of earlier strikes on this account (%v)", [action, strikes])
+
+# percent writes a share the way an owner reads it: 0.0123 as "1.23%".
+percent(x) := sprintf("%v%%", [round(x * 10000) / 100])
 
 # METADATA
 # title: Moderation decision
@@ -61,7 +73,7 @@ default decision := {
 decision := {
 	"action": top.action,
 	"reasons": [v.reason | some v in ranked],
-	"duration": object.get(data.config.durations, top.action, ""),
+	"duration": duration,
 	"restricts": restricts,
 	"rule": top.rule,
 	"title": top.title,
@@ -81,6 +93,21 @@ ranked := [v |
 	some entry in sort([[0 - severity[x.action], x.rule, x] | some x in violations])
 	v := entry[2]
 ]
+
+# duration is how long the measure lasts: the longest any violation of the
+# deciding action asks for (its own duration, else the action's default in
+# data.json), so one rule's measure is never cut short by another's. Empty
+# when that is empty (warn, close).
+duration := max(durations)[1] if {
+	count(durations) > 0
+} else := ""
+
+durations contains [time.parse_duration_ns(d), d] if {
+	some v in violations
+	v.action == ranked[0].action
+	d := object.get(v, "duration", object.get(data.config.durations, v.action, ""))
+	d != ""
+}
 
 # restricts names the capabilities a limit takes away: those of every rule
 # that limits. A warning takes nothing away, and suspend or close take

@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"reflect"
@@ -58,7 +59,7 @@ func parseAll(t *testing.T, sources ...map[string]string) map[string]*ast.Module
 
 func TestModulesSplitsTestsAndReadsData(t *testing.T) {
 	modules, tests, data := loadEmbedded(t)
-	for _, name := range []string{"moderation.rego", "bulk_add.rego"} {
+	for _, name := range []string{"moderation.rego", "bulk_add.rego", "quota.rego", "ads.rego", "campaign.rego", "complaints.rego"} {
 		if _, ok := modules[name]; !ok {
 			t.Errorf("modules: missing %s, got %v", name, slices.Sorted(maps.Keys(modules)))
 		}
@@ -68,7 +69,7 @@ func TestModulesSplitsTestsAndReadsData(t *testing.T) {
 			t.Errorf("modules: got test file %s", name)
 		}
 	}
-	for _, name := range []string{"moderation_test.rego", "bulk_add_test.rego"} {
+	for _, name := range []string{"moderation_test.rego", "bulk_add_test.rego", "quota_test.rego", "ads_test.rego", "campaign_test.rego", "complaints_test.rego"} {
 		if _, ok := tests[name]; !ok {
 			t.Errorf("tests: missing %s, got %v", name, slices.Sorted(maps.Keys(tests)))
 		}
@@ -245,23 +246,18 @@ func TestBlockingRulesHaveMetadata(t *testing.T) {
 // The judge prepares data.moderation.decision with the rego package; the
 // decision must come out the same way, metadata included.
 func TestDecisionThroughRegoPackage(t *testing.T) {
-	modules, _, data := loadEmbedded(t)
-	opts := []func(*rego.Rego){
-		rego.Query("data.moderation.decision"),
-		rego.Store(inmem.NewFromObject(data)),
-	}
-	for name, src := range modules {
-		opts = append(opts, rego.Module(name, src))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(t.Context())
-	if err != nil {
-		t.Fatalf("prepare: %v", err)
-	}
+	pq := prepare(t, "data.moderation.decision")
 
 	personal := func(ageDays float64, hourStrangers int) map[string]any {
 		return map[string]any{
 			"account": map[string]any{"id": "acct_1", "type": "personal", "age_days": ageDays, "strikes": 0, "status": "allow"},
 			"signals": map[string]any{"bulk_add": map[string]any{"hour_strangers": hourStrangers}},
+		}
+	}
+	official := func(typ string, verified bool, signal string, values map[string]any) map[string]any {
+		return map[string]any{
+			"account": map[string]any{"id": "acct_2", "type": typ, "verified": verified, "age_days": 400, "strikes": 0, "status": "allow"},
+			"signals": map[string]any{signal: values},
 		}
 	}
 	tests := []struct {
@@ -274,6 +270,9 @@ func TestDecisionThroughRegoPackage(t *testing.T) {
 		{"new account 150 an hour", personal(0.5, 150), "limit", true},
 		{"two-year-old account adding 5", personal(730, 5), "allow", false},
 		{"no signals", map[string]any{"account": map[string]any{"type": "personal"}}, "allow", false},
+		{"verified brand, 2 broadcasts today", official("subscription", true, "broadcast_quota", map[string]any{"day": 2, "month": 20}), "allow", false},
+		{"subscription, 3 broadcasts today", official("subscription", false, "broadcast_quota", map[string]any{"day": 3, "month": 3}), "limit", true},
+		{"tiny account, 1 complaint on 20", official("subscription", false, "complaint_rate", map[string]any{"complaints": 1, "delivered": 20, "rate": 0.05, "wilson_lower": 0.0089}), "allow", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,5 +294,137 @@ func TestDecisionThroughRegoPackage(t *testing.T) {
 				t.Errorf("title %q: got present=%v, want %v", d["title"], got, tt.wantTitle)
 			}
 		})
+	}
+}
+
+// prepare compiles the embedded policy as the judge does and prepares query.
+func prepare(t *testing.T, query string) rego.PreparedEvalQuery {
+	t.Helper()
+	modules, _, data := loadEmbedded(t)
+	opts := []func(*rego.Rego){
+		rego.Query(query),
+		rego.Store(inmem.NewFromObject(data)),
+	}
+	for name, src := range modules {
+		opts = append(opts, rego.Module(name, src))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(t.Context())
+	if err != nil {
+		t.Fatalf("prepare %s: %v", query, err)
+	}
+	return pq
+}
+
+// The judge evaluates the policy only when a watched metric crosses one of
+// its watched levels, so the policy must give the same answer anywhere
+// between two neighbouring levels. This probes every watched metric of
+// every rule, one at a time, with the other signals quiet, just at their
+// minimums or high: the answer just under each level and far above all
+// must be the answer at the level below (or at 0). A rule that compares a
+// signal with a level missing from watch fails here. It runs in Go rather
+// than Rego because, traced for coverage under the race detector, the same
+// probes take longer than a Rego test may.
+func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
+	decide := prepare(t, "data.moderation.decision")
+	rs, err := prepare(t, "data.moderation.watch").Eval(t.Context())
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("evaluate watch: %v (%d results)", err, len(rs))
+	}
+	var watch map[string][]float64
+	raw, _ := json.Marshal(rs[0].Expressions[0].Value)
+	if err := json.Unmarshal(raw, &watch); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+
+	accounts := map[string]map[string]any{
+		"new personal":          {"type": "personal", "verified": false, "age_days": 3},
+		"established personal":  {"type": "personal", "verified": false, "age_days": 400},
+		"subscription":          {"type": "subscription", "verified": false, "age_days": 400},
+		"verified subscription": {"type": "subscription", "verified": true, "age_days": 400},
+		"service":               {"type": "service", "verified": true, "age_days": 400},
+		"enterprise":            {"type": "enterprise", "verified": true, "age_days": 400},
+	}
+	// The accounts each signal is probed with: the kinds of account its
+	// rules have levels for, one of each set of equal levels in data.json.
+	accountsFor := map[string][]string{
+		"bulk_add":        {"new personal", "established personal"},
+		"broadcast_quota": {"subscription", "verified subscription", "service", "enterprise"},
+		"ad_content":      {"subscription", "service"},
+		"campaign":        {"subscription", "enterprise"},
+		"complaint_rate":  {"subscription", "service"},
+	}
+	signalSets := map[string]string{
+		"quiet": `{
+			"bulk_add": {"hour_strangers": 0, "day_strangers": 0, "report_ratio": 0, "responses": 0},
+			"broadcast_quota": {"day": 0, "month": 0},
+			"ad_content": {"share": 0, "broadcasts": 0},
+			"campaign": {"accounts": 0, "ad_score": 0},
+			"complaint_rate": {"complaints": 0, "wilson_lower": 0, "reason_ads": 0, "reason_fraud": 0}}`,
+		"at minimums": `{
+			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "report_ratio": 0.3, "responses": 20},
+			"broadcast_quota": {"day": 2, "month": 5},
+			"ad_content": {"share": 0.8, "broadcasts": 5},
+			"campaign": {"accounts": 10, "ad_score": 0.5},
+			"complaint_rate": {"complaints": 10, "wilson_lower": 0.005, "reason_ads": 5, "reason_fraud": 5}}`,
+		"high": `{
+			"bulk_add": {"hour_strangers": 120, "day_strangers": 350, "report_ratio": 0.4, "responses": 30},
+			"broadcast_quota": {"day": 4, "month": 6},
+			"ad_content": {"share": 0.9, "broadcasts": 10},
+			"campaign": {"accounts": 15, "ad_score": 0.7},
+			"complaint_rate": {"complaints": 30, "wilson_lower": 0.012, "reason_ads": 25, "reason_fraud": 6}}`,
+	}
+
+	// outcome is what the judge enforces: action, reasons, restrictions, duration.
+	outcome := func(t *testing.T, account map[string]any, signals string, metric string, v float64) string {
+		t.Helper()
+		var sig map[string]map[string]any
+		if err := json.Unmarshal([]byte(signals), &sig); err != nil {
+			t.Fatalf("signals: %v", err)
+		}
+		name, field, _ := strings.Cut(metric, ".")
+		sig[name][field] = v
+		acct := maps.Clone(account)
+		acct["id"], acct["strikes"] = "acct_w", 0
+		rs, err := decide.Eval(t.Context(), rego.EvalInput(map[string]any{"account": acct, "signals": sig}))
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("evaluate decision: %v (%d results)", err, len(rs))
+		}
+		d := rs[0].Expressions[0].Value.(map[string]any)
+		var codes []string
+		for _, r := range d["reasons"].([]any) {
+			codes = append(codes, r.(map[string]any)["code"].(string))
+		}
+		slices.Sort(codes)
+		return fmt.Sprintf("%v %v restricts %v for %q", d["action"], codes, d["restricts"], d["duration"])
+	}
+
+	for _, metric := range slices.Sorted(maps.Keys(watch)) {
+		levels := watch[metric]
+		signal, _, _ := strings.Cut(metric, ".")
+		names, ok := accountsFor[signal]
+		if !ok {
+			t.Errorf("watch names %s: add its signal to accountsFor and signalSets", metric)
+			continue
+		}
+		// Each value is compared with its floor, the highest level at or under it.
+		floors := append([]float64{0}, levels...)
+		probes := map[float64]float64{10 * levels[len(levels)-1]: levels[len(levels)-1]}
+		for i, l := range levels {
+			probes[l-l/100] = floors[i]
+		}
+		for _, set := range slices.Sorted(maps.Keys(signalSets)) {
+			for _, name := range names {
+				at := make(map[float64]string, len(floors))
+				for _, f := range floors {
+					at[f] = outcome(t, accounts[name], signalSets[set], metric, f)
+				}
+				for _, p := range slices.Sorted(maps.Keys(probes)) {
+					floor := probes[p]
+					if got, want := outcome(t, accounts[name], signalSets[set], metric, p), at[floor]; got != want {
+						t.Errorf("%s of %s with signals %s: at %v got %s, want %s as at %v", metric, name, set, p, got, want, floor)
+					}
+				}
+			}
+		}
 	}
 }

@@ -20,6 +20,7 @@ commands:
   replay FILE|DIR   publish fixture events (JSON Lines) to NATS, with progress
   check ACCOUNT     ask the service whether an account may act now
   bench             measure the pipeline beside raw JetStream, in one run
+  train             train the advertising model on labelled text
 
 run "modctl <command> -h" for a command's flags.
 `
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"replay": replayCmd,
 		"check":  checkCmd,
 		"bench":  benchCmd,
+		"train":  trainCmd,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"moderation/detectors/adtext"
+	"moderation/internal/console"
+	"moderation/internal/replay"
 	"moderation/internal/service"
 )
 
@@ -33,8 +38,20 @@ func TestReplayThenCheck(t *testing.T) {
 	if err := run(ctx, []string{"replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios"}, &out, &errOut); err != nil {
 		t.Fatalf("replay: %v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "316") || !strings.Contains(errOut.String(), "100%") {
-		t.Errorf("replay summary lacks the 316 events or the finished progress bar:\n%s\n%s", out.String(), errOut.String())
+	files, err := replay.Files("../../fixtures/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, f := range files {
+		recs, err := replay.ReadFile(f, replay.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(recs)
+	}
+	if want := console.FormatInt(int64(total)); !strings.Contains(out.String(), want) || !strings.Contains(errOut.String(), "100%") {
+		t.Errorf("replay summary lacks the %s events or the finished progress bar:\n%s\n%s", want, out.String(), errOut.String())
 	}
 
 	deadline := time.Now().Add(20 * time.Second)
@@ -87,5 +104,30 @@ func TestUsageErrors(t *testing.T) {
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("modctl %v: got no error", args)
 		}
+	}
+}
+
+func TestTrain(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ad.model")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"train", "-data", "../../fixtures/ads", "-out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("train: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"precision", "recall", "F1", "--ad-model " + out} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := adtext.Load(f)
+	if err != nil {
+		t.Fatalf("the written model does not load: %v", err)
+	}
+	if ad, news := m.Score("限时特价！加V：wx8888 领取优惠券 https://t.cn/abc"), m.Score("The city museum opens a new wing on Saturday."); ad < 0.5 || news >= 0.5 {
+		t.Errorf("trained model scores an ad %.2f and news %.2f", ad, news)
 	}
 }

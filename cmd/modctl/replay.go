@@ -19,7 +19,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("nats-url", envOr("MODERATION_NATS_URL", "nats://127.0.0.1:4222"), "NATS server to publish to")
-	asRecorded := fs.Bool("as-recorded", false, "keep recorded event times instead of moving them to the past day")
+	rebase := fs.String("rebase", "exact", "how event times move to the present: exact (the last event just before now), days (whole days: calendar quotas keep their days), none (as recorded)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: modctl replay [flags] FILE|DIR\n\nPublishes every event in FILE, or in every *.jsonl under DIR, to mod.events.<kind>.<account>.")
 		fs.PrintDefaults()
@@ -35,9 +35,15 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := replay.Options{Now: time.Now()}
-	if *asRecorded {
-		opts.Now = time.Time{}
+	var opts replay.Options
+	switch *rebase {
+	case "exact":
+		opts.Now = time.Now()
+	case "days":
+		opts.Now, opts.WholeDays = time.Now(), true
+	case "none":
+	default:
+		return fmt.Errorf("flag -rebase: %q is not exact, days or none", *rebase)
 	}
 	var recs []replay.Record
 	for _, f := range files {

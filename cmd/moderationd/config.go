@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"moderation/detectors/adtext"
 	"moderation/internal/service"
 )
 
@@ -17,7 +18,7 @@ import (
 // dashes as underscores). A flag on the command line wins.
 func loadConfig(args []string, getenv func(string) string) (service.Config, error) {
 	var cfg service.Config
-	var logLevel, zone string
+	var logLevel, zone, adModel string
 	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
@@ -28,6 +29,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 300, "memory bound for per-account detector windows, in MiB")
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 2*time.Minute, "how long JetStream remembers event ids (Nats-Msg-Id) to drop re-published events")
 	fs.StringVar(&zone, "timezone", "Asia/Shanghai", "the platform's time zone: calendar days and months of broadcast quotas")
+	fs.StringVar(&adModel, "ad-model", "", "advertising model trained by modctl train; empty uses the one built in")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 
@@ -58,9 +60,27 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 		return cfg, fmt.Errorf("flag -timezone: %w", err)
 	}
 	cfg.Location = loc
+	if adModel != "" {
+		if cfg.AdModel, err = loadAdModel(adModel); err != nil {
+			return cfg, fmt.Errorf("flag -ad-model: %w", err)
+		}
+	}
 	if cfg.MaxStateMB <= 0 {
 		return cfg, fmt.Errorf("flag -max-state-mb: must be positive, got %s", strconv.FormatInt(cfg.MaxStateMB, 10))
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
+}
+
+func loadAdModel(path string) (*adtext.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := adtext.Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return m, nil
 }

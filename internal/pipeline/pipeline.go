@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/detectors"
+	"moderation/detectors/adtext"
 	"moderation/internal/enforcement"
 	"moderation/internal/events"
 	"moderation/internal/judge"
@@ -34,6 +35,7 @@ type Config struct {
 	RebuildWindow time.Duration  // how far back, in stream time, windows are rebuilt on start
 	FetchBatch    int            // messages pulled at once
 	Location      *time.Location // platform time zone for calendar quotas
+	AdModel       *adtext.Model  // scores broadcast text; nil: the model built into the binary
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +50,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
+	}
+	if c.AdModel == nil {
+		c.AdModel = adtext.Default()
 	}
 	return c
 }
@@ -81,6 +86,13 @@ type window struct {
 	cost int64
 }
 
+// Campaigns are near-duplicate broadcasts by many accounts within a day;
+// the index of recent broadcast texts is bounded (about 90 bytes each).
+const (
+	campaignWindow  = 24 * time.Hour
+	campaignEntries = 500_000
+)
+
 // cacheOverhead is what the cache itself spends per entry (its maps and
 // admission counters), counted in each window's cost so the bound holds.
 const cacheOverhead = 128
@@ -92,7 +104,8 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store *en
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, env: &detectors.Env{Location: cfg.Location}, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
+	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries)}
+	p := &Pipeline{cfg: cfg, env: env, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
 	p.policy.Store(policy)
 	return p, nil
 }

@@ -67,11 +67,16 @@ func Files(path string) ([]string, error) {
 
 // Options shape how records are read.
 type Options struct {
-	// Now, when set, moves event times forward by whole days so the latest
-	// event falls within the day before Now. Whole days keep calendar-day
-	// windows aligned, and every event moves alike, so the decisions a
-	// replay produces do not change; only their timed measures stay current.
+	// Now, when set, moves every event time forward alike so the latest
+	// event falls just before Now: timed measures are then current when
+	// the replay ends, and every decision is what it was when recorded,
+	// since windows see the same gaps.
 	Now time.Time
+	// WholeDays moves times by whole days instead, so the latest event
+	// falls within the day before Now. Calendar days and months keep their
+	// events (quotas count per platform day), at the price of timed
+	// measures that may have run out by Now.
+	WholeDays bool
 }
 
 // ReadFile reads a JSON Lines file. A line is either an event (published on
@@ -118,7 +123,7 @@ func ReadFile(path string, opts Options) ([]Record, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	shift := rebase(events, opts.Now)
+	shift := rebase(events, opts)
 	for i, obj := range events {
 		if shift != 0 {
 			shiftTime(obj, "at", shift)
@@ -168,10 +173,10 @@ func fromEnvelope(text []byte) (Record, error) {
 	return rec, nil
 }
 
-// rebase returns the whole-day shift that brings the latest event time to
-// within the day before now; zero when now is unset or nothing is older.
-func rebase(events []map[string]any, now time.Time) time.Duration {
-	if now.IsZero() {
+// rebase returns how far to move event times forward; zero when Now is
+// unset or no event is older than it.
+func rebase(events []map[string]any, opts Options) time.Duration {
+	if opts.Now.IsZero() {
 		return 0
 	}
 	var latest time.Time
@@ -182,11 +187,14 @@ func rebase(events []map[string]any, now time.Time) time.Duration {
 			}
 		}
 	}
-	if latest.IsZero() || !latest.Before(now) {
+	if latest.IsZero() || !latest.Before(opts.Now) {
 		return 0
 	}
-	days := now.Sub(latest) / (24 * time.Hour)
-	return days * 24 * time.Hour
+	gap := opts.Now.Sub(latest)
+	if opts.WholeDays {
+		return gap / (24 * time.Hour) * 24 * time.Hour
+	}
+	return (gap - time.Second).Truncate(time.Second)
 }
 
 func shiftTime(obj map[string]any, key string, d time.Duration) {

@@ -26,7 +26,7 @@ func TestRebaseByWholeDays(t *testing.T) {
 		`{"id":"b","kind":"friend_add","account":"acct_1","at":"2026-03-02T11:00:00Z"}`,
 	)
 	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-	recs, err := ReadFile(p, Options{Now: now})
+	recs, err := ReadFile(p, Options{Now: now, WholeDays: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +61,27 @@ func TestRebaseByWholeDays(t *testing.T) {
 	}
 	if !strings.Contains(string(asRecorded[1].Data), "2026-03-02T11:00:00Z") {
 		t.Errorf("as recorded: got %s, want the recorded time", asRecorded[1].Data)
+	}
+}
+
+func TestRebaseToJustBeforeNow(t *testing.T) {
+	p := write(t,
+		`{"id":"a","kind":"friend_add","account":"acct_1","at":"2026-03-02T09:00:00Z"}`,
+		`{"id":"b","kind":"friend_add","account":"acct_1","at":"2026-03-02T11:00:00Z"}`,
+	)
+	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	recs, err := ReadFile(p, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last struct{ At time.Time }
+	json.Unmarshal(recs[0].Data, &first)
+	json.Unmarshal(recs[1].Data, &last)
+	if gap := now.Sub(last.At); gap <= 0 || gap > 2*time.Second {
+		t.Errorf("latest event %s: want just before %s", last.At, now)
+	}
+	if got := last.At.Sub(first.At); got != 2*time.Hour {
+		t.Errorf("gap between events: got %s, want 2h kept", got)
 	}
 }
 

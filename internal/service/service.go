@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"moderation/detectors/adtext"
 	"moderation/internal/enforcement"
 	"moderation/internal/grpcapi"
 	"moderation/internal/judge"
@@ -45,6 +46,7 @@ type Config struct {
 	MaxStateMB     int64
 	DedupWindow    time.Duration
 	Location       *time.Location // platform time zone for calendar quotas
+	AdModel        *adtext.Model  // nil: the model built into the binary
 	Replicas       int
 	Log            *slog.Logger
 }
@@ -129,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}

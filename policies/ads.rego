@@ -1,0 +1,119 @@
+package moderation
+
+# ad_content: an account whose broadcasts are nearly all advertising AND
+# whose audience complains about them. Neither alone is enough: a brand whose
+# followers signed up for its offers may post ads all day, and a news account
+# full of links draws a few complaints from a huge audience. The complaint
+# levels need both a rate (the Wilson lower bound, fair to small and huge
+# audiences alike) and a count of complaints that name advertising, so one
+# complaint on a tiny audience never counts as many.
+
+# Undefined for account types data.json gives no levels.
+_ads_levels := data.config.ad_content.levels[input.account.type]
+
+_ads_signal(signal, field) := n if {
+	n := input.signals[signal][field]
+	is_number(n)
+}
+
+# Most of a large enough sample of recent broadcasts read as ads.
+_ads_heavy if {
+	_ads_signal("ad_content", "share") >= _ads_levels.share
+	_ads_signal("ad_content", "broadcasts") >= _ads_levels.min_broadcasts
+}
+
+_ads_actions := ["limit", "suspend"]
+
+_ads_level := ladder[max(crossed)] if {
+	_ads_heavy
+	crossed := {severity[level] |
+		some level in _ads_actions
+		_ads_signal("complaint_rate", "wilson_lower") >= _ads_levels[level].wilson_lower
+		_ads_signal("complaint_rate", "reason_ads") >= _ads_levels[level].reason_ads
+	}
+	count(crossed) > 0
+}
+
+_ads_level_words := {"limit": "limit", "suspend": "suspension level"}
+
+_ads_evidence := e if {
+	e := input.signals.ad_content.evidence
+	is_string(e)
+	e != ""
+} else := sprintf("%s of the last %v broadcasts read as advertising", [
+	percent(_ads_signal("ad_content", "share")),
+	_ads_signal("ad_content", "broadcasts"),
+])
+
+_ads_complaint_evidence := e if {
+	e := input.signals.complaint_rate.evidence
+	is_string(e)
+	e != ""
+} else := sprintf("%v complaints about advertising, complaint rate at least %s", [
+	_ads_signal("complaint_rate", "reason_ads"),
+	percent(_ads_signal("complaint_rate", "wilson_lower")),
+])
+
+# METADATA
+# title: Advertising that followers complain about
+# description: >-
+#   Nearly all of an account's recent broadcasts read as ads (share and
+#   sample size from data.json) and its audience complains: a complaint rate
+#   (95% Wilson lower bound) and a count of complaints about advertising,
+#   both at the level data.json sets for the account type. Limit
+#   broadcasting for a week, or suspend when the complaints are severe.
+#   Earlier strikes raise the action one step.
+# custom:
+#   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
+#   explanation: >-
+#     Almost all of this account's recent broadcasts are advertising, and
+#     many of the people who receive them have complained about the
+#     advertising. Advertising is allowed, and accounts whose followers are
+#     happy with it are not affected; broadcasts that turn into ads the
+#     audience does not want are not. Depending on how many people
+#     complained, and on earlier actions against the account, it cannot send
+#     broadcasts for a while or is suspended; this notice says which, and
+#     until when. Sending fewer ads and more of what your followers came for
+#     keeps this from happening again. If you think this is a mistake, you
+#     can appeal.
+violations contains {
+	"rule": "ad_content",
+	"action": action,
+	"reason": {"code": "ad_content", "detail": detail},
+	"restricts": data.config.ad_content.restricts,
+	"duration": object.get(data.config.ad_content.durations, action, object.get(data.config.durations, action, "")),
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	level := _ads_level
+	action := escalate(level)
+	thresholds := _ads_levels[level]
+	detail := sprintf("%s; %s; %s for %s accounts: ads in %s or more of at least %v broadcasts, with a complaint rate of at least %s and %v or more complaints about advertising%s", [
+		_ads_evidence,
+		_ads_complaint_evidence,
+		_ads_level_words[level],
+		input.account.type,
+		percent(_ads_levels.share),
+		_ads_levels.min_broadcasts,
+		percent(thresholds.wilson_lower),
+		thresholds.reason_ads,
+		escalation_note(level, action),
+	])
+	meta := rego.metadata.rule()
+}
+
+watched contains {"metric": "ad_content.share", "level": levels.share} if {
+	some levels in data.config.ad_content.levels
+}
+
+watched contains {"metric": "ad_content.broadcasts", "level": levels.min_broadcasts} if {
+	some levels in data.config.ad_content.levels
+}
+
+watched contains {"metric": concat(".", ["complaint_rate", field]), "level": threshold} if {
+	some levels in data.config.ad_content.levels
+	some level in _ads_actions
+	some field in ["wilson_lower", "reason_ads"]
+	threshold := levels[level][field]
+}

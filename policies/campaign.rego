@@ -1,0 +1,86 @@
+package moderation
+
+# campaign: the same advertisement broadcast by many accounts at once, the
+# way a spam operation spreads one text over accounts it controls. It takes
+# both: the account's latest broadcast reads as an ad, and enough distinct
+# accounts sent near-duplicate text within a day. A few accounts quoting the
+# same headline are far below the levels, and a shared text that is not an
+# ad (an announcement, a quote) never counts.
+
+# Undefined for account types data.json gives no levels.
+_campaign_levels := data.config.campaign.levels[input.account.type]
+
+_campaign_signal(field) := n if {
+	n := input.signals.campaign[field]
+	is_number(n)
+}
+
+_campaign_level := ladder[max(crossed)] if {
+	_campaign_signal("ad_score") >= data.config.campaign.min_ad_score
+	accounts := _campaign_signal("accounts")
+	crossed := {severity[level] |
+		some level, threshold in _campaign_levels
+		accounts >= threshold
+	}
+	count(crossed) > 0
+}
+
+_campaign_level_words := {"limit": "limit", "suspend": "suspension level"}
+
+_campaign_evidence := e if {
+	e := input.signals.campaign.evidence
+	is_string(e)
+	e != ""
+} else := sprintf("%v accounts broadcast near-duplicate text within 24 hours; ad score of this account's latest broadcast %v", [
+	_campaign_signal("accounts"),
+	_campaign_signal("ad_score"),
+])
+
+# METADATA
+# title: Advertising campaign across many accounts
+# description: >-
+#   The account's latest broadcast reads as an ad (ad score at least the
+#   data.json minimum) and near-duplicate text was broadcast by at least as
+#   many distinct accounts within 24 hours as data.json sets for the account
+#   type: limit broadcasting, or suspend for a large campaign. Earlier
+#   strikes raise the action one step.
+# custom:
+#   ground: "Platform rules 5.4: coordinated spam across accounts"
+#   explanation: >-
+#     This account broadcast an advertisement whose text is nearly the same
+#     as one broadcast by many other accounts within the same day. Sending
+#     one advertisement through many accounts at once is how spam operations
+#     get around the limits on each account, so it is not allowed. Depending
+#     on how many accounts took part, and on earlier actions against this
+#     account, it cannot send broadcasts for a while or is suspended; this
+#     notice says which, and until when. Sharing or quoting the same news or
+#     announcement as a few other accounts is not affected. If you think this
+#     is a mistake, you can appeal.
+violations contains {
+	"rule": "campaign",
+	"action": action,
+	"reason": {"code": "campaign", "detail": detail},
+	"restricts": data.config.campaign.restricts,
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	level := _campaign_level
+	action := escalate(level)
+	detail := sprintf("%s; %s for %s accounts: an ad (score %v or more) broadcast by %v or more accounts%s", [
+		_campaign_evidence,
+		_campaign_level_words[level],
+		input.account.type,
+		data.config.campaign.min_ad_score,
+		_campaign_levels[level],
+		escalation_note(level, action),
+	])
+	meta := rego.metadata.rule()
+}
+
+watched contains {"metric": "campaign.ad_score", "level": data.config.campaign.min_ad_score}
+
+watched contains {"metric": "campaign.accounts", "level": threshold} if {
+	some levels in data.config.campaign.levels
+	some threshold in levels
+}

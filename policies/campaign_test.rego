@@ -1,0 +1,130 @@
+package campaign_test
+
+import data.moderation
+
+_cfg := data.config.campaign
+
+_decide(doc) := d if {
+	d := moderation.decision with input as doc
+}
+
+# An account of type whose latest broadcast has ad_score and whose text was
+# broadcast by accounts accounts in 24 hours.
+_input(type, accounts, ad_score, strikes) := {
+	"account": {
+		"id": "acct_c",
+		"type": type,
+		"verified": false,
+		"age_days": 90,
+		"strikes": strikes,
+		"status": "allow",
+	},
+	"signals": {"campaign": {
+		"accounts": accounts,
+		"ad_score": ad_score,
+		"evidence": sprintf("near-duplicate text broadcast by %v accounts in 24 h", [accounts]),
+	}},
+	"event": {"id": "evt_1", "kind": "broadcast", "at": "2026-01-01T12:00:00Z"},
+}
+
+_action(type, accounts, ad_score, strikes) := _decide(_input(type, accounts, ad_score, strikes)).action
+
+_below := {"limit": "allow", "suspend": "limit"}
+
+test_data_levels_rise_with_severity[type] if {
+	some type, levels in _cfg.levels
+	levels.limit < levels.suspend
+}
+
+test_fires_at_level[note] if {
+	some type, levels in _cfg.levels
+	some level, threshold in levels
+	note := sprintf("%s %s at %v", [type, level, threshold])
+	_action(type, threshold, _cfg.min_ad_score, 0) == level
+}
+
+test_does_not_fire_just_below_level[note] if {
+	some type, levels in _cfg.levels
+	some level, threshold in levels
+	note := sprintf("%s %s below %v", [type, level, threshold])
+	_action(type, threshold - 1, 1, 0) == _below[level]
+}
+
+test_not_an_ad_never_counts[note] if {
+	some type, levels in _cfg.levels
+	note := type
+	_action(type, levels.suspend * 10, _cfg.min_ad_score - 0.01, 0) == "allow"
+}
+
+# Two or three accounts quoting the same headline, an ad-like one included,
+# are not a campaign.
+test_a_few_accounts_quoting_a_headline_are_allowed[note] if {
+	some note, c in {
+		"two": {"accounts": 2, "ad_score": 0.2},
+		"three": {"accounts": 3, "ad_score": 0.6},
+	}
+	d := _decide(_input("subscription", c.accounts, c.ad_score, 0))
+	d.action == "allow"
+	d.reasons == []
+}
+
+test_limit_takes_broadcasting if {
+	d := _decide(_input("subscription", 12, 0.8, 0))
+	d.action == "limit"
+	d.rule == "campaign"
+	d.restricts == ["broadcast"]
+	d.duration == "24h"
+	d.reasons == [{
+		"code": "campaign",
+		"detail": "near-duplicate text broadcast by 12 accounts in 24 h; limit for subscription accounts: an ad (score 0.5 or more) broadcast by 10 or more accounts",
+	}]
+}
+
+test_strikes_escalate_one_step[note] if {
+	some note, c in {
+		"limit becomes suspend": {"accounts": 10, "strikes": 1, "want": "suspend"},
+		"suspend stays": {"accounts": 30, "strikes": 2, "want": "suspend"},
+	}
+	_action("personal", c.accounts, 0.9, c.strikes) == c.want
+}
+
+test_evidence_missing_is_described if {
+	doc := json.remove(_input("service", 31, 0.75, 1), ["signals/campaign/evidence"])
+	_decide(doc).reasons == [{
+		"code": "campaign",
+		"detail": "31 accounts broadcast near-duplicate text within 24 hours; ad score of this account's latest broadcast 0.75; suspension level for service accounts: an ad (score 0.5 or more) broadcast by 30 or more accounts",
+	}]
+}
+
+test_missing_signals_allow[note] if {
+	some note, signals in {
+		"no signals": {},
+		"no ad score": {"campaign": {"accounts": 500}},
+		"no accounts": {"campaign": {"ad_score": 1}},
+		"accounts not a number": {"campaign": {"accounts": "500", "ad_score": 1}},
+	}
+	_decide({"account": {"type": "subscription"}, "signals": signals}).action == "allow"
+}
+
+test_unknown_type_is_not_actioned if {
+	_action("other", 1000, 1, 0) == "allow"
+}
+
+test_metadata_flows_into_decision if {
+	d := _decide(_input("subscription", 10, 0.5, 0))
+	d.title == "Advertising campaign across many accounts"
+	d.ground == "Platform rules 5.4: coordinated spam across accounts"
+	startswith(d.explanation, "This account broadcast an advertisement")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+test_watch_is_exactly_the_levels if {
+	got := {metric: levels |
+		some metric, levels in moderation.watch
+		startswith(metric, "campaign.")
+	}
+	got == {
+		"campaign.accounts": sort({l | some levels in _cfg.levels; some l in levels}),
+		"campaign.ad_score": [_cfg.min_ad_score],
+	}
+}

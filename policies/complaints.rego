@@ -1,0 +1,98 @@
+package moderation
+
+# complaint_rate: recipients complain about an account's broadcasts more
+# often than its account type allows. The rate compared is the Wilson lower
+# bound, so a small audience is not judged on chance, and a minimum count of
+# complaints keeps a tiny account, where one complaint is 5%, from ever
+# being actioned. Complaints of fraud weigh more: enough of them make the
+# action one step stronger.
+
+# Undefined for account types data.json gives no levels.
+_complaints_levels := data.config.complaint_rate.levels[input.account.type]
+
+_complaints_signal(field) := n if {
+	n := input.signals.complaint_rate[field]
+	is_number(n)
+}
+
+_complaints_level := ladder[max(crossed)] if {
+	_complaints_signal("complaints") >= data.config.complaint_rate.min_complaints
+	lower := _complaints_signal("wilson_lower")
+	crossed := {severity[level] |
+		some level, threshold in _complaints_levels
+		lower >= threshold
+	}
+	count(crossed) > 0
+}
+
+_complaints_raised(level) := step_up(level) if {
+	_complaints_signal("reason_fraud") >= data.config.complaint_rate.min_fraud_complaints
+} else := level
+
+_complaints_fraud_note(level, raised) := "" if {
+	level == raised
+} else := sprintf("; raised to %s because %v of the complaints report fraud", [raised, _complaints_signal("reason_fraud")])
+
+_complaints_level_words := {"warn": "warning level", "limit": "limit", "suspend": "suspension level"}
+
+_complaints_evidence := e if {
+	e := input.signals.complaint_rate.evidence
+	is_string(e)
+	e != ""
+} else := sprintf("%v complaints in 7 days, complaint rate at least %s", [
+	_complaints_signal("complaints"),
+	percent(_complaints_signal("wilson_lower")),
+])
+
+# METADATA
+# title: Many complaints about broadcasts
+# description: >-
+#   Recipients complain about the account's broadcasts over 7 days at a rate
+#   (95% Wilson lower bound) at or above the level data.json sets for its
+#   type, with at least the minimum number of complaints: warn, then limit
+#   broadcasting, then suspend. Enough complaints of fraud, and earlier
+#   strikes, each raise the action one step.
+# custom:
+#   ground: "Platform rules 5.1: broadcasts recipients report as abusive"
+#   explanation: >-
+#     Over the last 7 days an unusually large share of the people who
+#     received this account's broadcasts complained about them, for example
+#     as spam, advertising, fraud or harassment. The share is worked out so
+#     that a small audience is not judged on a handful of complaints, and a
+#     few complaints alone never lead to action. Depending on how many people
+#     complained, on whether they reported fraud, and on earlier actions
+#     against the account, it gets a warning, cannot send broadcasts for a
+#     while, or is suspended; this notice says which, and until when. If you
+#     think this is a mistake, you can appeal.
+violations contains {
+	"rule": "complaint_rate",
+	"action": action,
+	"reason": {"code": "complaint_rate", "detail": detail},
+	"restricts": data.config.complaint_rate.restricts,
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	level := _complaints_level
+	raised := _complaints_raised(level)
+	action := escalate(raised)
+	detail := sprintf("%s; %s for %s accounts: a complaint rate of at least %s with %v or more complaints%s%s", [
+		_complaints_evidence,
+		_complaints_level_words[level],
+		input.account.type,
+		percent(_complaints_levels[level]),
+		data.config.complaint_rate.min_complaints,
+		_complaints_fraud_note(level, raised),
+		escalation_note(raised, action),
+	])
+	meta := rego.metadata.rule()
+}
+
+watched contains {"metric": "complaint_rate.complaints", "level": data.config.complaint_rate.min_complaints}
+
+watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.min_fraud_complaints}
+
+watched contains {"metric": "complaint_rate.wilson_lower", "level": threshold} if {
+	some levels in data.config.complaint_rate.levels
+	some threshold in levels
+}

@@ -1,0 +1,175 @@
+package complaints_test
+
+import data.moderation
+
+# Levels are read from data.json so retuning keeps these tests meaningful;
+# the tiny account uses literal numbers: it must never be actioned.
+
+_cfg := data.config.complaint_rate
+
+_levels := _cfg.levels
+
+_decide(doc) := d if {
+	d := moderation.decision with input as doc
+}
+
+# complaints of them fraud, at a lower bound of wilson_lower.
+_input(type, wilson_lower, complaints, fraud, strikes) := {
+	"account": {
+		"id": "acct_k",
+		"type": type,
+		"verified": true,
+		"age_days": 900,
+		"strikes": strikes,
+		"status": "allow",
+	},
+	"signals": {"complaint_rate": {
+		"complaints": complaints,
+		"delivered": 2000,
+		"rate": wilson_lower * 2,
+		"wilson_lower": wilson_lower,
+		"reason_fraud": fraud,
+		"reason_spam": complaints - fraud,
+		"evidence": sprintf("%v complaints on 2,000 deliveries in 7 days", [complaints]),
+	}},
+	"event": {"id": "evt_1", "kind": "complaint", "at": "2026-01-01T12:00:00Z"},
+}
+
+_action(type, wilson_lower, complaints, fraud, strikes) := _decide(_input(type, wilson_lower, complaints, fraud, strikes)).action
+
+_below(level) := moderation.ladder[moderation.severity[level] - 1]
+
+test_data_levels_rise_with_severity[type] if {
+	some type, levels in _levels
+	levels.warn < levels.limit
+	levels.limit < levels.suspend
+}
+
+test_fires_at_level[note] if {
+	some type, levels in _levels
+	some level, threshold in levels
+	note := sprintf("%s %s at %v", [type, level, threshold])
+	_action(type, threshold, _cfg.min_complaints, 0, 0) == level
+}
+
+test_does_not_fire_just_below_level[note] if {
+	some type, levels in _levels
+	some level, threshold in levels
+	note := sprintf("%s %s below %v", [type, level, threshold])
+	_action(type, threshold - 0.0001, 500, 0, 0) == _below(level)
+}
+
+test_does_not_fire_one_complaint_short[note] if {
+	some type, levels in _levels
+	note := type
+	_action(type, levels.suspend * 10, _cfg.min_complaints - 1, 0, 0) == "allow"
+}
+
+# Service accounts are held to higher levels than subscription accounts.
+test_levels_differ_by_type if {
+	_action("subscription", _levels.subscription.warn, 20, 0, 0) == "warn"
+	_action("service", _levels.subscription.warn, 20, 0, 0) == "allow"
+}
+
+# One complaint on 20 recipients: a 5% rate, a lower bound of 0.89%, above
+# every warning level, but one complaint.
+test_tiny_account_with_one_complaint_is_allowed[note] if {
+	some type, _ in _levels
+	note := type
+	doc := {
+		"account": {"id": "acct_tiny", "type": type, "age_days": 10, "strikes": 0},
+		"signals": {"complaint_rate": {
+			"complaints": 1,
+			"delivered": 20,
+			"rate": 0.05,
+			"wilson_lower": 0.0089,
+			"reason_fraud": 1,
+			"evidence": "1 complaint on 20 deliveries in 7 days",
+		}},
+	}
+	d := _decide(doc)
+	d.action == "allow"
+	d.reasons == []
+}
+
+test_fraud_complaints_raise_one_step[note] if {
+	some note, c in {
+		"warn with enough fraud is limit": {"level": "warn", "fraud": _cfg.min_fraud_complaints, "want": "limit"},
+		"warn with one fraud too few stays": {"level": "warn", "fraud": _cfg.min_fraud_complaints - 1, "want": "warn"},
+		"limit with fraud is suspend": {"level": "limit", "fraud": 50, "want": "suspend"},
+		"suspend with fraud is not close": {"level": "suspend", "fraud": 50, "want": "suspend"},
+	}
+	_action("subscription", _levels.subscription[c.level], 50, c.fraud, 0) == c.want
+}
+
+test_fraud_alone_does_not_fire if {
+	_action("subscription", _levels.subscription.warn - 0.0001, 50, 50, 0) == "allow"
+}
+
+test_strikes_escalate_one_step[note] if {
+	some note, c in {
+		"warn becomes limit": {"level": "warn", "fraud": 0, "strikes": 1, "want": "limit"},
+		"fraud and strikes add up": {"level": "warn", "fraud": 5, "strikes": 1, "want": "suspend"},
+		"suspend stays": {"level": "suspend", "fraud": 5, "strikes": 3, "want": "suspend"},
+	}
+	_action("service", _levels.service[c.level], 12, c.fraud, c.strikes) == c.want
+}
+
+test_limit_takes_broadcasting if {
+	d := _decide(_input("subscription", 0.012, 25, 0, 0))
+	d.action == "limit"
+	d.rule == "complaint_rate"
+	d.restricts == ["broadcast"]
+	d.duration == "24h"
+	d.appealable == true
+	d.reasons == [{
+		"code": "complaint_rate",
+		"detail": "25 complaints on 2,000 deliveries in 7 days; limit for subscription accounts: a complaint rate of at least 1% with 10 or more complaints",
+	}]
+}
+
+test_fraud_and_strikes_are_explained if {
+	_decide(_input("subscription", 0.006, 14, 6, 1)).reasons == [{
+		"code": "complaint_rate",
+		"detail": "14 complaints on 2,000 deliveries in 7 days; warning level for subscription accounts: a complaint rate of at least 0.5% with 10 or more complaints; raised to limit because 6 of the complaints report fraud; raised to suspend because of earlier strikes on this account (1)",
+	}]
+}
+
+test_evidence_missing_is_described if {
+	doc := json.remove(_input("enterprise", 0.04123, 80, 0, 0), ["signals/complaint_rate/evidence"])
+	_decide(doc).reasons == [{
+		"code": "complaint_rate",
+		"detail": "80 complaints in 7 days, complaint rate at least 4.12%; suspension level for enterprise accounts: a complaint rate of at least 4% with 10 or more complaints",
+	}]
+}
+
+test_missing_signals_allow[note] if {
+	some note, signals in {
+		"no signals": {},
+		"no count": {"complaint_rate": {"wilson_lower": 0.5}},
+		"no rate": {"complaint_rate": {"complaints": 500}},
+		"rate not a number": {"complaint_rate": {"complaints": 500, "wilson_lower": "0.5"}},
+	}
+	_decide({"account": {"type": "subscription"}, "signals": signals}).action == "allow"
+}
+
+test_unknown_type_is_not_actioned if {
+	_action("other", 0.9, 1000, 0, 0) == "allow"
+}
+
+test_metadata_flows_into_decision if {
+	d := _decide(_input("subscription", 0.005, 10, 0, 0))
+	d.title == "Many complaints about broadcasts"
+	d.ground == "Platform rules 5.1: broadcasts recipients report as abusive"
+	startswith(d.explanation, "Over the last 7 days an unusually large share")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+test_watch_has_every_level[note] if {
+	some pair in array.concat(
+		[["complaint_rate.complaints", _cfg.min_complaints], ["complaint_rate.reason_fraud", _cfg.min_fraud_complaints]],
+		[["complaint_rate.wilson_lower", l] | some levels in _levels; some l in levels],
+	)
+	note := sprintf("%s %v", pair)
+	pair[1] in moderation.watch[pair[0]]
+}
