@@ -11,6 +11,11 @@ import (
 	"moderation/internal/moderation"
 )
 
+// MaxWindow is the longest window any detector keeps (complaint rates
+// over 7 days). Rebuilding state after a restart replays at least this much
+// of the events stream, and the stream retains at least this much.
+const MaxWindow = complaintDays * 24 * time.Hour
+
 // Env is what detectors share across accounts: the platform's time zone
 // for calendar quotas, the advertising model, and the campaigns seen across
 // all accounts. One pipeline goroutine uses it.

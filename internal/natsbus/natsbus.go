@@ -102,6 +102,10 @@ func Connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// DefaultEventsMaxAge is how long events are kept: longer than the longest
+// detector window (7 days), so a restart can rebuild every window.
+const DefaultEventsMaxAge = 8 * 24 * time.Hour
+
 // Config sizes what Setup declares.
 type Config struct {
 	Replicas        int           // 1 on the embedded server, 3 on a cluster
@@ -115,7 +119,7 @@ func (c Config) withDefaults() Config {
 		c.Replicas = 1
 	}
 	if c.EventsMaxAge == 0 {
-		c.EventsMaxAge = 7 * 24 * time.Hour
+		c.EventsMaxAge = DefaultEventsMaxAge
 	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = 2 * time.Minute

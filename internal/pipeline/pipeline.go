@@ -43,7 +43,7 @@ func (c Config) withDefaults() Config {
 		c.MaxStateBytes = 300 << 20
 	}
 	if c.RebuildWindow <= 0 {
-		c.RebuildWindow = 25 * time.Hour // the longest detector window plus slack
+		c.RebuildWindow = detectors.MaxWindow + time.Hour // slack for events published late
 	}
 	if c.FetchBatch <= 0 {
 		c.FetchBatch = 1000

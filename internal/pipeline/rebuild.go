@@ -34,18 +34,24 @@ func (p *Pipeline) rebuild(ctx context.Context, floor uint64) error {
 		return fmt.Errorf("open rebuild consumer: %w", err)
 	}
 	began := time.Now()
-	n, err := p.replayThrough(oc, floor)
+	n, err := p.replayThrough(oc, floor, began)
 	if err != nil {
 		return fmt.Errorf("rebuild windows: %w", err)
 	}
-	p.log.Info("windows rebuilt", "events", n, "through_seq", floor, "took", time.Since(began).Round(time.Millisecond))
+	p.log.Info("windows rebuilt", "events", n, "through_seq", floor, "took", time.Since(began).Round(time.Millisecond).String())
 	return nil
 }
 
-// replayThrough observes events from oc up to and including seq floor.
-func (p *Pipeline) replayThrough(oc jetstream.Consumer, floor uint64) (int, error) {
+// replayThrough observes events from oc up to and including seq floor,
+// logging progress every few seconds: on a large stream this takes minutes.
+func (p *Pipeline) replayThrough(oc jetstream.Consumer, floor uint64, began time.Time) (int, error) {
 	n := 0
+	lastLog := began
 	for {
+		if time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			p.log.Info("rebuilding windows", "events", n, "through_seq", floor, "elapsed", time.Since(began).Round(time.Second).String())
+		}
 		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return n, err
