@@ -62,7 +62,8 @@ _ads_complaint_evidence := e if {
 #   (95% Wilson lower bound) and a count of complaints about advertising,
 #   both at the level data.json sets for the account type. Limit
 #   broadcasting for a week, or suspend when the complaints are severe.
-#   Earlier strikes raise the action one step.
+#   Earlier strikes raise the action one step; enough recent strikes turn a
+#   suspension into closing the account.
 # custom:
 #   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
 #   explanation: >-
@@ -72,8 +73,9 @@ _ads_complaint_evidence := e if {
 #     happy with it are not affected; broadcasts that turn into ads the
 #     audience does not want are not. Depending on how many people
 #     complained, and on earlier actions against the account, it cannot send
-#     broadcasts for a while or is suspended; this notice says which, and
-#     until when. Sending fewer ads and more of what your followers came for
+#     broadcasts for a while or is suspended; an account that was limited or
+#     suspended several times recently is closed instead of suspended. This
+#     notice says which, and until when. Sending fewer ads and more of what your followers came for
 #     keeps this from happening again. If you think this is a mistake, you
 #     can appeal.
 violations contains {

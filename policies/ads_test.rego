@@ -118,11 +118,22 @@ test_limit_takes_broadcasting_for_a_week if {
 test_strikes_escalate_one_step[note] if {
 	some note, c in {
 		"limit becomes suspend": {"level": "limit", "strikes": 1, "want": "suspend"},
-		"suspend stays": {"level": "suspend", "strikes": 4, "want": "suspend"},
+		"suspend stays one strike short of closing": {"level": "suspend", "strikes": data.config.close_after_strikes - 1, "want": "suspend"},
 	}
 	d := _decide(_input("subscription", _at("subscription", c.level), c.strikes))
 	d.action == c.want
 	d.duration == data.config.durations.suspend
+}
+
+test_repeated_abuse_closes[note] if {
+	some note, c in {
+		"suspend": {"level": "suspend", "strikes": data.config.close_after_strikes},
+		"limit through suspend": {"level": "limit", "strikes": data.config.close_after_strikes + 2},
+	}
+	d := _decide(_input("subscription", _at("subscription", c.level), c.strikes))
+	d.action == "close"
+	d.duration == ""
+	d.appealable == true
 }
 
 test_evidence_missing_is_described if {

@@ -102,7 +102,8 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 #   A personal account sends more friend requests to strangers in one hour
 #   than data.json allows for its age: warn, then limit friend requests, then
 #   suspend. Requests their recipients report, and earlier strikes, each
-#   raise the action one step.
+#   raise the action one step; enough recent strikes turn a suspension into
+#   closing the account.
 # custom:
 #   ground: "Platform rules 4.2: bulk or automated friend requests"
 #   explanation: >-
@@ -112,10 +113,11 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 #     advertising reach people, so it is not allowed. Depending on how many
 #     requests were sent, on how many of the people asked reported them, and
 #     on earlier actions against the account, it gets a warning, cannot send
-#     friend requests for a while, or is suspended; this notice says which,
-#     and until when. Adding people who scan your QR code or share your
-#     contact card is not affected. If you think this is a mistake, you can
-#     appeal.
+#     friend requests for a while, or is suspended; an account that was
+#     limited or suspended several times recently is closed instead of
+#     suspended. This notice says which, and until when. Adding people who
+#     scan your QR code or share your contact card is not affected. If you
+#     think this is a mistake, you can appeal.
 violations contains {
 	"rule": "bulk_add",
 	"action": v.action,
@@ -135,7 +137,8 @@ violations contains {
 #   A personal account sends more friend requests to strangers in one day
 #   than data.json allows for its age, even if it stays under the hourly
 #   levels: warn, then limit friend requests, then suspend. Requests their
-#   recipients report, and earlier strikes, each raise the action one step.
+#   recipients report, and earlier strikes, each raise the action one step;
+#   enough recent strikes turn a suspension into closing the account.
 # custom:
 #   ground: "Platform rules 4.2: bulk or automated friend requests"
 #   explanation: >-
@@ -146,10 +149,11 @@ violations contains {
 #     or spread over a whole day, so it is not allowed. Depending on how many
 #     requests were sent, on how many of the people asked reported them, and
 #     on earlier actions against the account, it gets a warning, cannot send
-#     friend requests for a while, or is suspended; this notice says which,
-#     and until when. Adding people who scan your QR code or share your
-#     contact card is not affected. If you think this is a mistake, you can
-#     appeal.
+#     friend requests for a while, or is suspended; an account that was
+#     limited or suspended several times recently is closed instead of
+#     suspended. This notice says which, and until when. Adding people who
+#     scan your QR code or share your contact card is not affected. If you
+#     think this is a mistake, you can appeal.
 violations contains {
 	"rule": "bulk_add_day",
 	"action": v.action,

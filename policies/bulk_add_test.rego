@@ -10,6 +10,8 @@ _levels := data.config.bulk_add.levels.personal
 
 _new_days := data.config.bulk_add.new_account_days
 
+_close_after := data.config.close_after_strikes
+
 # An age inside each tier.
 _tier_age := {"new": 0.5, "established": 730}
 
@@ -81,11 +83,26 @@ test_strikes_escalate_one_step[note] if {
 	some note, c in {
 		"warn becomes limit": {"level": "warn", "strikes": 1, "want": "limit"},
 		"limit becomes suspend": {"level": "limit", "strikes": 1, "want": "suspend"},
-		"suspend never becomes close": {"level": "suspend", "strikes": 5, "want": "suspend"},
+		"suspend stays one strike short of closing": {"level": "suspend", "strikes": _close_after - 1, "want": "suspend"},
+		"suspend closes at close_after_strikes": {"level": "suspend", "strikes": _close_after, "want": "close"},
+		"limit closes through suspend": {"level": "limit", "strikes": _close_after, "want": "close"},
+		"warn is only limit however many strikes": {"level": "warn", "strikes": 9, "want": "limit"},
 		"no strikes change nothing": {"level": "warn", "strikes": 0, "want": "warn"},
 		"malformed strikes count as none": {"level": "warn", "strikes": "3", "want": "warn"},
 	}
 	_action(_tier_age.new, _levels.new[c.level], c.strikes) == c.want
+}
+
+test_closing_for_strikes_is_explained if {
+	d := _decide(_input(_tier_age.new, 250, 3))
+	d.action == "close"
+	d.duration == ""
+	d.restricts == []
+	d.appealable == true
+	d.reasons == [{
+		"code": "bulk_add",
+		"detail": "250 friend requests in the last hour; suspension level for accounts under 30 days: 250 to strangers in one hour; closed because this account was suspended or limited 3 times in the last 90 days",
+	}]
 }
 
 test_escalation_is_explained if {
@@ -364,10 +381,14 @@ test_reports_alone_do_not_fire if {
 	_decide(doc).action == "allow"
 }
 
-test_reports_and_strikes_add_up_to_suspend_not_close[note] if {
+# Reports never reach close on their own; strikes close only a suspension,
+# here one the reports and a strike made of a warning.
+test_reports_and_strikes_add_up[note] if {
 	some note, c in {
 		"warn, reported, struck": {"level": "warn", "strikes": 1, "want": "suspend"},
-		"suspend, reported, struck": {"level": "suspend", "strikes": 3, "want": "suspend"},
+		"suspend, reported, struck short of closing": {"level": "suspend", "strikes": _close_after - 1, "want": "suspend"},
+		"suspend, reported, no strikes": {"level": "suspend", "strikes": 0, "want": "suspend"},
+		"warn, reported, struck enough to close": {"level": "warn", "strikes": _close_after, "want": "close"},
 	}
 	doc := _day_input(_tier_age.new, _day_levels.new[c.level], c.strikes, {"report_ratio": 0.6, "responses": 50})
 	_decide(doc).action == c.want

@@ -5,7 +5,9 @@ package moderation
 # both: the account's latest broadcast reads as an ad, and enough distinct
 # accounts sent near-duplicate text within a day. A few accounts quoting the
 # same headline are far below the levels, and a shared text that is not an
-# ad (an announcement, a quote) never counts.
+# ad (an announcement, a quote) never counts. A mass campaign, far more
+# accounts and text that is unmistakably an ad (campaign_mass), closes the
+# account on the first occurrence.
 
 # Undefined for account types data.json gives no levels.
 _campaign_levels := data.config.campaign.levels[input.account.type]
@@ -43,7 +45,8 @@ _campaign_evidence := e if {
 #   data.json minimum) and near-duplicate text was broadcast by at least as
 #   many distinct accounts within 24 hours as data.json sets for the account
 #   type: limit broadcasting, or suspend for a large campaign. Earlier
-#   strikes raise the action one step.
+#   strikes raise the action one step; enough recent strikes turn a
+#   suspension into closing the account.
 # custom:
 #   ground: "Platform rules 5.4: coordinated spam across accounts"
 #   explanation: >-
@@ -52,8 +55,9 @@ _campaign_evidence := e if {
 #     one advertisement through many accounts at once is how spam operations
 #     get around the limits on each account, so it is not allowed. Depending
 #     on how many accounts took part, and on earlier actions against this
-#     account, it cannot send broadcasts for a while or is suspended; this
-#     notice says which, and until when. Sharing or quoting the same news or
+#     account, it cannot send broadcasts for a while or is suspended; an
+#     account that was limited or suspended several times recently is closed
+#     instead of suspended. This notice says which, and until when. Sharing or quoting the same news or
 #     announcement as a few other accounts is not affected. If you think this
 #     is a mistake, you can appeal.
 violations contains {
@@ -78,9 +82,61 @@ violations contains {
 	meta := rego.metadata.rule()
 }
 
+# One level for every account type, but like the rule above only for types
+# data.json gives levels.
+_campaign_close := data.config.campaign.close
+
+_campaign_mass if {
+	_campaign_levels
+	_campaign_signal("accounts") >= _campaign_close.accounts
+	_campaign_signal("ad_score") >= _campaign_close.ad_score
+}
+
+# METADATA
+# title: Mass advertising campaign across accounts
+# description: >-
+#   Severe abuse, closed without earlier strikes: the account's latest
+#   broadcast is clearly an ad (ad score at least data.json's closing
+#   level) and near-duplicate text was broadcast by at least data.json's
+#   closing number of distinct accounts within 24 hours, for an account
+#   type campaign has levels for. Close, with no end date: the account is
+#   frozen until an appeal or the purge.
+# custom:
+#   ground: "Platform rules 5.4: coordinated spam across accounts"
+#   explanation: >-
+#     This account broadcast an advertisement whose text is nearly the same
+#     as one broadcast by a very large number of other accounts within the
+#     same day. A campaign this large is run by a spam operation through
+#     accounts it controls, so the account is closed now, even without
+#     earlier actions against it. A closed account is frozen: it cannot send
+#     broadcasts or friend requests, and it is not deleted while it can
+#     still be appealed. This notice says until when you can appeal. If you
+#     think this is a mistake, you can appeal.
+violations contains {
+	"rule": "campaign_mass",
+	"action": "close",
+	"reason": {"code": "campaign_mass", "detail": detail},
+	"restricts": [],
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	_campaign_mass
+	detail := sprintf("%s; closing level for every account type: an ad (score %v or more) broadcast by %v or more accounts", [
+		_campaign_evidence,
+		_campaign_close.ad_score,
+		_campaign_close.accounts,
+	])
+	meta := rego.metadata.rule()
+}
+
 watched contains {"metric": "campaign.ad_score", "level": data.config.campaign.min_ad_score}
 
 watched contains {"metric": "campaign.accounts", "level": threshold} if {
 	some levels in data.config.campaign.levels
 	some threshold in levels
 }
+
+watched contains {"metric": "campaign.accounts", "level": data.config.campaign.close.accounts}
+
+watched contains {"metric": "campaign.ad_score", "level": data.config.campaign.close.ad_score}

@@ -83,7 +83,9 @@ test_limit_takes_broadcasting if {
 test_strikes_escalate_one_step[note] if {
 	some note, c in {
 		"limit becomes suspend": {"accounts": 10, "strikes": 1, "want": "suspend"},
-		"suspend stays": {"accounts": 30, "strikes": 2, "want": "suspend"},
+		"suspend stays one strike short of closing": {"accounts": 30, "strikes": data.config.close_after_strikes - 1, "want": "suspend"},
+		"suspend closes at close_after_strikes": {"accounts": 30, "strikes": data.config.close_after_strikes, "want": "close"},
+		"limit closes through suspend": {"accounts": 10, "strikes": data.config.close_after_strikes, "want": "close"},
 	}
 	_action("personal", c.accounts, 0.9, c.strikes) == c.want
 }
@@ -124,7 +126,76 @@ test_watch_is_exactly_the_levels if {
 		startswith(metric, "campaign.")
 	}
 	got == {
-		"campaign.accounts": sort({l | some levels in _cfg.levels; some l in levels}),
-		"campaign.ad_score": [_cfg.min_ad_score],
+		"campaign.accounts": sort({l | some levels in _cfg.levels; some l in levels} | {_cfg.close.accounts}),
+		"campaign.ad_score": sort({_cfg.min_ad_score, _cfg.close.ad_score}),
 	}
+}
+
+# A mass campaign closes on the first occurrence, for every account type
+# with levels, and takes both: very many accounts and text that is clearly
+# an ad.
+test_close_thresholds_are_above_the_other_levels[type] if {
+	some type, levels in _cfg.levels
+	_cfg.close.accounts > levels.suspend
+	_cfg.close.ad_score > _cfg.min_ad_score
+}
+
+test_mass_campaign_closes_at_level[type] if {
+	some type, _ in _cfg.levels
+	d := _decide(_input(type, _cfg.close.accounts, _cfg.close.ad_score, 0))
+	d.action == "close"
+	d.rule == "campaign_mass"
+	d.duration == ""
+	d.restricts == []
+	d.appealable == true
+	[r.code | some r in d.reasons] == ["campaign_mass", "campaign"]
+}
+
+# Just below either level it is the suspension a large campaign gets.
+test_mass_campaign_does_not_close_just_below[note] if {
+	some type, _ in _cfg.levels
+	some what, c in {
+		"accounts": {"accounts": _cfg.close.accounts - 1, "ad_score": _cfg.close.ad_score},
+		"ad score": {"accounts": _cfg.close.accounts, "ad_score": _cfg.close.ad_score - 0.01},
+	}
+	note := sprintf("%s %s", [type, what])
+	d := _decide(_input(type, c.accounts, c.ad_score, 0))
+	d.action == "suspend"
+	d.rule == "campaign"
+}
+
+test_mass_campaign_closes_whatever_the_strikes[note] if {
+	some strikes in [0, 1, data.config.close_after_strikes]
+	note := sprintf("%v strikes", [strikes])
+	_action("service", 400, 0.97, strikes) == "close"
+}
+
+# Text shared by very many accounts that is not an ad (a news headline, an
+# announcement) is never a campaign, and an ad-like text shared widely but
+# not clearly an ad is a suspension, not a closure.
+test_look_alikes_of_a_mass_campaign_are_not_closed[note] if {
+	some note, c in {
+		"headline shared by 5,000 accounts": {"accounts": 5000, "ad_score": 0.3, "want": "allow"},
+		"promotional-sounding announcement by 500 accounts": {"accounts": 500, "ad_score": 0.7, "want": "suspend"},
+	}
+	_action("subscription", c.accounts, c.ad_score, 0) == c.want
+}
+
+test_mass_campaign_needs_a_known_type if {
+	_action("other", 1000, 1, 0) == "allow"
+}
+
+test_mass_campaign_is_explained if {
+	_decide(_input("enterprise", 140, 0.93, 0)).reasons[0] == {
+		"code": "campaign_mass",
+		"detail": "near-duplicate text broadcast by 140 accounts in 24 h; closing level for every account type: an ad (score 0.9 or more) broadcast by 100 or more accounts",
+	}
+}
+
+test_mass_campaign_metadata_flows_into_decision if {
+	d := _decide(_input("subscription", 100, 0.9, 0))
+	d.title == "Mass advertising campaign across accounts"
+	d.ground == "Platform rules 5.4: coordinated spam across accounts"
+	startswith(d.explanation, "This account broadcast an advertisement")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
 }

@@ -5,7 +5,8 @@ package moderation
 # bound, so a small audience is not judged on chance, and a minimum count of
 # complaints keeps a tiny account, where one complaint is 5%, from ever
 # being actioned. Complaints of fraud weigh more: enough of them make the
-# action one step stronger.
+# action one step stronger, and a storm of them (complaint_fraud) closes the
+# account on the first occurrence.
 
 # Undefined for account types data.json gives no levels.
 _complaints_levels := data.config.complaint_rate.levels[input.account.type]
@@ -51,7 +52,8 @@ _complaints_evidence := e if {
 #   (95% Wilson lower bound) at or above the level data.json sets for its
 #   type, with at least the minimum number of complaints: warn, then limit
 #   broadcasting, then suspend. Enough complaints of fraud, and earlier
-#   strikes, each raise the action one step.
+#   strikes, each raise the action one step; enough recent strikes turn a
+#   suspension into closing the account.
 # custom:
 #   ground: "Platform rules 5.1: broadcasts recipients report as abusive"
 #   explanation: >-
@@ -62,8 +64,10 @@ _complaints_evidence := e if {
 #     few complaints alone never lead to action. Depending on how many people
 #     complained, on whether they reported fraud, and on earlier actions
 #     against the account, it gets a warning, cannot send broadcasts for a
-#     while, or is suspended; this notice says which, and until when. If you
-#     think this is a mistake, you can appeal.
+#     while, or is suspended; an account that was limited or suspended
+#     several times recently is closed instead of suspended. This notice
+#     says which, and until when. If you think this is a mistake, you can
+#     appeal.
 violations contains {
 	"rule": "complaint_rate",
 	"action": action,
@@ -88,6 +92,63 @@ violations contains {
 	meta := rego.metadata.rule()
 }
 
+# A fraud storm: many recipients report fraud and the complaint rate is far
+# above every type's suspension level. One level for every account type, but
+# like the rule above only for types data.json gives levels.
+_complaints_close := data.config.complaint_rate.close
+
+_complaints_fraud_storm if {
+	_complaints_levels
+	_complaints_signal("reason_fraud") >= _complaints_close.reason_fraud
+	_complaints_signal("wilson_lower") >= _complaints_close.wilson_lower
+}
+
+_complaints_fraud_evidence := e if {
+	e := input.signals.complaint_rate.evidence
+	is_string(e)
+	e != ""
+} else := sprintf("%v complaints of fraud in 7 days, complaint rate at least %s", [
+	_complaints_signal("reason_fraud"),
+	percent(_complaints_signal("wilson_lower")),
+])
+
+# METADATA
+# title: Fraud reported by many recipients
+# description: >-
+#   Severe abuse, closed without earlier strikes: in 7 days at least the
+#   number of complaints of fraud data.json sets for closing, at a complaint
+#   rate (95% Wilson lower bound) at or above its closing level, for an
+#   account type complaint_rate has levels for. Close, with no end date: the
+#   account is frozen until an appeal or the purge.
+# custom:
+#   ground: "Platform rules 5.2: fraud and scams"
+#   explanation: >-
+#     Over the last 7 days a large number of the people who received this
+#     account's broadcasts reported them as fraud, and the share of people
+#     complaining is far higher than any account is allowed. Fraud does
+#     immediate harm to the people it reaches, so the account is closed now,
+#     even without earlier actions against it. A closed account is frozen:
+#     it cannot send broadcasts or friend requests, and it is not deleted
+#     while it can still be appealed. This notice says until when you can
+#     appeal. If you think this is a mistake, you can appeal.
+violations contains {
+	"rule": "complaint_fraud",
+	"action": "close",
+	"reason": {"code": "complaint_fraud", "detail": detail},
+	"restricts": [],
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	_complaints_fraud_storm
+	detail := sprintf("%s; closing level for every account type: %v or more complaints of fraud at a complaint rate of at least %s", [
+		_complaints_fraud_evidence,
+		_complaints_close.reason_fraud,
+		percent(_complaints_close.wilson_lower),
+	])
+	meta := rego.metadata.rule()
+}
+
 watched contains {"metric": "complaint_rate.complaints", "level": data.config.complaint_rate.min_complaints}
 
 watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.min_fraud_complaints}
@@ -96,3 +157,7 @@ watched contains {"metric": "complaint_rate.wilson_lower", "level": threshold} i
 	some levels in data.config.complaint_rate.levels
 	some threshold in levels
 }
+
+watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.close.reason_fraud}
+
+watched contains {"metric": "complaint_rate.wilson_lower", "level": data.config.complaint_rate.close.wilson_lower}

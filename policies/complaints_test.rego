@@ -9,6 +9,10 @@ _cfg := data.config.complaint_rate
 
 _levels := _cfg.levels
 
+_close := _cfg.close
+
+_close_after := data.config.close_after_strikes
+
 _decide(doc) := d if {
 	d := moderation.decision with input as doc
 }
@@ -110,7 +114,10 @@ test_strikes_escalate_one_step[note] if {
 	some note, c in {
 		"warn becomes limit": {"level": "warn", "fraud": 0, "strikes": 1, "want": "limit"},
 		"fraud and strikes add up": {"level": "warn", "fraud": 5, "strikes": 1, "want": "suspend"},
-		"suspend stays": {"level": "suspend", "fraud": 5, "strikes": 3, "want": "suspend"},
+		"suspend stays one strike short of closing": {"level": "suspend", "fraud": 5, "strikes": _close_after - 1, "want": "suspend"},
+		"suspend closes at close_after_strikes": {"level": "suspend", "fraud": 0, "strikes": _close_after, "want": "close"},
+		"fraud, strikes and closing add up": {"level": "warn", "fraud": 5, "strikes": _close_after, "want": "close"},
+		"warn is only limit however many strikes": {"level": "warn", "fraud": 0, "strikes": 9, "want": "limit"},
 	}
 	_action("service", _levels.service[c.level], 12, c.fraud, c.strikes) == c.want
 }
@@ -170,6 +177,88 @@ test_watch_has_every_level[note] if {
 		[["complaint_rate.complaints", _cfg.min_complaints], ["complaint_rate.reason_fraud", _cfg.min_fraud_complaints]],
 		[["complaint_rate.wilson_lower", l] | some levels in _levels; some l in levels],
 	)
+	note := sprintf("%s %v", pair)
+	pair[1] in moderation.watch[pair[0]]
+}
+
+# A fraud storm closes on the first occurrence, for every account type with
+# levels, and takes both: enough complaints of fraud and a high rate.
+test_close_thresholds_are_above_every_suspend_level[type] if {
+	some type, levels in _levels
+	_close.wilson_lower > levels.suspend
+	_close.reason_fraud > _cfg.min_fraud_complaints
+}
+
+test_fraud_storm_closes_at_level[type] if {
+	some type, _ in _levels
+	d := _decide(_input(type, _close.wilson_lower, _close.reason_fraud, _close.reason_fraud, 0))
+	d.action == "close"
+	d.rule == "complaint_fraud"
+	d.duration == ""
+	d.restricts == []
+	d.appealable == true
+	[r.code | some r in d.reasons] == ["complaint_fraud", "complaint_rate"]
+}
+
+# Just below either level the storm is not a closure: the rate and the fraud
+# complaints still suspend through complaint_rate and its fraud step.
+test_fraud_storm_does_not_close_just_below[note] if {
+	some type, _ in _levels
+	some what, c in {
+		"fraud": {"wilson_lower": _close.wilson_lower, "fraud": _close.reason_fraud - 1},
+		"rate": {"wilson_lower": _close.wilson_lower - 0.0001, "fraud": _close.reason_fraud},
+	}
+	note := sprintf("%s %s", [type, what])
+	d := _decide(_input(type, c.wilson_lower, 500, c.fraud, 0))
+	d.action == "suspend"
+	d.rule == "complaint_rate"
+}
+
+# Strikes are not needed for a storm, and a storm on an account with strikes
+# closes just the same.
+test_fraud_storm_closes_whatever_the_strikes[note] if {
+	some strikes in [0, 1, _close_after - 1, _close_after]
+	note := sprintf("%v strikes", [strikes])
+	_action("subscription", 0.08, 120, 80, strikes) == "close"
+}
+
+# A huge account with many fraud complaints at a tiny rate, and a small
+# account whose complaints are not about fraud, are not closed.
+test_look_alikes_of_a_fraud_storm_are_not_closed[note] if {
+	some note, c in {
+		"60 fraud complaints on a million deliveries": {"wilson_lower": 0.00005, "complaints": 70, "fraud": 60, "want": "allow"},
+		"high rate, 10 fraud complaints": {"wilson_lower": 0.2, "complaints": 200, "fraud": 10, "want": "suspend"},
+	}
+	_action("subscription", c.wilson_lower, c.complaints, c.fraud, 0) == c.want
+}
+
+test_fraud_storm_needs_a_known_type if {
+	_action("other", 0.5, 1000, 1000, 0) == "allow"
+}
+
+test_fraud_storm_is_explained if {
+	d := _decide(_input("service", 0.0612, 90, 55, 0))
+	d.reasons[0] == {
+		"code": "complaint_fraud",
+		"detail": "90 complaints on 2,000 deliveries in 7 days; closing level for every account type: 50 or more complaints of fraud at a complaint rate of at least 5%",
+	}
+	doc := json.remove(_input("service", 0.0612, 90, 55, 0), ["signals/complaint_rate/evidence"])
+	_decide(doc).reasons[0].detail == "55 complaints of fraud in 7 days, complaint rate at least 6.12%; closing level for every account type: 50 or more complaints of fraud at a complaint rate of at least 5%"
+}
+
+test_fraud_storm_metadata_flows_into_decision if {
+	d := _decide(_input("subscription", 0.05, 50, 50, 0))
+	d.title == "Fraud reported by many recipients"
+	d.ground == "Platform rules 5.2: fraud and scams"
+	startswith(d.explanation, "Over the last 7 days a large number of the people")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+test_watch_has_the_closing_levels[note] if {
+	some pair in [
+		["complaint_rate.reason_fraud", _close.reason_fraud],
+		["complaint_rate.wilson_lower", _close.wilson_lower],
+	]
 	note := sprintf("%s %v", pair)
 	pair[1] in moderation.watch[pair[0]]
 }

@@ -20,23 +20,42 @@ severity[action] := i if some i, action in ladder
 
 # strikes counts the account's earlier enforcement. Anything that is not a
 # number counts as none: a malformed field must not escalate anybody.
+#
+# Contract with the Go judge: input.account.strikes is the number of earlier
+# episodes that ended in limit or a stronger measure and have not expired,
+# that is, whose decision is less than data.config.strike_expiry_days old at
+# the time of the event. The judge does the counting and the expiry, so the
+# policy only ever sees that number: the measure in force for the current
+# episode is not among them (an episode must not escalate itself), and
+# warnings never count. strike_expiry_days is read here only to tell the
+# owner which period the count covers.
 strikes := n if {
 	n := input.account.strikes
 	is_number(n)
 } else := 0
 
-# escalate gives the action for a level a rule crossed. An account with
-# earlier strikes goes one step further up the ladder, but never to close:
-# closing takes a rule whose own level says so (severe abuse), not a repeat
-# of a milder one.
-escalate(level) := ladder[severity[level] + 1] if {
+# escalate gives the action for a level a rule crossed, given the account's
+# earlier strikes. One strike goes one step further up the ladder (warn to
+# limit, limit to suspend), never from suspend to close. Closing for repeated
+# abuse is a separate step: when that gives suspend and the account has at
+# least close_after_strikes strikes, the action is close. So strikes take a
+# warning no further than limit; a level that is limit (also when a rule's
+# own step_up made it one) or suspend closes at close_after_strikes.
+escalate(level) := "close" if {
+	strike_step(level) == "suspend"
+	strikes >= data.config.close_after_strikes
+} else := strike_step(level)
+
+# strike_step is the one step earlier strikes raise a level, short of close.
+strike_step(level) := ladder[severity[level] + 1] if {
 	strikes >= data.config.strikes_to_escalate
 	severity[level] < severity.suspend
 } else := level
 
 # step_up gives the action one step stronger than level, for a rule's own
 # aggravating factor (fraud complaints, requests reported by their
-# recipients). Like escalate it never reaches close.
+# recipients). It never reaches close: closing takes repeated abuse
+# (escalate) or a rule whose own level is close (severe abuse).
 step_up(level) := ladder[severity[level] + 1] if {
 	severity[level] < severity.suspend
 } else := level
@@ -45,7 +64,19 @@ step_up(level) := ladder[severity[level] + 1] if {
 # crossed; it is empty when strikes changed nothing.
 escalation_note(level, action) := "" if {
 	level == action
+} else := sprintf("; closed because this account was suspended or limited %s in the last %v days", [
+	times(strikes),
+	data.config.strike_expiry_days,
+]) if {
+	action == "close"
 } else := sprintf("; raised to %s because of earlier strikes on this account (%v)", [action, strikes])
+
+# times writes a count of occasions the way an owner reads it.
+times(n) := "once" if {
+	n == 1
+} else := "twice" if {
+	n == 2
+} else := sprintf("%v times", [n])
 
 # percent writes a share the way an owner reads it: 0.0123 as "1.23%".
 percent(x) := sprintf("%v%%", [round(x * 10000) / 100])

@@ -67,15 +67,37 @@ test_close_is_permanent if {
 	d.appealable == true
 }
 
+_close_after := data.config.close_after_strikes
+
+# One strike is one step, short of close; close_after_strikes of them close
+# what the step made a suspension, and only that.
 test_escalate[note] if {
 	some note, c in {
-		"allow stays without strikes": {"level": "warn", "strikes": 0, "want": "warn"},
+		"warn stays without strikes": {"level": "warn", "strikes": 0, "want": "warn"},
 		"warn to limit": {"level": "warn", "strikes": 1, "want": "limit"},
-		"limit to suspend": {"level": "limit", "strikes": 2, "want": "suspend"},
-		"suspend stays": {"level": "suspend", "strikes": 9, "want": "suspend"},
+		"warn is only limit however many strikes": {"level": "warn", "strikes": 99, "want": "limit"},
+		"limit to suspend": {"level": "limit", "strikes": _close_after - 1, "want": "suspend"},
+		"limit to close through suspend": {"level": "limit", "strikes": _close_after, "want": "close"},
+		"suspend stays without strikes": {"level": "suspend", "strikes": 0, "want": "suspend"},
+		"suspend stays one strike short": {"level": "suspend", "strikes": _close_after - 1, "want": "suspend"},
+		"suspend to close": {"level": "suspend", "strikes": _close_after, "want": "close"},
+		"suspend to close with more": {"level": "suspend", "strikes": _close_after + 5, "want": "close"},
+		"close stays without strikes": {"level": "close", "strikes": 0, "want": "close"},
 		"close stays": {"level": "close", "strikes": 9, "want": "close"},
+		"malformed strikes count as none": {"level": "suspend", "strikes": "9", "want": "suspend"},
 	}
 	moderation.escalate(c.level) == c.want with input as {"account": {"strikes": c.strikes}}
+}
+
+test_escalation_note[note] if {
+	some note, c in {
+		"nothing changed": {"level": "suspend", "action": "suspend", "strikes": 5, "want": ""},
+		"raised": {"level": "warn", "action": "limit", "strikes": 1, "want": "; raised to limit because of earlier strikes on this account (1)"},
+		"closed": {"level": "suspend", "action": "close", "strikes": 3, "want": "; closed because this account was suspended or limited 3 times in the last 90 days"},
+		"closed once": {"level": "limit", "action": "close", "strikes": 1, "want": "; closed because this account was suspended or limited once in the last 90 days"},
+		"closed twice": {"level": "suspend", "action": "close", "strikes": 2, "want": "; closed because this account was suspended or limited twice in the last 90 days"},
+	}
+	moderation.escalation_note(c.level, c.action) == c.want with input as {"account": {"strikes": c.strikes}}
 }
 
 test_watch_merges_and_sorts_levels if {
@@ -178,6 +200,30 @@ test_several_limits_add_up if {
 	[r.code | some r in d.reasons] == ["ad_content", "broadcast_quota", "complaint_rate"]
 }
 
+# Repeated abuse: every rule arrives at suspend with the strikes, and at
+# close_after_strikes strikes each suspension becomes close, with no end
+# date; the reasons say why.
+test_several_rules_with_strikes_to_close[note] if {
+	some note, c in {
+		"one strike short": {"strikes": _close_after - 1, "want": "suspend", "duration": data.config.durations.suspend},
+		"at close_after_strikes": {"strikes": _close_after, "want": "close", "duration": ""},
+	}
+	d := moderation.decision with input as _official(c.strikes)
+	d.action == c.want
+	d.duration == c.duration
+	d.restricts == []
+	d.appealable == true
+	[r.code | some r in d.reasons] == ["ad_content", "broadcast_quota", "complaint_rate"]
+}
+
+test_closing_for_strikes_is_explained if {
+	d := moderation.decision with input as _official(3)
+	d.reasons[2] == {
+		"code": "complaint_rate",
+		"detail": "30 complaints on 2,500 deliveries in 7 days; limit for subscription accounts: a complaint rate of at least 1% with 10 or more complaints; raised to suspend because 6 of the complaints report fraud; closed because this account was suspended or limited 3 times in the last 90 days",
+	}
+}
+
 test_several_rules_with_strikes if {
 	doc := json.patch(_official(1), [{"op": "remove", "path": "/signals/complaint_rate/reason_fraud"}])
 	d := moderation.decision with input as doc
@@ -197,4 +243,20 @@ test_friend_add_and_broadcast_limits_add_up if {
 	d.action == "limit"
 	d.restricts == ["broadcast", "friend_add"]
 	[r.code | some r in d.reasons] == ["bulk_add_day", "complaint_rate"]
+}
+
+test_data_close_after_strikes_comes_after_escalation if {
+	data.config.close_after_strikes > data.config.strikes_to_escalate
+	data.config.strike_expiry_days > 0
+}
+
+# The closing levels of the severe rules are in watch.
+test_watch_has_the_closing_levels[metric] if {
+	some metric, level in {
+		"campaign.accounts": data.config.campaign.close.accounts,
+		"campaign.ad_score": data.config.campaign.close.ad_score,
+		"complaint_rate.reason_fraud": data.config.complaint_rate.close.reason_fraud,
+		"complaint_rate.wilson_lower": data.config.complaint_rate.close.wilson_lower,
+	}
+	level in moderation.watch[metric]
 }

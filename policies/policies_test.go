@@ -273,6 +273,8 @@ func TestDecisionThroughRegoPackage(t *testing.T) {
 		{"verified brand, 2 broadcasts today", official("subscription", true, "broadcast_quota", map[string]any{"day": 2, "month": 20}), "allow", false},
 		{"subscription, 3 broadcasts today", official("subscription", false, "broadcast_quota", map[string]any{"day": 3, "month": 3}), "limit", true},
 		{"tiny account, 1 complaint on 20", official("subscription", false, "complaint_rate", map[string]any{"complaints": 1, "delivered": 20, "rate": 0.05, "wilson_lower": 0.0089}), "allow", false},
+		{"fraud storm", official("subscription", false, "complaint_rate", map[string]any{"complaints": 80, "delivered": 1000, "rate": 0.08, "wilson_lower": 0.064, "reason_fraud": 60}), "close", true},
+		{"mass campaign", official("service", true, "campaign", map[string]any{"accounts": 250, "ad_score": 0.95}), "close", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -372,6 +374,20 @@ func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
 			"ad_content": {"share": 0.9, "broadcasts": 10},
 			"campaign": {"accounts": 15, "ad_score": 0.7},
 			"complaint_rate": {"complaints": 30, "wilson_lower": 0.012, "reason_ads": 25, "reason_fraud": 6}}`,
+		// The closing levels of the severe rules take two metrics each, so
+		// each is probed with its partner at and above its level.
+		"at closing levels": `{
+			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "report_ratio": 0.3, "responses": 20},
+			"broadcast_quota": {"day": 2, "month": 5},
+			"ad_content": {"share": 0.8, "broadcasts": 5},
+			"campaign": {"accounts": 100, "ad_score": 0.9},
+			"complaint_rate": {"complaints": 50, "wilson_lower": 0.05, "reason_ads": 20, "reason_fraud": 50}}`,
+		"severe": `{
+			"bulk_add": {"hour_strangers": 300, "day_strangers": 600, "report_ratio": 0.5, "responses": 40},
+			"broadcast_quota": {"day": 6, "month": 8},
+			"ad_content": {"share": 0.95, "broadcasts": 20},
+			"campaign": {"accounts": 150, "ad_score": 0.95},
+			"complaint_rate": {"complaints": 200, "wilson_lower": 0.06, "reason_ads": 60, "reason_fraud": 60}}`,
 	}
 
 	// outcome is what the judge enforces: action, reasons, restrictions, duration.

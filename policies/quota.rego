@@ -41,7 +41,8 @@ _quota_evidence := e if {
 #   An official account sends more broadcasts in a calendar day or month
 #   than data.json allows for its type (subscription: per day, more when
 #   verified; service: per month): warn when over the quota, limit
-#   broadcasting when well over it. Earlier strikes raise the action one step.
+#   broadcasting when well over it. Earlier strikes raise the action one
+#   step; enough recent strikes turn a suspension into closing the account.
 # custom:
 #   ground: "Platform rules 3.1: broadcast frequency of official accounts"
 #   explanation: >-
@@ -52,7 +53,9 @@ _quota_evidence := e if {
 #     more broadcasts than its type allows in the current period. Going a
 #     little over brings a warning; going well over, or doing it again after
 #     earlier actions, means the account cannot send broadcasts for a while.
-#     This notice says the counts, the quota and until when. Replying to
+#     Going well over again after earlier actions suspends the account, and
+#     an account that was limited or suspended several times recently is
+#     closed instead. This notice says the counts, the quota and until when. Replying to
 #     messages and everything else the account does is not affected. If you
 #     think this is a mistake, you can appeal.
 violations contains {

@@ -149,6 +149,9 @@ test_strikes_escalate_one_step[note] if {
 	some note, c in {
 		"warn becomes limit": {"n": 5, "strikes": 1, "want": "limit"},
 		"limit becomes suspend": {"n": 7, "strikes": 1, "want": "suspend"},
+		"limit stays suspend one strike short of closing": {"n": 7, "strikes": data.config.close_after_strikes - 1, "want": "suspend"},
+		"limit closes through suspend": {"n": 7, "strikes": data.config.close_after_strikes, "want": "close"},
+		"warn is only limit however many strikes": {"n": 5, "strikes": 9, "want": "limit"},
 	}
 	_decide(_input("service", false, 1, c.n, c.strikes)).action == c.want
 }

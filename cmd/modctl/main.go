@@ -21,6 +21,7 @@ commands:
   check ACCOUNT     ask the service whether an account may act now
   bench             measure the pipeline beside raw JetStream, in one run
   train             train the advertising model on labelled text
+  backtest          replay retained events through a candidate policy and report what would change
 
 run "modctl <command> -h" for a command's flags.
 `
@@ -42,10 +43,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command")
 	}
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"replay": replayCmd,
-		"check":  checkCmd,
-		"bench":  benchCmd,
-		"train":  trainCmd,
+		"replay":   replayCmd,
+		"check":    checkCmd,
+		"bench":    benchCmd,
+		"train":    trainCmd,
+		"backtest": backtestCmd,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

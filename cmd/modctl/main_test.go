@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"moderation/internal/console"
 	"moderation/internal/replay"
 	"moderation/internal/service"
+	"moderation/policies"
 )
 
 // TestReplayThenCheck runs the README's quick start through modctl's own
@@ -129,5 +131,123 @@ func TestTrain(t *testing.T) {
 	}
 	if ad, news := m.Score("限时特价！加V：wx8888 领取优惠券 https://t.cn/abc"), m.Score("The city museum opens a new wing on Saturday."); ad < 0.5 || news >= 0.5 {
 		t.Errorf("trained model scores an ad %.2f and news %.2f", ad, news)
+	}
+}
+
+// TestBacktestListsTheAccountsThatChange replays the fixtures into a
+// service, then backtests a candidate that no longer needs ten complaints
+// before judging a complaint rate: exactly the tiny account, one complaint
+// from 20 followers, would be actioned.
+func TestBacktestListsTheAccountsThatChange(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
+		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	if err := svc.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios"}, &out, &errOut); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for svc.Pipeline.Processed() < uint64(strings.Count(fixtureLines(t), "\n")) {
+		if time.Now().After(deadline) {
+			t.Fatal("fixtures not processed in 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	candidate := t.TempDir()
+	copyPolicies(t, candidate, func(cfg map[string]any) {
+		cfg["complaint_rate"].(map[string]any)["min_complaints"] = 1.0
+	})
+	for _, tc := range []struct {
+		name, dir    string
+		wantActioned []string
+	}{
+		{"the running policy changes nothing", "", nil},
+		{"a stricter candidate", candidate, []string{"acct_tiny"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.dir
+			if dir == "" {
+				dir = t.TempDir()
+				copyPolicies(t, dir, nil)
+			}
+			out.Reset()
+			errOut.Reset()
+			if err := run(ctx, []string{"backtest", "-nats-url", svc.NATSURL, "-timezone", "UTC", "-policy", dir, "-json"}, &out, &errOut); err != nil {
+				t.Fatalf("backtest: %v\n%s", err, errOut.String())
+			}
+			var report struct {
+				Events   int
+				Actioned []struct{ Account, Was, Would string }
+				Released []struct{ Account string }
+			}
+			if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+				t.Fatalf("backtest -json: %v\n%s", err, out.String())
+			}
+			var actioned []string
+			for _, c := range report.Actioned {
+				actioned = append(actioned, c.Account)
+			}
+			if strings.Join(actioned, ",") != strings.Join(tc.wantActioned, ",") || len(report.Released) != 0 {
+				t.Errorf("got actioned %v and released %v; want actioned %v and none released", actioned, report.Released, tc.wantActioned)
+			}
+			if report.Events == 0 || !strings.Contains(errOut.String(), "100%") {
+				t.Errorf("replayed %d events; progress: %s", report.Events, errOut.String())
+			}
+		})
+	}
+}
+
+func fixtureLines(t *testing.T) string {
+	t.Helper()
+	files, err := replay.Files("../../fixtures/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, f := range files {
+		recs, err := replay.ReadFile(f, replay.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(strings.Repeat("\n", len(recs)))
+	}
+	return b.String()
+}
+
+// copyPolicies writes the embedded policy to dir, with its data.json
+// config changed by edit (nil: unchanged).
+func copyPolicies(t *testing.T, dir string, edit func(cfg map[string]any)) {
+	t.Helper()
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.FS, p)
+		if err != nil {
+			return err
+		}
+		if p == "data.json" && edit != nil {
+			var data map[string]any
+			if err := json.Unmarshal(b, &data); err != nil {
+				return err
+			}
+			edit(data["config"].(map[string]any))
+			if b, err = json.Marshal(data); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

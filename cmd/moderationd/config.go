@@ -30,6 +30,9 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 2*time.Minute, "how long JetStream remembers event ids (Nats-Msg-Id) to drop re-published events")
 	fs.StringVar(&zone, "timezone", "Asia/Shanghai", "the platform's time zone: calendar days and months of broadcast quotas")
 	fs.StringVar(&adModel, "ad-model", "", "advertising model trained by modctl train; empty uses the one built in")
+	fs.StringVar(&cfg.PolicyDir, "policy-dir", "", "Rego policy directory replacing the embedded one; reloaded when it changes (or on SIGHUP) if it compiles and passes its own tests")
+	fs.StringVar(&cfg.ShadowPolicyDir, "shadow-policy-dir", "", "Rego policy evaluated beside the live one: its disagreements are counted and recorded, never enforced")
+	fs.DurationVar(&cfg.PolicyPoll, "policy-poll", 2*time.Second, "how often policy directories are checked for changes")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 

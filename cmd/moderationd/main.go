@@ -33,10 +33,21 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		cfg.Log.Info("stopping: finishing in-flight events and draining NATS")
-	case <-svc.Failed():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			cfg.Log.Info("stopping: finishing in-flight events and draining NATS")
+			break wait
+		case <-svc.Failed():
+			break wait
+		case <-hup:
+			cfg.Log.Info("SIGHUP: looking at the policy directories")
+			svc.Reload()
+		}
 	}
 	began := time.Now()
 	svc.Stop()

@@ -88,3 +88,19 @@ func (s *Store) Publish(ctx context.Context, d *moderation.Decision) error {
 	}
 	return nil
 }
+
+// Audit appends a record to the decisions stream on subject, stored once
+// per msgID.
+func (s *Store) Audit(ctx context.Context, subject, msgID string, record any) error {
+	b, err := json.Marshal(record)
+	if err != nil {
+		return fmt.Errorf("encode audit record %s: %w", msgID, err)
+	}
+	msg := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{}}
+	msg.Header.Set(nats.MsgIdHdr, msgID)
+	msg.Header.Set("Content-Type", "application/json")
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("publish audit record %s: %w", msgID, err)
+	}
+	return nil
+}

@@ -36,6 +36,7 @@ type Policy struct {
 	Watch        map[string][]float64 // metric → levels at which the answer can change
 	watched      []Watched
 	AppealWindow time.Duration
+	StrikeExpiry time.Duration // strikes older than this no longer escalate
 	decide       rego.PreparedEvalQuery
 }
 
@@ -71,10 +72,13 @@ func Compile(ctx context.Context, fsys fs.FS, name string) (*Policy, error) {
 	if err := p.loadWatch(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", name, err)
 	}
-	p.AppealWindow = 180 * 24 * time.Hour
+	p.AppealWindow, p.StrikeExpiry = 180*24*time.Hour, 90*24*time.Hour
 	if cfg, ok := data["config"].(map[string]any); ok {
 		if days, ok := number(cfg["appeal_window_days"]); ok && days > 0 {
 			p.AppealWindow = time.Duration(days * 24 * float64(time.Hour))
+		}
+		if days, ok := number(cfg["strike_expiry_days"]); ok && days > 0 {
+			p.StrikeExpiry = time.Duration(days * 24 * float64(time.Hour))
 		}
 	}
 	return p, nil
@@ -105,10 +109,6 @@ func (p *Policy) loadWatch(ctx context.Context, compiler *ast.Compiler, store st
 		levels = slices.Compact(levels)
 		p.Watch[metric] = levels
 		p.watched = append(p.watched, Watched{Name: metric, Levels: levels})
-	}
-	if len(p.watched) > 64 {
-		// The pipeline compares watched metrics in a fixed-size array per event.
-		return fmt.Errorf("%s names %d metrics; at most 64 are supported", watchQuery, len(p.watched))
 	}
 	return nil
 }
@@ -155,3 +155,24 @@ func (w Watched) Reached(v float64) int {
 
 // Metrics lists the watched metrics in a stable order.
 func (p *Policy) Metrics() []Watched { return p.watched }
+
+// MergeWatched unites the watched levels of several policies (nil ones are
+// skipped), metric by metric, in a stable order.
+func MergeWatched(pols ...*Policy) []Watched {
+	levels := map[string][]float64{}
+	for _, p := range pols {
+		if p == nil {
+			continue
+		}
+		for _, w := range p.watched {
+			levels[w.Name] = append(levels[w.Name], w.Levels...)
+		}
+	}
+	out := make([]Watched, 0, len(levels))
+	for _, name := range slices.Sorted(maps.Keys(levels)) {
+		l := levels[name]
+		sort.Float64s(l)
+		out = append(out, Watched{Name: name, Levels: slices.Compact(l)})
+	}
+	return out
+}

@@ -100,12 +100,28 @@ type AccountState struct {
 	// Current is the standing decision; nil, or a restore, when the account
 	// is clear.
 	Current *Decision `json:"current,omitempty"`
-	Strikes int       `json:"strikes"`
+	// StrikeTimes are the event times of measures of limit or stronger; a
+	// strike escalates later decisions until it expires.
+	StrikeTimes []time.Time `json:"strike_times,omitempty"`
 	// EventSeq is the events-stream sequence of the last event that took
 	// effect here. A redelivered event at or below it has already been
 	// applied, which is what keeps a crash from producing a second decision.
 	EventSeq  uint64    `json:"event_seq"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ActiveStrikes are the strikes not expired at t.
+func (s *AccountState) ActiveStrikes(t time.Time, expiry time.Duration) []time.Time {
+	if s == nil {
+		return nil
+	}
+	var active []time.Time
+	for _, at := range s.StrikeTimes {
+		if t.Sub(at) < expiry {
+			active = append(active, at)
+		}
+	}
+	return active
 }
 
 // Effective is the action in force at now: a timed action that has run out

@@ -9,12 +9,14 @@ import (
 
 // Metrics are the pipeline's Prometheus series.
 type Metrics struct {
-	Events      *prometheus.CounterVec
-	DeadLetters *prometheus.CounterVec
-	Decisions   *prometheus.CounterVec
-	Evaluations prometheus.Counter
-	Refused     prometheus.Counter
-	Errors      prometheus.Counter
+	Events       *prometheus.CounterVec
+	DeadLetters  *prometheus.CounterVec
+	Decisions    *prometheus.CounterVec
+	Evaluations  prometheus.Counter
+	Refused      prometheus.Counter
+	Errors       prometheus.Counter
+	Shadow       *prometheus.CounterVec
+	ShadowErrors prometheus.Counter
 
 	byKind map[moderation.Kind]prometheus.Counter // resolved once: label lookups cost on the hot path
 }
@@ -40,18 +42,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Errors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "moderation_pipeline_retries_total", Help: "Pipeline steps retried after a NATS failure.",
 		}),
+		Shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_shadow_decisions_total", Help: "Shadow policy answers compared with the live one's: agree, stricter or looser, by the rule that made the difference.",
+		}, []string{"agreement", "rule"}),
+		ShadowErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moderation_shadow_errors_total", Help: "Shadow policy evaluations that failed.",
+		}),
 		byKind: make(map[moderation.Kind]prometheus.Counter),
 	}
 	for _, k := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
 		m.byKind[k] = m.Events.WithLabelValues(string(k))
 	}
-	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors)
+	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors)
 	return m
 }
 
 func (m *Metrics) event(k moderation.Kind) { m.byKind[k].Inc() }
 
 func (m *Metrics) deadLetter(reason string) { m.DeadLetters.WithLabelValues(reason).Inc() }
+
+func (m *Metrics) shadow(agreement, rule string) { m.Shadow.WithLabelValues(agreement, rule).Inc() }
 
 func (m *Metrics) decision(a moderation.Action, rule string) {
 	m.Decisions.WithLabelValues(string(a), rule).Inc()

@@ -22,7 +22,6 @@ import (
 
 	"moderation/detectors"
 	"moderation/detectors/adtext"
-	"moderation/internal/enforcement"
 	"moderation/internal/events"
 	"moderation/internal/judge"
 	"moderation/internal/moderation"
@@ -63,7 +62,8 @@ type Pipeline struct {
 	env     *detectors.Env
 	js      jetstream.JetStream
 	events  jetstream.Stream
-	store   *enforcement.Store
+	store   Store
+	shadow  atomic.Pointer[judge.Policy]
 	policy  atomic.Pointer[judge.Policy]
 	watch   atomic.Pointer[watchSet]
 	windows *ristretto.Cache[string, *window]
@@ -98,7 +98,7 @@ const (
 const cacheOverhead = 128
 
 // New builds a pipeline; Run starts it.
-func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store *enforcement.Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
+func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
 	cfg = cfg.withDefaults()
 	cache, err := newWindowCache(cfg.MaxStateBytes)
 	if err != nil {
@@ -126,6 +126,10 @@ func newWindowCache(maxBytes int64) (*ristretto.Cache[string, *window], error) {
 
 // SetPolicy replaces the policy for the next evaluations.
 func (p *Pipeline) SetPolicy(pol *judge.Policy) { p.policy.Store(pol) }
+
+// SetShadow sets the policy evaluated beside the live one and never
+// enforced; nil stops shadowing.
+func (p *Pipeline) SetShadow(pol *judge.Policy) { p.shadow.Store(pol) }
 
 // Policy is the policy in force.
 func (p *Pipeline) Policy() *judge.Policy { return p.policy.Load() }
@@ -319,14 +323,18 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 		return w, false
 	}
 	watched := p.watching(ev.Kind)
-	var before [64]uint8
-	for i, m := range watched[:min(len(watched), len(before))] {
+	var stack [64]uint8 // levels reached before the event, without allocating for any sane policy
+	before := stack[:0]
+	if len(watched) > len(stack) {
+		before = make([]uint8, 0, len(watched))
+	}
+	for _, m := range watched {
 		v, _ := w.det.Value(m.Name, p.env)
-		before[i] = uint8(min(m.Reached(v), 255))
+		before = append(before, uint8(min(m.Reached(v), 255)))
 	}
 	w.seq = seq
 	w.det.Observe(ev, p.env)
-	for i, m := range watched[:min(len(watched), len(before))] {
+	for i, m := range watched {
 		v, _ := w.det.Value(m.Name, p.env)
 		if uint8(min(m.Reached(v), 255)) > before[i] {
 			crossed = true
@@ -345,24 +353,26 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 	return w, crossed
 }
 
-// watchSet is a policy's watched metrics, split by the kinds of event that
-// can raise them.
+// watchSet is the watched metrics of the live and shadow policies, merged
+// and split by the kinds of event that can raise them.
 type watchSet struct {
-	policy *judge.Policy
-	byKind map[moderation.Kind][]judge.Watched
+	live, shadow *judge.Policy
+	byKind       map[moderation.Kind][]judge.Watched
 }
 
 // watching returns the watched metrics an event of kind k can raise,
-// recomputed when the policy changes.
+// recomputed when either policy changes. The shadow's levels count too:
+// a stricter shadow must be asked at its own levels to show what it would
+// do.
 func (p *Pipeline) watching(k moderation.Kind) []judge.Watched {
-	pol := p.policy.Load()
-	if pol == nil {
+	live, shadow := p.policy.Load(), p.shadow.Load()
+	if live == nil {
 		return nil
 	}
 	ws := p.watch.Load()
-	if ws == nil || ws.policy != pol {
-		ws = &watchSet{policy: pol, byKind: map[moderation.Kind][]judge.Watched{}}
-		for _, m := range pol.Metrics() {
+	if ws == nil || ws.live != live || ws.shadow != shadow {
+		ws = &watchSet{live: live, shadow: shadow, byKind: map[moderation.Kind][]judge.Watched{}}
+		for _, m := range judge.MergeWatched(live, shadow) {
 			for _, kind := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
 				if detectors.MovedBy(kind, m.Name) {
 					ws.byKind[kind] = append(ws.byKind[kind], m)
@@ -372,70 +382,6 @@ func (p *Pipeline) watching(k moderation.Kind) []judge.Watched {
 		p.watch.Store(ws)
 	}
 	return ws.byKind[k]
-}
-
-// judge asks the policy about the account and applies a stronger action.
-// It is safe to run again for the same event: the account state records the
-// last event applied, and the decision id is derived from the event.
-func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, seq uint64) error {
-	for {
-		st, rev, err := p.store.Get(ctx, ev.Account)
-		if err != nil {
-			return err
-		}
-		if st != nil && seq <= st.EventSeq {
-			if seq == st.EventSeq && st.Current != nil {
-				return p.store.Publish(ctx, st.Current) // the crash may have come before the publish
-			}
-			return nil
-		}
-		pol := p.policy.Load()
-		p.metrics.Evaluations.Inc()
-		strikes := 0
-		if st != nil {
-			strikes = st.Strikes
-		}
-		current := st.Effective(ev.At)
-		// The measure in force carries a strike of its own; it is the same
-		// episode, so it must not escalate itself.
-		earlier := strikes
-		if current.Severity() >= moderation.ActionLimit.Severity() {
-			earlier--
-		}
-		v, err := pol.Evaluate(ctx, judge.Input{
-			Account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(),
-				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
-			Signals: w.det.Signals(p.env),
-			Event:   ev,
-		})
-		if err != nil {
-			p.refuse(ev, err)
-			return nil
-		}
-		if v.Action.Severity() <= current.Severity() {
-			return nil
-		}
-		if v.Action.Severity() >= moderation.ActionLimit.Severity() {
-			strikes++
-		}
-		d, err := pol.Decide(v, ev.Account, ev, strikes)
-		if err != nil {
-			p.refuse(ev, err)
-			return nil
-		}
-		next := &moderation.AccountState{Account: ev.Account, Current: d, Strikes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC()}
-		if _, err := p.store.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
-			continue // someone else changed the account meanwhile: judge again on what they wrote
-		} else if err != nil {
-			return err
-		}
-		if err := p.store.Publish(ctx, d); err != nil {
-			return err // retried: the state now records seq, so the retry only publishes
-		}
-		p.metrics.decision(d.Action, v.Rule)
-		p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", v.Rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
-		return nil
-	}
 }
 
 // refuse drops a decision the policy could not justify; enforcing it would

@@ -34,21 +34,26 @@ import (
 	"moderation/policies"
 )
 
+var _ pipeline.Store = (*enforcement.Store)(nil)
+
 // Config is every setting of the service; cmd/moderationd fills it from
 // flags and environment.
 type Config struct {
-	DataDir        string
-	NATSListen     string // embedded server's client address
-	NATSURL        string // external server or cluster; empty embeds one
-	NATSSyncAlways bool
-	GRPCListen     string
-	HTTPListen     string
-	MaxStateMB     int64
-	DedupWindow    time.Duration
-	Location       *time.Location // platform time zone for calendar quotas
-	AdModel        *adtext.Model  // nil: the model built into the binary
-	Replicas       int
-	Log            *slog.Logger
+	DataDir         string
+	NATSListen      string // embedded server's client address
+	NATSURL         string // external server or cluster; empty embeds one
+	NATSSyncAlways  bool
+	GRPCListen      string
+	HTTPListen      string
+	MaxStateMB      int64
+	DedupWindow     time.Duration
+	Location        *time.Location // platform time zone for calendar quotas
+	AdModel         *adtext.Model  // nil: the model built into the binary
+	PolicyDir       string         // replaces the embedded policy, reloaded on change
+	ShadowPolicyDir string         // evaluated beside the live policy, never enforced
+	PolicyPoll      time.Duration  // how often policy directories are looked at
+	Replicas        int
+	Log             *slog.Logger
 }
 
 // Service is a running instance.
@@ -67,15 +72,16 @@ type Service struct {
 	GRPCAddr string
 	HTTPAddr string
 
-	grpc    *grpc.Server
-	health  *health.Server
-	http    *http.Server
-	cancel  context.CancelFunc
-	running sync.WaitGroup
-	started chan struct{}
-	failed  chan struct{} // closed on the first failure of a running part
-	errOnce sync.Once
-	err     error
+	reloaders []*judge.Reloader
+	grpc      *grpc.Server
+	health    *health.Server
+	http      *http.Server
+	cancel    context.CancelFunc
+	running   sync.WaitGroup
+	started   chan struct{}
+	failed    chan struct{} // closed on the first failure of a running part
+	errOnce   sync.Once
+	err       error
 }
 
 // Start brings the service up and returns once it listens everywhere. The
@@ -135,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.watchPolicies(ctx, runCtx, policy)
 
 	grpcLn, err := net.Listen("tcp", cfg.GRPCListen)
 	if err != nil {
@@ -162,6 +169,43 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	go func() { _ = s.WaitReady(runCtx) }() // flips gRPC health to SERVING
 	s.log.Info("moderation service listening", "grpc", s.GRPCAddr, "http", s.HTTPAddr, "nats", s.NATSURL)
 	return s, nil
+}
+
+// watchPolicies loads the policy and shadow directories, if configured,
+// and keeps reloading them. A directory that fails at start leaves the
+// embedded policy (or no shadow) running, loudly, until it is fixed.
+func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Policy) {
+	m := newPolicyMetrics(s.Registry)
+	m.loaded("live", embedded)
+	for _, dir := range []struct {
+		label, path string
+		apply       func(*judge.Policy)
+	}{
+		{"live", s.cfg.PolicyDir, s.Pipeline.SetPolicy},
+		{"shadow", s.cfg.ShadowPolicyDir, s.Pipeline.SetShadow},
+	} {
+		if dir.path == "" {
+			continue
+		}
+		r := &judge.Reloader{Dir: dir.path, Label: dir.label, Apply: dir.apply, Interval: s.cfg.PolicyPoll, Log: s.log,
+			Report: func(p *judge.Policy, err error) {
+				if err != nil {
+					m.refused(dir.label)
+					return
+				}
+				m.loaded(dir.label, p)
+			}}
+		_, _ = r.Load(ctx) // reported inside; a refusal keeps what runs
+		s.reloaders = append(s.reloaders, r)
+		go r.Run(runCtx)
+	}
+}
+
+// Reload asks every policy directory to be looked at now (SIGHUP).
+func (s *Service) Reload() {
+	for _, r := range s.reloaders {
+		r.Trigger()
+	}
 }
 
 func (s *Service) goRun(name string, fn func() error) {

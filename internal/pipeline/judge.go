@@ -1,0 +1,140 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"moderation/internal/judge"
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+)
+
+// Store keeps enforcement state: JetStream (the enforcement package) when
+// live, memory when a backtest replays history.
+type Store interface {
+	Get(ctx context.Context, account string) (*moderation.AccountState, uint64, error)
+	Put(ctx context.Context, st *moderation.AccountState, rev uint64) (uint64, error)
+	Publish(ctx context.Context, d *moderation.Decision) error
+	Audit(ctx context.Context, subject, msgID string, record any) error
+}
+
+// judge asks the policy about the account and applies a stronger action.
+// It is safe to run again for the same event: the account state records the
+// last event applied, and the decision id is derived from the event.
+func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, seq uint64) error {
+	for {
+		st, rev, err := p.store.Get(ctx, ev.Account)
+		if err != nil {
+			return err
+		}
+		if st != nil && seq <= st.EventSeq {
+			if seq == st.EventSeq && st.Current != nil {
+				return p.store.Publish(ctx, st.Current) // the crash may have come before the publish
+			}
+			return nil
+		}
+		pol := p.policy.Load()
+		current := st.Effective(ev.At)
+		strikes := st.ActiveStrikes(ev.At, pol.StrikeExpiry)
+		// The measure in force carries a strike of its own; it is the same
+		// episode, so it must not escalate itself.
+		earlier := len(strikes)
+		if current.Severity() >= moderation.ActionLimit.Severity() && earlier > 0 {
+			earlier--
+		}
+		in := judge.Input{
+			Account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(),
+				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
+			Signals: w.det.Signals(p.env),
+			Event:   ev,
+		}
+		p.metrics.Evaluations.Inc()
+		v, err := pol.Evaluate(ctx, in)
+		if err != nil {
+			p.refuse(ev, err)
+			return nil
+		}
+		if shadow := p.shadow.Load(); shadow != nil {
+			if err := p.shadowJudge(ctx, shadow, in, v, current, pol.Version); err != nil {
+				return err
+			}
+		}
+		if v.Action.Severity() <= current.Severity() {
+			return nil
+		}
+		if v.Action.Severity() >= moderation.ActionLimit.Severity() {
+			strikes = append(strikes, ev.At.UTC())
+		}
+		d, err := pol.Decide(v, ev.Account, ev, len(strikes))
+		if err != nil {
+			p.refuse(ev, err)
+			return nil
+		}
+		next := &moderation.AccountState{Account: ev.Account, Current: d, StrikeTimes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC()}
+		if _, err := p.store.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
+			continue // someone else changed the account meanwhile: judge again on what they wrote
+		} else if err != nil {
+			return err
+		}
+		if err := p.store.Publish(ctx, d); err != nil {
+			return err // retried: the state now records seq, so the retry only publishes
+		}
+		p.metrics.decision(d.Action, v.Rule)
+		p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", v.Rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
+		return nil
+	}
+}
+
+// ShadowRecord is what the decisions stream keeps of a shadow policy's
+// answer that differs from the live one's: subject mod.audit.shadow.<account>.
+type ShadowRecord struct {
+	Account   string        `json:"account"`
+	EventID   string        `json:"event_id"`
+	At        time.Time     `json:"at"`
+	Agreement string        `json:"agreement"` // stricter or looser than live
+	Live      ShadowOutcome `json:"live"`
+	Shadow    ShadowOutcome `json:"shadow"`
+}
+
+// ShadowOutcome is one policy's answer: the enforcement change it would
+// make (allow when none).
+type ShadowOutcome struct {
+	Action        moderation.Action   `json:"action"`
+	Rule          string              `json:"rule,omitempty"`
+	PolicyVersion string              `json:"policy_version"`
+	Reasons       []moderation.Reason `json:"reasons,omitempty"`
+}
+
+// shadowJudge evaluates the shadow policy on the live input, counts
+// whether it agrees, and records a disagreement. It never enforces.
+func (p *Pipeline) shadowJudge(ctx context.Context, shadow *judge.Policy, in judge.Input, live judge.Verdict, current moderation.Action, liveVersion string) error {
+	sv, err := shadow.Evaluate(ctx, in)
+	if err != nil {
+		p.metrics.ShadowErrors.Inc()
+		p.log.Warn("shadow policy failed", "account", in.Event.Account, "version", shadow.Version, "err", err)
+		return nil
+	}
+	change := func(v judge.Verdict) moderation.Action { // what the answer would change
+		if v.Action.Severity() > current.Severity() {
+			return v.Action
+		}
+		return moderation.ActionAllow
+	}
+	liveChange, shadowChange := change(live), change(sv)
+	agreement, rule := "agree", live.Rule
+	switch {
+	case shadowChange.Severity() > liveChange.Severity():
+		agreement, rule = "stricter", sv.Rule
+	case shadowChange.Severity() < liveChange.Severity():
+		agreement = "looser"
+	}
+	p.metrics.shadow(agreement, rule)
+	if agreement == "agree" {
+		return nil
+	}
+	rec := ShadowRecord{Account: in.Event.Account, EventID: in.Event.ID, At: in.Event.At.UTC(), Agreement: agreement,
+		Live:   ShadowOutcome{Action: liveChange, Rule: live.Rule, PolicyVersion: liveVersion},
+		Shadow: ShadowOutcome{Action: shadowChange, Rule: sv.Rule, PolicyVersion: shadow.Version, Reasons: sv.Reasons}}
+	return p.store.Audit(ctx, natsbus.AuditPrefix+"shadow."+in.Event.Account, "shadow-"+moderation.DecisionID(in.Event.Account, in.Event.ID), rec)
+}

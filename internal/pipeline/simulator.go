@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"moderation/detectors"
+	"moderation/internal/judge"
+	"moderation/internal/moderation"
+)
+
+// Simulator runs events through the same detectors, level crossings and
+// judging as the live pipeline, with enforcement state kept in memory: what
+// a policy would have done with a stretch of history. Nothing it decides
+// leaves it.
+type Simulator struct {
+	p     *Pipeline
+	store *MemoryStore
+}
+
+// NewSimulator returns a simulator for policy; cfg sets the time zone, ad
+// model and memory bound as for the live pipeline.
+func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
+	cfg = cfg.withDefaults()
+	cache, err := newWindowCache(cfg.MaxStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	store := NewMemoryStore()
+	p := &Pipeline{
+		cfg:     cfg,
+		env:     &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries)},
+		store:   store,
+		windows: cache,
+		metrics: NewMetrics(prometheus.NewRegistry()),
+		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	p.policy.Store(policy)
+	return &Simulator{p: p, store: store}, nil
+}
+
+// Feed takes one event, in stream order; seq is its stream sequence.
+func (s *Simulator) Feed(ctx context.Context, ev *moderation.Event, seq uint64) error {
+	if w, crossed := s.p.observe(ev, seq); crossed {
+		return s.p.judge(ctx, w, ev, seq)
+	}
+	return nil
+}
+
+// Decisions are the decisions made so far, in order.
+func (s *Simulator) Decisions() []moderation.Decision { return s.store.Decisions() }
+
+// Evaluations is how often the policy was asked.
+func (s *Simulator) Evaluations() float64 { return counterValue(s.p.metrics.Evaluations) }
+
+// MemoryStore is a Store in memory, for simulations and tests.
+type MemoryStore struct {
+	mu        sync.Mutex
+	states    map[string]memoryState
+	decisions []moderation.Decision
+}
+
+type memoryState struct {
+	st  moderation.AccountState
+	rev uint64
+}
+
+// NewMemoryStore returns an empty store.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{states: map[string]memoryState{}} }
+
+var _ Store = (*MemoryStore)(nil)
+
+// Get returns a copy of the account's state and its revision.
+func (m *MemoryStore) Get(_ context.Context, account string) (*moderation.AccountState, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.states[account]
+	if !ok {
+		return nil, 0, nil
+	}
+	st := s.st
+	return &st, s.rev, nil
+}
+
+// Put writes the state if its revision is still rev.
+func (m *MemoryStore) Put(_ context.Context, st *moderation.AccountState, rev uint64) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.states[st.Account].rev != rev {
+		return 0, moderation.ErrConflict
+	}
+	m.states[st.Account] = memoryState{st: *st, rev: rev + 1}
+	return rev + 1, nil
+}
+
+// Publish records a decision. A simulation feeds each event once, so
+// nothing is republished.
+func (m *MemoryStore) Publish(_ context.Context, d *moderation.Decision) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.decisions = append(m.decisions, *d)
+	return nil
+}
+
+// Audit drops audit records: a simulation has nobody to answer to.
+func (m *MemoryStore) Audit(context.Context, string, string, any) error { return nil }
+
+// Decisions returns the decisions published, in order.
+func (m *MemoryStore) Decisions() []moderation.Decision {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]moderation.Decision(nil), m.decisions...)
+}
