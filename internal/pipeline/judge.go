@@ -63,7 +63,9 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		if v.Action.Severity() <= current.Severity() {
 			return nil
 		}
-		if v.Action.Severity() >= moderation.ActionLimit.Severity() {
+		// One strike per episode: a stronger measure that replaces one still
+		// in force keeps that measure's strike rather than adding another.
+		if v.Action.Severity() >= moderation.ActionLimit.Severity() && current.Severity() < moderation.ActionLimit.Severity() {
 			strikes = append(strikes, ev.At.UTC())
 		}
 		d, err := pol.Decide(v, ev.Account, ev, len(strikes))
