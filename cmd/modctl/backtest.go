@@ -14,13 +14,10 @@ import (
 	"time"
 	_ "time/tzdata" // the platform's time zone, on machines without zoneinfo
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"moderation/detectors/adtext"
 	"moderation/internal/backtest"
 	"moderation/internal/console"
 	"moderation/internal/judge"
-	"moderation/internal/natsbus"
 )
 
 func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -71,15 +68,11 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.Policy, err = judge.Compile(ctx, os.DirFS(*dir), "candidate:"+strings.TrimRight(*dir, "/")); err != nil {
 		return err
 	}
-	nc, err := natsbus.Connect(*url, "modctl backtest")
+	nc, js, err := connectJetStream(*url, "modctl backtest")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("open JetStream: %w", err)
-	}
 	var bar *console.Progress
 	cfg.Progress = func(done, total int64) {
 		if bar == nil {

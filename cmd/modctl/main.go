@@ -12,6 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"moderation/internal/natsbus"
 )
 
 const usage = `usage: modctl <command> [flags]
@@ -64,4 +69,18 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// connectJetStream connects to NATS for one command.
+func connectJetStream(url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := natsbus.Connect(url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	return nc, js, nil
 }

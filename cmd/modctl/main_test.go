@@ -26,15 +26,7 @@ import (
 func TestReplayThenCheck(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
-		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Stop()
-	if err := svc.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	svc := startService(t)
 
 	var out, errOut bytes.Buffer
 	if err := run(ctx, []string{"replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios"}, &out, &errOut); err != nil {
@@ -141,15 +133,7 @@ func TestTrain(t *testing.T) {
 func TestBacktestListsTheAccountsThatChange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
-		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Stop()
-	if err := svc.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	svc := startService(t)
 	var out, errOut bytes.Buffer
 	if err := run(ctx, []string{"replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios"}, &out, &errOut); err != nil {
 		t.Fatalf("replay: %v", err)
@@ -250,4 +234,22 @@ func copyPolicies(t *testing.T, dir string, edit func(cfg map[string]any)) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startService runs the service on an embedded server with random ports,
+// in UTC, until the test ends.
+func startService(t *testing.T) *service.Service {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
+		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	if err := svc.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }

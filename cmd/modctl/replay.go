@@ -8,10 +8,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"moderation/internal/console"
-	"moderation/internal/natsbus"
 	"moderation/internal/replay"
 )
 
@@ -53,15 +50,11 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		recs = append(recs, r...)
 	}
-	nc, err := natsbus.Connect(*url, "modctl replay")
+	nc, js, err := connectJetStream(*url, "modctl replay")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("open JetStream: %w", err)
-	}
 	bar := console.NewProgress(stderr, "replay", int64(len(recs)))
 	began := time.Now()
 	sum, err := replay.Publish(ctx, js, recs, bar.Add)

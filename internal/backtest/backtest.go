@@ -96,49 +96,26 @@ func replayEvents(ctx context.Context, stream jetstream.Stream, cfg Config, feed
 	if err != nil {
 		return 0, fmt.Errorf("open events for the backtest: %w", err)
 	}
-	first := uint64(0)
-	n := 0
-	for {
-		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+	first, n := uint64(0), 0
+	err = natsbus.ReadThrough(ctx, oc, last, func(msg jetstream.Msg, meta *jetstream.MsgMetadata) (bool, error) {
+		seq := meta.Sequence.Stream
+		if !cfg.Until.IsZero() && meta.Timestamp.After(cfg.Until) {
+			return false, nil
+		}
+		if first == 0 {
+			first = seq
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(int64(seq-first+1), int64(last-first+1))
+		}
+		ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
 		if err != nil {
-			return n, fmt.Errorf("read events: %w", err)
+			return true, nil // a dead letter then as now
 		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			seq := meta.Sequence.Stream
-			if first == 0 {
-				first = seq
-			}
-			if seq > last || (!cfg.Until.IsZero() && meta.Timestamp.After(cfg.Until)) {
-				return n, nil
-			}
-			if cfg.Progress != nil {
-				cfg.Progress(int64(seq-first+1), int64(last-first+1))
-			}
-			ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
-			if err != nil {
-				continue // a dead letter then as now
-			}
-			if err := feed(ev, seq); err != nil {
-				return n, err
-			}
-			n++
-			if seq == last {
-				return n, nil
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return n, fmt.Errorf("read events: %w", err)
-		}
-		if got == 0 || ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-	}
+		n++
+		return true, feed(ev, seq)
+	})
+	return n, err
 }
 
 // decisionsFor reads the enforcement decisions triggered by the replayed
@@ -160,29 +137,14 @@ func decisionsFor(ctx context.Context, js jetstream.JetStream, replayed map[stri
 		return nil, fmt.Errorf("open decisions: %w", err)
 	}
 	var out []moderation.Decision
-	for {
-		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(500*time.Millisecond))
-		if err != nil {
-			return nil, fmt.Errorf("read decisions: %w", err)
+	err = natsbus.ReadThrough(ctx, oc, info.State.LastSeq, func(msg jetstream.Msg, _ *jetstream.MsgMetadata) (bool, error) {
+		var d moderation.Decision
+		if json.Unmarshal(msg.Data(), &d) == nil && replayed[d.EventID] {
+			out = append(out, d)
 		}
-		got, done := 0, false
-		for msg := range batch.Messages() {
-			got++
-			var d moderation.Decision
-			if json.Unmarshal(msg.Data(), &d) == nil && replayed[d.EventID] {
-				out = append(out, d)
-			}
-			if meta, err := msg.Metadata(); err == nil && meta.Sequence.Stream >= info.State.LastSeq {
-				done = true
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return nil, fmt.Errorf("read decisions: %w", err)
-		}
-		if done || got == 0 {
-			return out, nil
-		}
-	}
+		return true, nil
+	})
+	return out, err
 }
 
 // compare finds the accounts whose strongest measure differs.

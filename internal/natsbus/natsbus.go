@@ -193,3 +193,37 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, e
 	}
 	return &s, nil
 }
+
+// ReadThrough delivers the messages of an ordered consumer, in stream
+// order, up to and including stream sequence last, or until the stream has
+// no more; fn returning false stops early. It is how history is replayed:
+// rebuilding windows, backtests.
+func ReadThrough(ctx context.Context, oc jetstream.Consumer, last uint64, fn func(msg jetstream.Msg, meta *jetstream.MsgMetadata) (bool, error)) error {
+	for {
+		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return fmt.Errorf("read history: %w", err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			meta, err := msg.Metadata()
+			if err != nil {
+				continue
+			}
+			if meta.Sequence.Stream > last {
+				return nil
+			}
+			more, err := fn(msg, meta)
+			if err != nil || !more || meta.Sequence.Stream == last {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("read history: %w", err)
+		}
+		if got == 0 || ctx.Err() != nil {
+			return ctx.Err() // the stream ends before last: the rest aged out
+		}
+	}
+}

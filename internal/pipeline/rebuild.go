@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/internal/events"
+	"moderation/internal/natsbus"
 )
 
 // rebuild restores detector windows after a restart by feeding the
@@ -34,7 +35,7 @@ func (p *Pipeline) rebuild(ctx context.Context, floor uint64) error {
 		return fmt.Errorf("open rebuild consumer: %w", err)
 	}
 	began := time.Now()
-	n, err := p.replayThrough(oc, floor, began)
+	n, err := p.replayThrough(ctx, oc, floor, began)
 	if err != nil {
 		return fmt.Errorf("rebuild windows: %w", err)
 	}
@@ -44,42 +45,19 @@ func (p *Pipeline) rebuild(ctx context.Context, floor uint64) error {
 
 // replayThrough observes events from oc up to and including seq floor,
 // logging progress every few seconds: on a large stream this takes minutes.
-func (p *Pipeline) replayThrough(oc jetstream.Consumer, floor uint64, began time.Time) (int, error) {
+func (p *Pipeline) replayThrough(ctx context.Context, oc jetstream.Consumer, floor uint64, began time.Time) (int, error) {
 	n := 0
 	lastLog := began
-	for {
+	err := natsbus.ReadThrough(ctx, oc, floor, func(msg jetstream.Msg, meta *jetstream.MsgMetadata) (bool, error) {
 		if time.Since(lastLog) >= 5*time.Second {
 			lastLog = time.Now()
 			p.log.Info("rebuilding windows", "events", n, "through_seq", floor, "elapsed", time.Since(began).Round(time.Second).String())
 		}
-		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			return n, err
+		if ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data()); err == nil {
+			p.observe(ev, meta.Sequence.Stream) // windows only: these events were judged before
+			n++
 		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			seq := meta.Sequence.Stream
-			if seq > floor {
-				return n, nil
-			}
-			if ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data()); err == nil {
-				p.observe(ev, seq) // windows only: these events were judged before
-				n++
-			}
-			if seq == floor {
-				return n, nil
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return n, err
-		}
-		if got == 0 {
-			return n, nil // the stream ends before the ack floor: the rest aged out
-		}
-	}
+		return true, nil
+	})
+	return n, err
 }
