@@ -33,6 +33,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.PolicyDir, "policy-dir", "", "Rego policy directory replacing the embedded one; reloaded when it changes (or on SIGHUP) if it compiles and passes its own tests")
 	fs.StringVar(&cfg.ShadowPolicyDir, "shadow-policy-dir", "", "Rego policy evaluated beside the live one: its disagreements are counted and recorded, never enforced")
 	fs.DurationVar(&cfg.PolicyPoll, "policy-poll", 2*time.Second, "how often policy directories are checked for changes")
+	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,4 +96,83 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestCheckSurvivesNATSOutage stops the NATS server under a running
+// service: Check keeps answering from memory with the stale flag set, and
+// when NATS returns the service recovers without a restart: the flag
+// clears and new enforcement reaches Check again.
+func TestCheckSurvivesNATSOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts external processes")
+	}
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
+		}
+		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
+	}
+	port, store := freePort(t), t.TempDir()
+	startNATS := func() *exec.Cmd {
+		ns := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", store)
+		if err := ns.Start(); err != nil {
+			t.Fatalf("start nats-server: %v", err)
+		}
+		poll(t, "nats-server accepting clients", 10*time.Second, func() bool {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+		return ns
+	}
+	ns := startNATS()
+	t.Cleanup(func() { _ = ns.Process.Kill(); _, _ = ns.Process.Wait() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	p := start(t, t.TempDir(), "--nats-url", url)
+
+	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := moderationv1.NewModerationServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	check := func(account string) *moderationv1.CheckResponse {
+		r, err := client.Check(ctx, &moderationv1.CheckRequest{Account: account, Capability: moderationv1.Capability_CAPABILITY_FRIEND_ADD})
+		if err != nil {
+			t.Fatalf("Check %s: %v", account, err)
+		}
+		return r
+	}
+	publish := func(path string) {
+		_, js := connect(t, url)
+		recs, err := replay.ReadFile(path, replay.Options{Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := replay.Publish(ctx, js, recs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("../../fixtures/scenarios/bulk-adder-new-account/events.jsonl")
+	poll(t, "the bulk adder blocked", 30*time.Second, func() bool { r := check("acct_bulk_new"); return !r.Allowed && !r.Stale })
+
+	_ = ns.Process.Signal(syscall.SIGTERM)
+	_, _ = ns.Process.Wait()
+	poll(t, "answers flagged stale while NATS is down", 10*time.Second, func() bool { return check("acct_bulk_new").Stale })
+	if r := check("acct_bulk_new"); r.Allowed || r.Status != moderationv1.Status_STATUS_LIMITED {
+		t.Errorf("during the outage: got allowed=%v status=%s, want the known limit", r.Allowed, r.Status)
+	}
+	if r := check("acct_never_seen"); !r.Allowed {
+		t.Errorf("during the outage an unknown account was refused; the default is to fail open")
+	}
+
+	ns = startNATS()
+	poll(t, "answers fresh again after NATS returns", 30*time.Second, func() bool { return !check("acct_bulk_new").Stale })
+	publish("../../fixtures/scenarios/steady-adder/events.jsonl")
+	poll(t, "enforcement after the outage reaching Check", 30*time.Second, func() bool { return !check("acct_steady").Allowed })
 }

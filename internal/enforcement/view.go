@@ -18,20 +18,23 @@ import (
 // NATS. Only accounts with enforcement state are held, and every such
 // account is loaded before the view reports ready, so a miss means clear.
 type View struct {
-	mu       sync.RWMutex
-	accounts map[string]*moderation.AccountState
-	ready    chan struct{}
-	loaded   atomic.Bool
-	log      *slog.Logger
+	mu        sync.RWMutex
+	accounts  map[string]*moderation.AccountState
+	ready     chan struct{}
+	loaded    atomic.Bool
+	connected func() bool
+	log       *slog.Logger
 }
 
-// Watch starts a view over kv; it follows updates until ctx ends.
-func Watch(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (*View, error) {
+// Watch starts a view over kv; it follows updates until ctx ends, across
+// NATS outages. connected reports whether NATS is reachable, so answers
+// can say when they may be behind.
+func Watch(ctx context.Context, kv jetstream.KeyValue, connected func() bool, log *slog.Logger) (*View, error) {
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("watch account states: %w", err)
 	}
-	v := &View{accounts: make(map[string]*moderation.AccountState), ready: make(chan struct{}), log: log}
+	v := &View{accounts: make(map[string]*moderation.AccountState), ready: make(chan struct{}), connected: connected, log: log}
 	go v.follow(ctx, w)
 	return v, nil
 }
@@ -76,6 +79,12 @@ func (v *View) apply(e jetstream.KeyValueEntry) {
 
 // Ready is closed once every stored state has been loaded.
 func (v *View) Ready() <-chan struct{} { return v.ready }
+
+// Stale reports whether answers may be behind the account-state bucket:
+// still loading, or NATS unreachable.
+func (v *View) Stale() bool {
+	return !v.loaded.Load() || (v.connected != nil && !v.connected())
+}
 
 // Get returns an account's state, nil when it has none.
 func (v *View) Get(account string) *moderation.AccountState {

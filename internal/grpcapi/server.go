@@ -22,15 +22,23 @@ import (
 	"moderation/internal/moderation"
 )
 
-// Enforcement is what Check reads: an account's state from memory.
+// Enforcement is what Check reads: an account's state from memory, and
+// whether that memory may be behind.
 type Enforcement interface {
 	Get(account string) *moderation.AccountState
-	Ready() <-chan struct{}
+	Stale() bool
+}
+
+// Options shape the API's answers.
+type Options struct {
+	// DenyUnknownWhenStale: while answers may be behind, refuse accounts
+	// with no known state instead of allowing them.
+	DenyUnknownWhenStale bool
 }
 
 // NewServer returns a gRPC server with the moderation service, health and
 // reflection registered, and the interceptor chain in front of them.
-func NewServer(enf Enforcement, log *slog.Logger) (*grpc.Server, *health.Server) {
+func NewServer(enf Enforcement, opts Options, log *slog.Logger) (*grpc.Server, *health.Server) {
 	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		log.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
@@ -50,7 +58,7 @@ func NewServer(enf Enforcement, log *slog.Logger) (*grpc.Server, *health.Server)
 			recovery.StreamServerInterceptor(panicToStatus),
 		),
 	)
-	moderationv1.RegisterModerationServiceServer(srv, &moderationService{enf: enf, now: time.Now})
+	moderationv1.RegisterModerationServiceServer(srv, &moderationService{enf: enf, opts: opts, now: time.Now})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
@@ -59,8 +67,9 @@ func NewServer(enf Enforcement, log *slog.Logger) (*grpc.Server, *health.Server)
 
 type moderationService struct {
 	moderationv1.UnimplementedModerationServiceServer
-	enf Enforcement
-	now func() time.Time
+	enf  Enforcement
+	opts Options
+	now  func() time.Time
 }
 
 var capabilities = map[moderationv1.Capability]moderation.Capability{
@@ -85,14 +94,15 @@ func (s *moderationService) Check(ctx context.Context, req *moderationv1.CheckRe
 	if !known && req.GetCapability() != moderationv1.Capability_CAPABILITY_UNSPECIFIED {
 		return nil, invalidArgument("capability", "is not a known capability")
 	}
-	resp := &moderationv1.CheckResponse{Account: req.GetAccount()}
-	select {
-	case <-s.enf.Ready():
-	default:
-		resp.Stale = true // still loading: answer with what is known so far
-	}
+	// While stale (loading, or NATS unreachable) the answer is still the
+	// best known, flagged so the caller can weigh it.
+	resp := &moderationv1.CheckResponse{Account: req.GetAccount(), Stale: s.enf.Stale()}
 	now := s.now()
 	st := s.enf.Get(req.GetAccount())
+	if st == nil && resp.Stale && s.opts.DenyUnknownWhenStale {
+		resp.Status = moderationv1.Status_STATUS_ACTIVE // nothing known against it, but nothing known for sure
+		return resp, nil
+	}
 	action := st.Effective(now)
 	resp.Status = statuses[action]
 	if known {

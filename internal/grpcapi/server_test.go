@@ -25,11 +25,7 @@ import (
 type states map[string]*moderation.AccountState
 
 func (s states) Get(account string) *moderation.AccountState { return s[account] }
-func (s states) Ready() <-chan struct{} {
-	ch := make(chan struct{})
-	close(ch)
-	return ch
-}
+func (s states) Stale() bool                                 { return s["__stale"] != nil }
 
 func serve(t *testing.T, enf Enforcement) *grpc.ClientConn {
 	t.Helper()
@@ -37,7 +33,7 @@ func serve(t *testing.T, enf Enforcement) *grpc.ClientConn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, hs := NewServer(enf, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, hs := NewServer(enf, Options{DenyUnknownWhenStale: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(srv.Stop)
@@ -159,5 +155,32 @@ func TestReflectionAndHealth(t *testing.T) {
 	h, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
 	if err != nil || h.Status != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("health: got %v, %v; want SERVING", h, err)
+	}
+}
+
+// TestCheckWhenStale: with NATS unreachable, Check still answers what it
+// knows, says the answer may be behind, and (configured to fail closed)
+// refuses accounts it knows nothing about.
+func TestCheckWhenStale(t *testing.T) {
+	future := time.Now().Add(time.Hour)
+	client := moderationv1.NewModerationServiceClient(serve(t, states{
+		"__stale":   &moderation.AccountState{},
+		"suspended": {Current: &moderation.Decision{Action: moderation.ActionSuspend, Until: &future, DecisionID: "dec_1"}},
+	}))
+	for _, tt := range []struct {
+		account     string
+		wantAllowed bool
+		wantStatus  moderationv1.Status
+	}{
+		{"suspended", false, moderationv1.Status_STATUS_SUSPENDED},
+		{"never_seen", false, moderationv1.Status_STATUS_ACTIVE},
+	} {
+		resp, err := client.Check(context.Background(), &moderationv1.CheckRequest{Account: tt.account})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !resp.Stale || resp.Allowed != tt.wantAllowed || resp.Status != tt.wantStatus {
+			t.Errorf("%s: got stale=%v allowed=%v status=%s, want stale, allowed=%v, %s", tt.account, resp.Stale, resp.Allowed, resp.Status, tt.wantAllowed, tt.wantStatus)
+		}
 	}
 }

@@ -52,8 +52,12 @@ type Config struct {
 	PolicyDir       string         // replaces the embedded policy, reloaded on change
 	ShadowPolicyDir string         // evaluated beside the live policy, never enforced
 	PolicyPoll      time.Duration  // how often policy directories are looked at
-	Replicas        int
-	Log             *slog.Logger
+	// DenyUnknownWhenStale makes Check refuse accounts it knows nothing
+	// about while NATS is unreachable (fail closed); by default it allows
+	// them (fail open), as it does when NATS is up.
+	DenyUnknownWhenStale bool
+	Replicas             int
+	Log                  *slog.Logger
 }
 
 // Service is a running instance.
@@ -133,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	if s.View, err = enforcement.Watch(runCtx, s.Streams.Accounts, s.log); err != nil {
+	if s.View, err = enforcement.Watch(runCtx, s.Streams.Accounts, s.nc.IsConnected, s.log); err != nil {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
@@ -148,7 +152,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCListen, err)
 	}
 	s.GRPCAddr = grpcLn.Addr().String()
-	s.grpc, s.health = grpcapi.NewServer(s.View, s.log)
+	s.grpc, s.health = grpcapi.NewServer(s.View, grpcapi.Options{DenyUnknownWhenStale: cfg.DenyUnknownWhenStale}, s.log)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.goRun("gRPC server", func() error { return s.grpc.Serve(grpcLn) })
 
