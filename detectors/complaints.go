@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"moderation/internal/console"
 	"moderation/internal/moderation"
 )
 
@@ -286,20 +287,4 @@ func countNoun(n float64, noun string) string {
 }
 
 // groupDigits formats a whole count with thousands separators: 4,800.
-func groupDigits(n float64) string {
-	s := strconv.FormatInt(int64(n), 10)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	lead := len(s) % 3
-	if lead == 0 {
-		lead = 3
-	}
-	b.WriteString(s[:lead])
-	for i := lead; i < len(s); i += 3 {
-		b.WriteByte(',')
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
+func groupDigits(n float64) string { return console.FormatInt(int64(n)) }

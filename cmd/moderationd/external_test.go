@@ -27,27 +27,8 @@ func TestExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
-	}
-	port := freePort(t)
-	ns := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", t.TempDir())
-	if err := ns.Start(); err != nil {
-		t.Fatalf("start nats-server: %v", err)
-	}
-	t.Cleanup(func() { _ = ns.Process.Kill(); _ = ns.Wait() })
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	poll(t, "external nats-server accepting clients", 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	startNATS, url := externalNATS(t)
+	startNATS()
 
 	dataDir := t.TempDir()
 	p := start(t, dataDir, "--nats-url", url)
@@ -106,31 +87,8 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
-	}
-	port, store := freePort(t), t.TempDir()
-	startNATS := func() *exec.Cmd {
-		ns := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", store)
-		if err := ns.Start(); err != nil {
-			t.Fatalf("start nats-server: %v", err)
-		}
-		poll(t, "nats-server accepting clients", 10*time.Second, func() bool {
-			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
-		return ns
-	}
+	startNATS, url := externalNATS(t)
 	ns := startNATS()
-	t.Cleanup(func() { _ = ns.Process.Kill(); _, _ = ns.Process.Wait() })
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	p := start(t, t.TempDir(), "--nats-url", url)
 
 	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -162,7 +120,7 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 	poll(t, "the bulk adder blocked", 30*time.Second, func() bool { r := check("acct_bulk_new"); return !r.Allowed && !r.Stale })
 
 	_ = ns.Process.Signal(syscall.SIGTERM)
-	_, _ = ns.Process.Wait()
+	_ = ns.Wait()
 	poll(t, "answers flagged stale while NATS is down", 10*time.Second, func() bool { return check("acct_bulk_new").Stale })
 	if r := check("acct_bulk_new"); r.Allowed || r.Status != moderationv1.Status_STATUS_LIMITED {
 		t.Errorf("during the outage: got allowed=%v status=%s, want the known limit", r.Allowed, r.Status)
@@ -171,8 +129,39 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 		t.Errorf("during the outage an unknown account was refused; the default is to fail open")
 	}
 
-	ns = startNATS()
+	startNATS()
 	poll(t, "answers fresh again after NATS returns", 30*time.Second, func() bool { return !check("acct_bulk_new").Stale })
 	publish("../../fixtures/scenarios/steady-adder/events.jsonl")
 	poll(t, "enforcement after the outage reaching Check", 30*time.Second, func() bool { return !check("acct_steady").Allowed })
+}
+
+// externalNATS finds Debian's nats-server (installed by .ci/run; the test is
+// skipped without it outside CI) and returns a function that starts it on a
+// fixed port and store, so a restart finds its streams again, and the URL.
+func externalNATS(t *testing.T) (start func() *exec.Cmd, url string) {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
+		}
+		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
+	}
+	port, store := freePort(t), t.TempDir()
+	start = func() *exec.Cmd {
+		ns := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", store)
+		if err := ns.Start(); err != nil {
+			t.Fatalf("start nats-server: %v", err)
+		}
+		t.Cleanup(func() { _ = ns.Process.Kill(); _ = ns.Wait() })
+		poll(t, "nats-server accepting clients", 10*time.Second, func() bool {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+		return ns
+	}
+	return start, fmt.Sprintf("nats://127.0.0.1:%d", port)
 }
