@@ -76,31 +76,26 @@ func isWrongSequence(err error) bool {
 // notification on mod.enforcement.<account>. The decision id is the message
 // id, so publishing the same decision again is stored and delivered once.
 func (s *Store) Publish(ctx context.Context, d *moderation.Decision) error {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("encode decision %s: %w", d.DecisionID, err)
-	}
-	msg := &nats.Msg{Subject: natsbus.EnforcementPrefix + d.Account, Data: b, Header: nats.Header{}}
-	msg.Header.Set(nats.MsgIdHdr, d.DecisionID)
-	msg.Header.Set("Content-Type", "application/json")
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("publish decision %s: %w", d.DecisionID, err)
-	}
-	return nil
+	return s.publish(ctx, natsbus.EnforcementPrefix+d.Account, d.DecisionID, d)
 }
 
 // Audit appends a record to the decisions stream on subject, stored once
 // per msgID.
 func (s *Store) Audit(ctx context.Context, subject, msgID string, record any) error {
-	b, err := json.Marshal(record)
+	return s.publish(ctx, subject, msgID, record)
+}
+
+// publish appends v as JSON to the decisions stream; msgID de-duplicates.
+func (s *Store) publish(ctx context.Context, subject, msgID string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode audit record %s: %w", msgID, err)
+		return fmt.Errorf("encode %s: %w", msgID, err)
 	}
 	msg := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{}}
 	msg.Header.Set(nats.MsgIdHdr, msgID)
 	msg.Header.Set("Content-Type", "application/json")
 	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("publish audit record %s: %w", msgID, err)
+		return fmt.Errorf("publish %s to %s: %w", msgID, subject, err)
 	}
 	return nil
 }

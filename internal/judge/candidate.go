@@ -86,81 +86,79 @@ func mergeMaps(a, b map[string]string) map[string]string {
 // with editors that replace files; Trigger asks for a look at once (for
 // SIGHUP).
 type Reloader struct {
-	Dir      string
-	Label    string // "live" or "shadow", for reports
-	Apply    func(*Policy)
-	Report   func(p *Policy, err error) // called after every attempt
-	Interval time.Duration
-	Log      *slog.Logger
+	dir      string
+	label    string // "live" or "shadow", for reports
+	apply    func(*Policy)
+	report   func(p *Policy, err error) // called after every attempt
+	interval time.Duration
+	log      *slog.Logger
+	trigger  chan struct{}
+	seen     string // fingerprint of the last attempt, good or bad; used by Run's goroutine only after Load
+}
 
-	trigger chan struct{}
-	seen    string // fingerprint of the last attempt, good or bad
+// NewReloader returns a reloader for dir; label names it in reports, apply
+// takes each accepted policy, report (may be nil) hears of every attempt,
+// and interval (default 2 s) paces Run.
+func NewReloader(dir, label string, apply func(*Policy), report func(*Policy, error), interval time.Duration, log *slog.Logger) *Reloader {
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	return &Reloader{dir: dir, label: label, apply: apply, report: report, interval: interval, log: log, trigger: make(chan struct{}, 1)}
 }
 
 // Load makes one attempt now; it returns the policy applied, or why not.
 func (r *Reloader) Load(ctx context.Context) (*Policy, error) {
-	fp, err := fingerprint(r.Dir)
+	fp, err := fingerprint(r.dir)
 	if err != nil {
-		r.report(nil, err)
+		r.done(nil, err)
 		return nil, err
 	}
 	r.seen = fp
-	p, err := Candidate(ctx, dirFS(r.Dir), r.Label+":"+strings.TrimRight(r.Dir, "/"))
+	p, err := Candidate(ctx, os.DirFS(r.dir), r.label+":"+strings.TrimRight(r.dir, "/"))
 	if err != nil {
-		r.report(nil, err)
+		r.done(nil, err)
 		return nil, err
 	}
-	r.Apply(p)
-	r.report(p, nil)
+	r.apply(p)
+	r.done(p, nil)
 	return p, nil
 }
 
-func (r *Reloader) report(p *Policy, err error) {
+func (r *Reloader) done(p *Policy, err error) {
 	if err != nil {
-		r.Log.Error("policy candidate refused; the running policy stays", "policy", r.Label, "dir", r.Dir, "err", err)
+		r.log.Error("policy candidate refused; the running policy stays", "policy", r.label, "dir", r.dir, "err", err)
 	} else {
-		r.Log.Info("policy loaded", "policy", r.Label, "dir", r.Dir, "version", p.Version)
+		r.log.Info("policy loaded", "policy", r.label, "dir", r.dir, "version", p.Version)
 	}
-	if r.Report != nil {
-		r.Report(p, err)
+	if r.report != nil {
+		r.report(p, err)
 	}
 }
 
-// Trigger asks Run to look at the directory now.
+// Trigger asks Run to look at the directory now, even if it looks unchanged.
 func (r *Reloader) Trigger() {
 	select {
-	case r.triggerChan() <- struct{}{}:
+	case r.trigger <- struct{}{}:
 	default:
 	}
 }
 
-func (r *Reloader) triggerChan() chan struct{} {
-	if r.trigger == nil {
-		r.trigger = make(chan struct{}, 1)
-	}
-	return r.trigger
-}
-
-// Run looks at the directory every Interval until ctx ends, and loads it
-// when its content changed since the last attempt.
+// Run looks at the directory every interval, or when triggered, until ctx
+// ends, and loads it when its content changed since the last attempt. Call
+// Load first, then Run in one goroutine.
 func (r *Reloader) Run(ctx context.Context) {
-	interval := r.Interval
-	if interval <= 0 {
-		interval = 2 * time.Second
-	}
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
-	trigger := r.triggerChan()
 	for {
 		forced := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-trigger:
+		case <-r.trigger:
 			forced = true
 		}
-		fp, err := fingerprint(r.Dir)
+		fp, err := fingerprint(r.dir)
 		if err != nil || (fp == r.seen && !forced) {
 			continue
 		}
@@ -171,7 +169,7 @@ func (r *Reloader) Run(ctx context.Context) {
 // fingerprint hashes the policy files in dir, so an unchanged directory is
 // not recompiled every tick.
 func fingerprint(dir string) (string, error) {
-	fsys := dirFS(dir)
+	fsys := os.DirFS(dir)
 	h := sha256.New()
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -191,5 +189,3 @@ func fingerprint(dir string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-
-func dirFS(dir string) fs.FS { return os.DirFS(dir) }

@@ -33,8 +33,7 @@ const (
 // many times.
 type Policy struct {
 	Version      string
-	Watch        map[string][]float64 // metric → levels at which the answer can change
-	watched      []Watched
+	watched      []Watched // metrics and the levels at which the answer can change
 	AppealWindow time.Duration
 	StrikeExpiry time.Duration // strikes older than this no longer escalate
 	decide       rego.PreparedEvalQuery
@@ -96,18 +95,18 @@ func (p *Policy) loadWatch(ctx context.Context, compiler *ast.Compiler, store st
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", watchQuery, err)
 	}
-	if err := json.Unmarshal(raw, &p.Watch); err != nil {
+	var watch map[string][]float64
+	if err := json.Unmarshal(raw, &watch); err != nil {
 		return fmt.Errorf("%s must map metric names to arrays of numbers: %w", watchQuery, err)
 	}
 	known := detectors.Metrics()
-	for _, metric := range slices.Sorted(maps.Keys(p.Watch)) {
+	for _, metric := range slices.Sorted(maps.Keys(watch)) {
 		if !slices.Contains(known, metric) {
 			return fmt.Errorf("%s names %q, which no detector reports (known: %v)", watchQuery, metric, known)
 		}
-		levels := p.Watch[metric]
+		levels := watch[metric]
 		sort.Float64s(levels)
 		levels = slices.Compact(levels)
-		p.Watch[metric] = levels
 		p.watched = append(p.watched, Watched{Name: metric, Levels: levels})
 	}
 	return nil

@@ -27,7 +27,6 @@ type Record struct {
 	Subject string
 	Header  nats.Header
 	Data    []byte
-	Line    int // where it came from, for errors
 }
 
 // envelope is a line that carries raw bytes for a subject of its own
@@ -107,7 +106,6 @@ func ReadFile(path string, opts Options) ([]Record, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 			}
-			rec.Line = line
 			recs = append(recs, rec)
 			continue
 		}
@@ -118,7 +116,7 @@ func ReadFile(path string, opts Options) ([]Record, error) {
 		}
 		events = append(events, obj)
 		eventRec = append(eventRec, len(recs))
-		recs = append(recs, Record{Subject: moderation.EventSubject(moderation.Kind(kind), account), Line: line})
+		recs = append(recs, Record{Subject: moderation.EventSubject(moderation.Kind(kind), account)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

@@ -191,14 +191,13 @@ func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Pol
 		if dir.path == "" {
 			continue
 		}
-		r := &judge.Reloader{Dir: dir.path, Label: dir.label, Apply: dir.apply, Interval: s.cfg.PolicyPoll, Log: s.log,
-			Report: func(p *judge.Policy, err error) {
-				if err != nil {
-					m.refused(dir.label)
-					return
-				}
-				m.loaded(dir.label, p)
-			}}
+		r := judge.NewReloader(dir.path, dir.label, dir.apply, func(p *judge.Policy, err error) {
+			if err != nil {
+				m.refused(dir.label)
+				return
+			}
+			m.loaded(dir.label, p)
+		}, s.cfg.PolicyPoll, s.log)
 		_, _ = r.Load(ctx) // reported inside; a refusal keeps what runs
 		s.reloaders = append(s.reloaders, r)
 		go r.Run(runCtx)
