@@ -15,4 +15,4 @@
 //	MODERATION_CHECK_GENERATED=1 go test ./api/...
 package moderationv1
 
-//go:generate go run github.com/bufbuild/buf/cmd/buf@v1.50.0 generate ../.. --template ../../buf.gen.yaml -o ../..
+//go:generate go run github.com/bufbuild/buf/cmd/buf@v1.50.0 generate ../.. --template ../../buf.gen.yaml --path ../../moderation -o ../..

@@ -7,6 +7,7 @@
 package moderationv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -141,12 +142,79 @@ func (Status) EnumDescriptor() ([]byte, []int) {
 	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{1}
 }
 
+// Action is a change of enforcement: a rung of the ladder, or restore.
+type Action int32
+
+const (
+	// Not set.
+	Action_ACTION_UNSPECIFIED Action = 0
+	// A warning; nothing is refused.
+	Action_ACTION_WARN Action = 1
+	// Some capabilities are refused for a time.
+	Action_ACTION_LIMIT Action = 2
+	// Every capability is refused for a time.
+	Action_ACTION_SUSPEND Action = 3
+	// The account is closed (frozen until the appeal window has passed).
+	Action_ACTION_CLOSE Action = 4
+	// An earlier decision is lifted; the account is back to what it would be
+	// without it.
+	Action_ACTION_RESTORE Action = 5
+)
+
+// Enum value maps for Action.
+var (
+	Action_name = map[int32]string{
+		0: "ACTION_UNSPECIFIED",
+		1: "ACTION_WARN",
+		2: "ACTION_LIMIT",
+		3: "ACTION_SUSPEND",
+		4: "ACTION_CLOSE",
+		5: "ACTION_RESTORE",
+	}
+	Action_value = map[string]int32{
+		"ACTION_UNSPECIFIED": 0,
+		"ACTION_WARN":        1,
+		"ACTION_LIMIT":       2,
+		"ACTION_SUSPEND":     3,
+		"ACTION_CLOSE":       4,
+		"ACTION_RESTORE":     5,
+	}
+)
+
+func (x Action) Enum() *Action {
+	p := new(Action)
+	*p = x
+	return p
+}
+
+func (x Action) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Action) Descriptor() protoreflect.EnumDescriptor {
+	return file_moderation_v1_moderation_proto_enumTypes[2].Descriptor()
+}
+
+func (Action) Type() protoreflect.EnumType {
+	return &file_moderation_v1_moderation_proto_enumTypes[2]
+}
+
+func (x Action) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Action.Descriptor instead.
+func (Action) EnumDescriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{2}
+}
+
 // CheckRequest asks whether an account may use a capability now.
 type CheckRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Account id, [A-Za-z0-9_-]{1,64}. Required.
 	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
-	// What the account wants to do. Required.
+	// What the account wants to do. Unspecified asks whether anything at all
+	// is restricted.
 	Capability    Capability `protobuf:"varint,2,opt,name=capability,proto3,enum=moderation.v1.Capability" json:"capability,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -366,15 +434,806 @@ func (x *Reason) GetDetail() string {
 	return ""
 }
 
+// Statement is the statement of reasons an owner is owed with every action.
+type Statement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was done to the account, and for how long.
+	Measure string `protobuf:"bytes,1,opt,name=measure,proto3" json:"measure,omitempty"`
+	// The facts and circumstances relied on.
+	Facts string `protobuf:"bytes,2,opt,name=facts,proto3" json:"facts,omitempty"`
+	// Whether automated means detected the facts.
+	AutomatedDetection bool `protobuf:"varint,3,opt,name=automated_detection,json=automatedDetection,proto3" json:"automated_detection,omitempty"`
+	// Whether the decision was taken by automated means: fully, partially or
+	// not.
+	AutomatedDecision string `protobuf:"bytes,4,opt,name=automated_decision,json=automatedDecision,proto3" json:"automated_decision,omitempty"`
+	// The rule of the platform the decision rests on.
+	Ground string `protobuf:"bytes,5,opt,name=ground,proto3" json:"ground,omitempty"`
+	// Why the facts break that rule, in words an owner can read.
+	Explanation string `protobuf:"bytes,6,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// How to contest the decision.
+	Redress string `protobuf:"bytes,7,opt,name=redress,proto3" json:"redress,omitempty"`
+	// Last moment an appeal can be filed.
+	AppealDeadline *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=appeal_deadline,json=appealDeadline,proto3" json:"appeal_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Statement) Reset() {
+	*x = Statement{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Statement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Statement) ProtoMessage() {}
+
+func (x *Statement) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Statement.ProtoReflect.Descriptor instead.
+func (*Statement) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Statement) GetMeasure() string {
+	if x != nil {
+		return x.Measure
+	}
+	return ""
+}
+
+func (x *Statement) GetFacts() string {
+	if x != nil {
+		return x.Facts
+	}
+	return ""
+}
+
+func (x *Statement) GetAutomatedDetection() bool {
+	if x != nil {
+		return x.AutomatedDetection
+	}
+	return false
+}
+
+func (x *Statement) GetAutomatedDecision() string {
+	if x != nil {
+		return x.AutomatedDecision
+	}
+	return ""
+}
+
+func (x *Statement) GetGround() string {
+	if x != nil {
+		return x.Ground
+	}
+	return ""
+}
+
+func (x *Statement) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *Statement) GetRedress() string {
+	if x != nil {
+		return x.Redress
+	}
+	return ""
+}
+
+func (x *Statement) GetAppealDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AppealDeadline
+	}
+	return nil
+}
+
+// Decision is one change of an account's enforcement.
+type Decision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id, e.g. dec_0123456789abcdef01234567.
+	DecisionId string `protobuf:"bytes,1,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// The account decided on.
+	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// What was done.
+	Action Action `protobuf:"varint,3,opt,name=action,proto3,enum=moderation.v1.Action" json:"action,omitempty"`
+	// Why, fact by fact.
+	Reasons []*Reason `protobuf:"bytes,4,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// The statement of reasons sent to the owner.
+	Statement *Statement `protobuf:"bytes,5,opt,name=statement,proto3" json:"statement,omitempty"`
+	// Version of the policy that decided; "manual" for a reviewer's action.
+	PolicyVersion string `protobuf:"bytes,6,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// When the decision was taken (event time for automated decisions).
+	At *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=at,proto3" json:"at,omitempty"`
+	// When the measure ends; absent when it has no end.
+	Until *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=until,proto3" json:"until,omitempty"`
+	// Capabilities refused while a limit is in force.
+	Restricts []Capability `protobuf:"varint,9,rep,packed,name=restricts,proto3,enum=moderation.v1.Capability" json:"restricts,omitempty"`
+	// Strikes on the account after this decision.
+	Strikes int32 `protobuf:"varint,10,opt,name=strikes,proto3" json:"strikes,omitempty"`
+	// Position in the decisions stream; use it to page and to resume.
+	Sequence uint64 `protobuf:"varint,11,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// Who took a manual decision ("reviewer:alice"); empty for automated ones.
+	Actor         string `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Decision) Reset() {
+	*x = Decision{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Decision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Decision) ProtoMessage() {}
+
+func (x *Decision) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Decision.ProtoReflect.Descriptor instead.
+func (*Decision) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Decision) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *Decision) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *Decision) GetAction() Action {
+	if x != nil {
+		return x.Action
+	}
+	return Action_ACTION_UNSPECIFIED
+}
+
+func (x *Decision) GetReasons() []*Reason {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *Decision) GetStatement() *Statement {
+	if x != nil {
+		return x.Statement
+	}
+	return nil
+}
+
+func (x *Decision) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *Decision) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Decision) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *Decision) GetRestricts() []Capability {
+	if x != nil {
+		return x.Restricts
+	}
+	return nil
+}
+
+func (x *Decision) GetStrikes() int32 {
+	if x != nil {
+		return x.Strikes
+	}
+	return 0
+}
+
+func (x *Decision) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *Decision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// BatchCheckRequest asks several Checks at once.
+type BatchCheckRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The checks, 1 to 1000.
+	Checks        []*CheckRequest `protobuf:"bytes,1,rep,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCheckRequest) Reset() {
+	*x = BatchCheckRequest{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCheckRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCheckRequest) ProtoMessage() {}
+
+func (x *BatchCheckRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCheckRequest.ProtoReflect.Descriptor instead.
+func (*BatchCheckRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchCheckRequest) GetChecks() []*CheckRequest {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+// BatchCheckResponse answers a BatchCheckRequest.
+type BatchCheckResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One answer per check, in request order.
+	Results       []*CheckResponse `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCheckResponse) Reset() {
+	*x = BatchCheckResponse{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCheckResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCheckResponse) ProtoMessage() {}
+
+func (x *BatchCheckResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCheckResponse.ProtoReflect.Descriptor instead.
+func (*BatchCheckResponse) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BatchCheckResponse) GetResults() []*CheckResponse {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// IngestRequest carries events to store.
+type IngestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The events, 1 to 1000, in the order they are to be stored.
+	Events        []*Event `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IngestRequest) Reset() {
+	*x = IngestRequest{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IngestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IngestRequest) ProtoMessage() {}
+
+func (x *IngestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IngestRequest.ProtoReflect.Descriptor instead.
+func (*IngestRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *IngestRequest) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// IngestResponse says what became of each event, in request order.
+type IngestResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per event.
+	Results       []*IngestResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IngestResponse) Reset() {
+	*x = IngestResponse{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IngestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IngestResponse) ProtoMessage() {}
+
+func (x *IngestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IngestResponse.ProtoReflect.Descriptor instead.
+func (*IngestResponse) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *IngestResponse) GetResults() []*IngestResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// IngestResult is what became of one event.
+type IngestResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Position in the events stream.
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// True when an event with this id was already stored; it is not stored
+	// twice.
+	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IngestResult) Reset() {
+	*x = IngestResult{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IngestResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IngestResult) ProtoMessage() {}
+
+func (x *IngestResult) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IngestResult.ProtoReflect.Descriptor instead.
+func (*IngestResult) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *IngestResult) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *IngestResult) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *IngestResult) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
+// GetDecisionRequest names a decision.
+type GetDecisionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account the decision is on. Required.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// The decision's id. Required.
+	DecisionId    string `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDecisionRequest) Reset() {
+	*x = GetDecisionRequest{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDecisionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDecisionRequest) ProtoMessage() {}
+
+func (x *GetDecisionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDecisionRequest.ProtoReflect.Descriptor instead.
+func (*GetDecisionRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetDecisionRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *GetDecisionRequest) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+// ListDecisionsRequest asks for a page of decisions.
+type ListDecisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this account's decisions; empty for every account's (not for
+	// owners).
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// At most this many, 1 to 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsRequest) Reset() {
+	*x = ListDecisionsRequest{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsRequest) ProtoMessage() {}
+
+func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListDecisionsRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDecisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListDecisionsResponse is a page of decisions.
+type ListDecisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The decisions, oldest first.
+	Decisions []*Decision `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	// Token for the next page; empty when there is none.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsResponse) Reset() {
+	*x = ListDecisionsResponse{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsResponse) ProtoMessage() {}
+
+func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListDecisionsResponse) GetDecisions() []*Decision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ListDecisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// WatchEnforcementRequest says which changes to stream from where.
+type WatchEnforcementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this account's changes; empty for every account's (not for
+	// owners).
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// Start at this sequence of the decisions stream; 0 starts with the next
+	// change published.
+	FromSequence  uint64 `protobuf:"varint,2,opt,name=from_sequence,json=fromSequence,proto3" json:"from_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEnforcementRequest) Reset() {
+	*x = WatchEnforcementRequest{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEnforcementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEnforcementRequest) ProtoMessage() {}
+
+func (x *WatchEnforcementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEnforcementRequest.ProtoReflect.Descriptor instead.
+func (*WatchEnforcementRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WatchEnforcementRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *WatchEnforcementRequest) GetFromSequence() uint64 {
+	if x != nil {
+		return x.FromSequence
+	}
+	return 0
+}
+
+// EnforcementChange is one message of mod.enforcement.<account>.
+type EnforcementChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position in the decisions stream.
+	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The decision published.
+	Decision      *Decision `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnforcementChange) Reset() {
+	*x = EnforcementChange{}
+	mi := &file_moderation_v1_moderation_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnforcementChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnforcementChange) ProtoMessage() {}
+
+func (x *EnforcementChange) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_moderation_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnforcementChange.ProtoReflect.Descriptor instead.
+func (*EnforcementChange) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_moderation_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EnforcementChange) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *EnforcementChange) GetDecision() *Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
 var File_moderation_v1_moderation_proto protoreflect.FileDescriptor
 
 const file_moderation_v1_moderation_proto_rawDesc = "" +
 	"\n" +
-	"\x1emoderation/v1/moderation.proto\x12\rmoderation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n" +
-	"\fCheckRequest\x12\x18\n" +
-	"\aaccount\x18\x01 \x01(\tR\aaccount\x129\n" +
+	"\x1emoderation/v1/moderation.proto\x12\rmoderation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19moderation/v1/event.proto\"\x8b\x01\n" +
+	"\fCheckRequest\x126\n" +
+	"\aaccount\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\aaccount\x12C\n" +
 	"\n" +
-	"capability\x18\x02 \x01(\x0e2\x19.moderation.v1.CapabilityR\n" +
+	"capability\x18\x02 \x01(\x0e2\x19.moderation.v1.CapabilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"capability\"\xb3\x02\n" +
 	"\rCheckResponse\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x18\n" +
@@ -388,7 +1247,62 @@ const file_moderation_v1_moderation_proto_rawDesc = "" +
 	"\x05stale\x18\b \x01(\bR\x05stale\"4\n" +
 	"\x06Reason\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail*]\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xb4\x02\n" +
+	"\tStatement\x12\x18\n" +
+	"\ameasure\x18\x01 \x01(\tR\ameasure\x12\x14\n" +
+	"\x05facts\x18\x02 \x01(\tR\x05facts\x12/\n" +
+	"\x13automated_detection\x18\x03 \x01(\bR\x12automatedDetection\x12-\n" +
+	"\x12automated_decision\x18\x04 \x01(\tR\x11automatedDecision\x12\x16\n" +
+	"\x06ground\x18\x05 \x01(\tR\x06ground\x12 \n" +
+	"\vexplanation\x18\x06 \x01(\tR\vexplanation\x12\x18\n" +
+	"\aredress\x18\a \x01(\tR\aredress\x12C\n" +
+	"\x0fappeal_deadline\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0eappealDeadline\"\xe7\x03\n" +
+	"\bDecision\x12\x1f\n" +
+	"\vdecision_id\x18\x01 \x01(\tR\n" +
+	"decisionId\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12-\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x15.moderation.v1.ActionR\x06action\x12/\n" +
+	"\areasons\x18\x04 \x03(\v2\x15.moderation.v1.ReasonR\areasons\x126\n" +
+	"\tstatement\x18\x05 \x01(\v2\x18.moderation.v1.StatementR\tstatement\x12%\n" +
+	"\x0epolicy_version\x18\x06 \x01(\tR\rpolicyVersion\x12*\n" +
+	"\x02at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x120\n" +
+	"\x05until\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x127\n" +
+	"\trestricts\x18\t \x03(\x0e2\x19.moderation.v1.CapabilityR\trestricts\x12\x18\n" +
+	"\astrikes\x18\n" +
+	" \x01(\x05R\astrikes\x12\x1a\n" +
+	"\bsequence\x18\v \x01(\x04R\bsequence\x12\x14\n" +
+	"\x05actor\x18\f \x01(\tR\x05actor\"U\n" +
+	"\x11BatchCheckRequest\x12@\n" +
+	"\x06checks\x18\x01 \x03(\v2\x1b.moderation.v1.CheckRequestB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x06checks\"L\n" +
+	"\x12BatchCheckResponse\x126\n" +
+	"\aresults\x18\x01 \x03(\v2\x1c.moderation.v1.CheckResponseR\aresults\"J\n" +
+	"\rIngestRequest\x129\n" +
+	"\x06events\x18\x01 \x03(\v2\x14.moderation.v1.EventB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x06events\"G\n" +
+	"\x0eIngestResponse\x125\n" +
+	"\aresults\x18\x01 \x03(\v2\x1b.moderation.v1.IngestResultR\aresults\"X\n" +
+	"\fIngestResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\x12\x1c\n" +
+	"\tduplicate\x18\x03 \x01(\bR\tduplicate\"\x8b\x01\n" +
+	"\x12GetDecisionRequest\x126\n" +
+	"\aaccount\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\aaccount\x12=\n" +
+	"\vdecision_id\x18\x02 \x01(\tB\x1c\xbaH\x19r\x172\x15^dec_[0-9a-z_]{1,64}$R\n" +
+	"decisionId\"\xaf\x01\n" +
+	"\x14ListDecisionsRequest\x129\n" +
+	"\aaccount\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^([A-Za-z0-9_-]{1,64})?$R\aaccount\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x123\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,20}$R\tpageToken\"v\n" +
+	"\x15ListDecisionsResponse\x125\n" +
+	"\tdecisions\x18\x01 \x03(\v2\x17.moderation.v1.DecisionR\tdecisions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"y\n" +
+	"\x17WatchEnforcementRequest\x129\n" +
+	"\aaccount\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^([A-Za-z0-9_-]{1,64})?$R\aaccount\x12#\n" +
+	"\rfrom_sequence\x18\x02 \x01(\x04R\ffromSequence\"d\n" +
+	"\x11EnforcementChange\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x123\n" +
+	"\bdecision\x18\x02 \x01(\v2\x17.moderation.v1.DecisionR\bdecision*]\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -400,9 +1314,22 @@ const file_moderation_v1_moderation_proto_rawDesc = "" +
 	"\rSTATUS_WARNED\x10\x02\x12\x12\n" +
 	"\x0eSTATUS_LIMITED\x10\x03\x12\x14\n" +
 	"\x10STATUS_SUSPENDED\x10\x04\x12\x11\n" +
-	"\rSTATUS_CLOSED\x10\x052W\n" +
+	"\rSTATUS_CLOSED\x10\x05*}\n" +
+	"\x06Action\x12\x16\n" +
+	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vACTION_WARN\x10\x01\x12\x10\n" +
+	"\fACTION_LIMIT\x10\x02\x12\x12\n" +
+	"\x0eACTION_SUSPEND\x10\x03\x12\x10\n" +
+	"\fACTION_CLOSE\x10\x04\x12\x12\n" +
+	"\x0eACTION_RESTORE\x10\x052\xf8\x03\n" +
 	"\x11ModerationService\x12B\n" +
-	"\x05Check\x12\x1b.moderation.v1.CheckRequest\x1a\x1c.moderation.v1.CheckResponseB+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
+	"\x05Check\x12\x1b.moderation.v1.CheckRequest\x1a\x1c.moderation.v1.CheckResponse\x12Q\n" +
+	"\n" +
+	"BatchCheck\x12 .moderation.v1.BatchCheckRequest\x1a!.moderation.v1.BatchCheckResponse\x12E\n" +
+	"\x06Ingest\x12\x1c.moderation.v1.IngestRequest\x1a\x1d.moderation.v1.IngestResponse\x12I\n" +
+	"\vGetDecision\x12!.moderation.v1.GetDecisionRequest\x1a\x17.moderation.v1.Decision\x12Z\n" +
+	"\rListDecisions\x12#.moderation.v1.ListDecisionsRequest\x1a$.moderation.v1.ListDecisionsResponse\x12^\n" +
+	"\x10WatchEnforcement\x12&.moderation.v1.WatchEnforcementRequest\x1a .moderation.v1.EnforcementChange0\x01B+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
 
 var (
 	file_moderation_v1_moderation_proto_rawDescOnce sync.Once
@@ -416,28 +1343,65 @@ func file_moderation_v1_moderation_proto_rawDescGZIP() []byte {
 	return file_moderation_v1_moderation_proto_rawDescData
 }
 
-var file_moderation_v1_moderation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_moderation_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_moderation_v1_moderation_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_moderation_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_moderation_v1_moderation_proto_goTypes = []any{
-	(Capability)(0),               // 0: moderation.v1.Capability
-	(Status)(0),                   // 1: moderation.v1.Status
-	(*CheckRequest)(nil),          // 2: moderation.v1.CheckRequest
-	(*CheckResponse)(nil),         // 3: moderation.v1.CheckResponse
-	(*Reason)(nil),                // 4: moderation.v1.Reason
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(Capability)(0),                 // 0: moderation.v1.Capability
+	(Status)(0),                     // 1: moderation.v1.Status
+	(Action)(0),                     // 2: moderation.v1.Action
+	(*CheckRequest)(nil),            // 3: moderation.v1.CheckRequest
+	(*CheckResponse)(nil),           // 4: moderation.v1.CheckResponse
+	(*Reason)(nil),                  // 5: moderation.v1.Reason
+	(*Statement)(nil),               // 6: moderation.v1.Statement
+	(*Decision)(nil),                // 7: moderation.v1.Decision
+	(*BatchCheckRequest)(nil),       // 8: moderation.v1.BatchCheckRequest
+	(*BatchCheckResponse)(nil),      // 9: moderation.v1.BatchCheckResponse
+	(*IngestRequest)(nil),           // 10: moderation.v1.IngestRequest
+	(*IngestResponse)(nil),          // 11: moderation.v1.IngestResponse
+	(*IngestResult)(nil),            // 12: moderation.v1.IngestResult
+	(*GetDecisionRequest)(nil),      // 13: moderation.v1.GetDecisionRequest
+	(*ListDecisionsRequest)(nil),    // 14: moderation.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),   // 15: moderation.v1.ListDecisionsResponse
+	(*WatchEnforcementRequest)(nil), // 16: moderation.v1.WatchEnforcementRequest
+	(*EnforcementChange)(nil),       // 17: moderation.v1.EnforcementChange
+	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
+	(*Event)(nil),                   // 19: moderation.v1.Event
 }
 var file_moderation_v1_moderation_proto_depIdxs = []int32{
-	0, // 0: moderation.v1.CheckRequest.capability:type_name -> moderation.v1.Capability
-	1, // 1: moderation.v1.CheckResponse.status:type_name -> moderation.v1.Status
-	4, // 2: moderation.v1.CheckResponse.reasons:type_name -> moderation.v1.Reason
-	5, // 3: moderation.v1.CheckResponse.until:type_name -> google.protobuf.Timestamp
-	2, // 4: moderation.v1.ModerationService.Check:input_type -> moderation.v1.CheckRequest
-	3, // 5: moderation.v1.ModerationService.Check:output_type -> moderation.v1.CheckResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: moderation.v1.CheckRequest.capability:type_name -> moderation.v1.Capability
+	1,  // 1: moderation.v1.CheckResponse.status:type_name -> moderation.v1.Status
+	5,  // 2: moderation.v1.CheckResponse.reasons:type_name -> moderation.v1.Reason
+	18, // 3: moderation.v1.CheckResponse.until:type_name -> google.protobuf.Timestamp
+	18, // 4: moderation.v1.Statement.appeal_deadline:type_name -> google.protobuf.Timestamp
+	2,  // 5: moderation.v1.Decision.action:type_name -> moderation.v1.Action
+	5,  // 6: moderation.v1.Decision.reasons:type_name -> moderation.v1.Reason
+	6,  // 7: moderation.v1.Decision.statement:type_name -> moderation.v1.Statement
+	18, // 8: moderation.v1.Decision.at:type_name -> google.protobuf.Timestamp
+	18, // 9: moderation.v1.Decision.until:type_name -> google.protobuf.Timestamp
+	0,  // 10: moderation.v1.Decision.restricts:type_name -> moderation.v1.Capability
+	3,  // 11: moderation.v1.BatchCheckRequest.checks:type_name -> moderation.v1.CheckRequest
+	4,  // 12: moderation.v1.BatchCheckResponse.results:type_name -> moderation.v1.CheckResponse
+	19, // 13: moderation.v1.IngestRequest.events:type_name -> moderation.v1.Event
+	12, // 14: moderation.v1.IngestResponse.results:type_name -> moderation.v1.IngestResult
+	7,  // 15: moderation.v1.ListDecisionsResponse.decisions:type_name -> moderation.v1.Decision
+	7,  // 16: moderation.v1.EnforcementChange.decision:type_name -> moderation.v1.Decision
+	3,  // 17: moderation.v1.ModerationService.Check:input_type -> moderation.v1.CheckRequest
+	8,  // 18: moderation.v1.ModerationService.BatchCheck:input_type -> moderation.v1.BatchCheckRequest
+	10, // 19: moderation.v1.ModerationService.Ingest:input_type -> moderation.v1.IngestRequest
+	13, // 20: moderation.v1.ModerationService.GetDecision:input_type -> moderation.v1.GetDecisionRequest
+	14, // 21: moderation.v1.ModerationService.ListDecisions:input_type -> moderation.v1.ListDecisionsRequest
+	16, // 22: moderation.v1.ModerationService.WatchEnforcement:input_type -> moderation.v1.WatchEnforcementRequest
+	4,  // 23: moderation.v1.ModerationService.Check:output_type -> moderation.v1.CheckResponse
+	9,  // 24: moderation.v1.ModerationService.BatchCheck:output_type -> moderation.v1.BatchCheckResponse
+	11, // 25: moderation.v1.ModerationService.Ingest:output_type -> moderation.v1.IngestResponse
+	7,  // 26: moderation.v1.ModerationService.GetDecision:output_type -> moderation.v1.Decision
+	15, // 27: moderation.v1.ModerationService.ListDecisions:output_type -> moderation.v1.ListDecisionsResponse
+	17, // 28: moderation.v1.ModerationService.WatchEnforcement:output_type -> moderation.v1.EnforcementChange
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_moderation_v1_moderation_proto_init() }
@@ -445,13 +1409,14 @@ func file_moderation_v1_moderation_proto_init() {
 	if File_moderation_v1_moderation_proto != nil {
 		return
 	}
+	file_moderation_v1_event_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_moderation_v1_moderation_proto_rawDesc), len(file_moderation_v1_moderation_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   3,
+			NumEnums:      3,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

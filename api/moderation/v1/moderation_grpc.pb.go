@@ -19,7 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ModerationService_Check_FullMethodName = "/moderation.v1.ModerationService/Check"
+	ModerationService_Check_FullMethodName            = "/moderation.v1.ModerationService/Check"
+	ModerationService_BatchCheck_FullMethodName       = "/moderation.v1.ModerationService/BatchCheck"
+	ModerationService_Ingest_FullMethodName           = "/moderation.v1.ModerationService/Ingest"
+	ModerationService_GetDecision_FullMethodName      = "/moderation.v1.ModerationService/GetDecision"
+	ModerationService_ListDecisions_FullMethodName    = "/moderation.v1.ModerationService/ListDecisions"
+	ModerationService_WatchEnforcement_FullMethodName = "/moderation.v1.ModerationService/WatchEnforcement"
 )
 
 // ModerationServiceClient is the client API for ModerationService service.
@@ -33,6 +38,23 @@ type ModerationServiceClient interface {
 	// microseconds; call it before every broadcast or friend request. An
 	// account the service has never judged is allowed.
 	Check(ctx context.Context, in *CheckRequest, opts ...grpc.CallOption) (*CheckResponse, error)
+	// BatchCheck answers up to 1000 Checks in one call, in request order.
+	BatchCheck(ctx context.Context, in *BatchCheckRequest, opts ...grpc.CallOption) (*BatchCheckResponse, error)
+	// Ingest stores events exactly as if they had been published to
+	// mod.events.<kind>.<account>: through JetStream, de-duplicated by event
+	// id. It returns once every event is stored; judging follows
+	// asynchronously. A batch with any invalid event stores nothing.
+	Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error)
+	// GetDecision returns one decision on an account, with its statement of
+	// reasons.
+	GetDecision(ctx context.Context, in *GetDecisionRequest, opts ...grpc.CallOption) (*Decision, error)
+	// ListDecisions pages through decisions, oldest first: one account's, or
+	// (for reviewers and services) every account's.
+	ListDecisions(ctx context.Context, in *ListDecisionsRequest, opts ...grpc.CallOption) (*ListDecisionsResponse, error)
+	// WatchEnforcement streams enforcement changes as they are published on
+	// mod.enforcement.<account>. Each carries its sequence; to resume after a
+	// broken stream, ask again from the last sequence seen plus one.
+	WatchEnforcement(ctx context.Context, in *WatchEnforcementRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EnforcementChange], error)
 }
 
 type moderationServiceClient struct {
@@ -53,6 +75,65 @@ func (c *moderationServiceClient) Check(ctx context.Context, in *CheckRequest, o
 	return out, nil
 }
 
+func (c *moderationServiceClient) BatchCheck(ctx context.Context, in *BatchCheckRequest, opts ...grpc.CallOption) (*BatchCheckResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchCheckResponse)
+	err := c.cc.Invoke(ctx, ModerationService_BatchCheck_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *moderationServiceClient) Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IngestResponse)
+	err := c.cc.Invoke(ctx, ModerationService_Ingest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *moderationServiceClient) GetDecision(ctx context.Context, in *GetDecisionRequest, opts ...grpc.CallOption) (*Decision, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Decision)
+	err := c.cc.Invoke(ctx, ModerationService_GetDecision_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *moderationServiceClient) ListDecisions(ctx context.Context, in *ListDecisionsRequest, opts ...grpc.CallOption) (*ListDecisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDecisionsResponse)
+	err := c.cc.Invoke(ctx, ModerationService_ListDecisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *moderationServiceClient) WatchEnforcement(ctx context.Context, in *WatchEnforcementRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EnforcementChange], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ModerationService_ServiceDesc.Streams[0], ModerationService_WatchEnforcement_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEnforcementRequest, EnforcementChange]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ModerationService_WatchEnforcementClient = grpc.ServerStreamingClient[EnforcementChange]
+
 // ModerationServiceServer is the server API for ModerationService service.
 // All implementations must embed UnimplementedModerationServiceServer
 // for forward compatibility.
@@ -64,6 +145,23 @@ type ModerationServiceServer interface {
 	// microseconds; call it before every broadcast or friend request. An
 	// account the service has never judged is allowed.
 	Check(context.Context, *CheckRequest) (*CheckResponse, error)
+	// BatchCheck answers up to 1000 Checks in one call, in request order.
+	BatchCheck(context.Context, *BatchCheckRequest) (*BatchCheckResponse, error)
+	// Ingest stores events exactly as if they had been published to
+	// mod.events.<kind>.<account>: through JetStream, de-duplicated by event
+	// id. It returns once every event is stored; judging follows
+	// asynchronously. A batch with any invalid event stores nothing.
+	Ingest(context.Context, *IngestRequest) (*IngestResponse, error)
+	// GetDecision returns one decision on an account, with its statement of
+	// reasons.
+	GetDecision(context.Context, *GetDecisionRequest) (*Decision, error)
+	// ListDecisions pages through decisions, oldest first: one account's, or
+	// (for reviewers and services) every account's.
+	ListDecisions(context.Context, *ListDecisionsRequest) (*ListDecisionsResponse, error)
+	// WatchEnforcement streams enforcement changes as they are published on
+	// mod.enforcement.<account>. Each carries its sequence; to resume after a
+	// broken stream, ask again from the last sequence seen plus one.
+	WatchEnforcement(*WatchEnforcementRequest, grpc.ServerStreamingServer[EnforcementChange]) error
 	mustEmbedUnimplementedModerationServiceServer()
 }
 
@@ -76,6 +174,21 @@ type UnimplementedModerationServiceServer struct{}
 
 func (UnimplementedModerationServiceServer) Check(context.Context, *CheckRequest) (*CheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Check not implemented")
+}
+func (UnimplementedModerationServiceServer) BatchCheck(context.Context, *BatchCheckRequest) (*BatchCheckResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchCheck not implemented")
+}
+func (UnimplementedModerationServiceServer) Ingest(context.Context, *IngestRequest) (*IngestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Ingest not implemented")
+}
+func (UnimplementedModerationServiceServer) GetDecision(context.Context, *GetDecisionRequest) (*Decision, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDecision not implemented")
+}
+func (UnimplementedModerationServiceServer) ListDecisions(context.Context, *ListDecisionsRequest) (*ListDecisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDecisions not implemented")
+}
+func (UnimplementedModerationServiceServer) WatchEnforcement(*WatchEnforcementRequest, grpc.ServerStreamingServer[EnforcementChange]) error {
+	return status.Error(codes.Unimplemented, "method WatchEnforcement not implemented")
 }
 func (UnimplementedModerationServiceServer) mustEmbedUnimplementedModerationServiceServer() {}
 func (UnimplementedModerationServiceServer) testEmbeddedByValue()                           {}
@@ -116,6 +229,89 @@ func _ModerationService_Check_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModerationService_BatchCheck_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchCheckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).BatchCheck(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_BatchCheck_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).BatchCheck(ctx, req.(*BatchCheckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModerationService_Ingest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IngestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).Ingest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_Ingest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).Ingest(ctx, req.(*IngestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModerationService_GetDecision_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDecisionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).GetDecision(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_GetDecision_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).GetDecision(ctx, req.(*GetDecisionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModerationService_ListDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDecisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).ListDecisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_ListDecisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).ListDecisions(ctx, req.(*ListDecisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModerationService_WatchEnforcement_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEnforcementRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ModerationServiceServer).WatchEnforcement(m, &grpc.GenericServerStream[WatchEnforcementRequest, EnforcementChange]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ModerationService_WatchEnforcementServer = grpc.ServerStreamingServer[EnforcementChange]
+
 // ModerationService_ServiceDesc is the grpc.ServiceDesc for ModerationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -127,7 +323,29 @@ var ModerationService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Check",
 			Handler:    _ModerationService_Check_Handler,
 		},
+		{
+			MethodName: "BatchCheck",
+			Handler:    _ModerationService_BatchCheck_Handler,
+		},
+		{
+			MethodName: "Ingest",
+			Handler:    _ModerationService_Ingest_Handler,
+		},
+		{
+			MethodName: "GetDecision",
+			Handler:    _ModerationService_GetDecision_Handler,
+		},
+		{
+			MethodName: "ListDecisions",
+			Handler:    _ModerationService_ListDecisions_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchEnforcement",
+			Handler:       _ModerationService_WatchEnforcement_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "moderation/v1/moderation.proto",
 }
