@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/cover"
@@ -163,6 +164,9 @@ func TestRegoTestsPassWithCoverage(t *testing.T) {
 		SetStore(inmem.NewFromObject(data)).
 		CapturePrintOutput(true).
 		SetCoverageQueryTracer(cov).
+		// Tracing for coverage under the race detector on a busy 2-core
+		// machine can pass OPA's default 5 s for one test.
+		SetTimeout(time.Minute).
 		SetModules(parsed)
 	ch, err := runner.RunTests(t.Context(), nil)
 	if err != nil {

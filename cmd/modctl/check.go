@@ -2,80 +2,90 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/console"
 )
 
 func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", envOr("MODERATION_GRPC_LISTEN", "127.0.0.1:50051"), "gRPC address of the service")
-	capability := fs.String("capability", "", "broadcast or friend_add; empty asks whether anything is restricted")
+	client := addClientFlags(fs)
+	capFlag := fs.String("capability", "", "broadcast or friend_add; empty asks whether anything is restricted")
 	asJSON := fs.Bool("json", false, "print the response as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modctl check [flags] ACCOUNT")
+		fmt.Fprintln(stderr, "usage: modctl check [flags] ACCOUNT...\n\nAsks the service whether each account may act now; several accounts are asked in one BatchCheck.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	accounts, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("check needs one ACCOUNT")
+	if len(accounts) == 0 {
+		return usageError(fs, "check needs an ACCOUNT")
 	}
-	req := &moderationv1.CheckRequest{Account: fs.Arg(0)}
-	switch *capability {
-	case "":
-	case "broadcast":
-		req.Capability = moderationv1.Capability_CAPABILITY_BROADCAST
-	case "friend_add":
-		req.Capability = moderationv1.Capability_CAPABILITY_FRIEND_ADD
-	default:
-		return fmt.Errorf("flag -capability: %q is not broadcast or friend_add", *capability)
-	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	capability, err := parseCapability(*capFlag)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", *addr, err)
+		return fmt.Errorf("flag -capability: %w", err)
+	}
+	conn, err := client.dial(ctx)
+	if err != nil {
+		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := client.callContext(ctx)
 	defer cancel()
-	resp, err := moderationv1.NewModerationServiceClient(conn).Check(ctx, req)
-	if err != nil {
-		return fmt.Errorf("check %s: %w", req.Account, err)
-	}
-	if *asJSON {
-		b, err := protojson.Marshal(resp)
+	api := moderationv1.NewModerationServiceClient(conn)
+
+	if len(accounts) == 1 {
+		resp, err := api.Check(ctx, &moderationv1.CheckRequest{Account: accounts[0], Capability: capability})
 		if err != nil {
-			return fmt.Errorf("encode response: %w", err)
+			return client.callErr("check "+accounts[0], err)
 		}
-		var pretty json.RawMessage = b
-		out, _ := json.MarshalIndent(pretty, "", "  ")
-		fmt.Fprintln(stdout, string(out))
+		if *asJSON {
+			return writeJSON(stdout, resp, true)
+		}
+		printCheck(stdout, resp)
 		return nil
 	}
-	printCheck(stdout, resp)
+	req := &moderationv1.BatchCheckRequest{}
+	for _, a := range accounts {
+		req.Checks = append(req.Checks, &moderationv1.CheckRequest{Account: a, Capability: capability})
+	}
+	resp, err := api.BatchCheck(ctx, req)
+	if err != nil {
+		return client.callErr(fmt.Sprintf("check %d accounts", len(accounts)), err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, resp, true)
+	}
+	printBatchCheck(stdout, resp.Results)
 	return nil
 }
 
+func parseCapability(s string) (moderationv1.Capability, error) {
+	switch s {
+	case "":
+		return moderationv1.Capability_CAPABILITY_UNSPECIFIED, nil
+	case "broadcast":
+		return moderationv1.Capability_CAPABILITY_BROADCAST, nil
+	case "friend_add":
+		return moderationv1.Capability_CAPABILITY_FRIEND_ADD, nil
+	}
+	return 0, fmt.Errorf("%q is not broadcast or friend_add", s)
+}
+
 func printCheck(w io.Writer, r *moderationv1.CheckResponse) {
-	status := strings.ToLower(strings.TrimPrefix(r.Status.String(), "STATUS_"))
 	allowed := "yes"
 	if !r.Allowed {
 		allowed = "NO"
 	}
-	fmt.Fprintf(w, "account   %s\nstatus    %s\nallowed   %s\n", r.Account, status, allowed)
+	fmt.Fprintf(w, "account   %s\nstatus    %s\nallowed   %s\n", r.Account, statusName(r.Status), allowed)
 	if r.Until != nil {
 		fmt.Fprintf(w, "until     %s\n", r.Until.AsTime().Format(time.RFC3339))
 	}
@@ -88,4 +98,30 @@ func printCheck(w io.Writer, r *moderationv1.CheckResponse) {
 	if r.Stale {
 		fmt.Fprintln(w, "note      the service is still loading enforcement state; this answer may be stale")
 	}
+}
+
+// printBatchCheck prints one row per account, in the order asked.
+func printBatchCheck(w io.Writer, results []*moderationv1.CheckResponse) {
+	var rows [][]string
+	stale := false
+	for _, r := range results {
+		allowed := "yes"
+		if !r.Allowed {
+			allowed = "NO"
+		}
+		var reasons []string
+		for _, reason := range r.Reasons {
+			reasons = append(reasons, reason.Code)
+		}
+		rows = append(rows, []string{r.Account, statusName(r.Status), allowed, formatTime(r.Until), strings.Join(reasons, ","), r.DecisionId})
+		stale = stale || r.Stale
+	}
+	console.Table(w, []string{"account", "status", "allowed", "until", "reasons", "decision"}, rows)
+	if stale {
+		fmt.Fprintln(w, "note: the service is still loading enforcement state; some answers may be stale")
+	}
+}
+
+func statusName(s moderationv1.Status) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "STATUS_"))
 }

@@ -23,10 +23,19 @@ const usage = `usage: modctl <command> [flags]
 
 commands:
   replay FILE|DIR   publish fixture events (JSON Lines) to NATS, with progress
-  check ACCOUNT     ask the service whether an account may act now
+  check ACCOUNT...  ask the service whether accounts may act now
+  decisions         list decisions, or show one with its statement of reasons
+  watch             print enforcement changes as they are published
+  timeline ACCOUNT  an account's status, signals, events, decisions and appeals
+  action ACCOUNT    take a manual action (warn, limit, suspend, close, restore)
   bench             measure the pipeline beside raw JetStream, in one run
   train             train the advertising model on labelled text
   backtest          replay retained events through a candidate policy and report what would change
+  token             mint a bearer token for the gRPC API from the service's key
+
+check, decisions, watch, timeline and action call the service's gRPC API at
+-addr (MODERATION_GRPC_LISTEN) with -token (MODERATION_TOKEN); without one, on
+the service's host, they mint an admin token from its key under -data-dir.
 
 run "modctl <command> -h" for a command's flags.
 `
@@ -53,6 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"bench":    benchCmd,
 		"train":    trainCmd,
 		"backtest": backtestCmd,
+		"token":    tokenCmd,
+		// Commands on the gRPC API, connecting through conn.go.
+		"decisions": decisionsCmd,
+		"watch":     watchCmd,
+		"timeline":  timelineCmd,
+		"action":    actionCmd,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -237,18 +237,35 @@ func copyPolicies(t *testing.T, dir string, edit func(cfg map[string]any)) {
 }
 
 // startService runs the service on an embedded server with random ports,
-// in UTC, until the test ends.
+// in UTC, until the test ends. It exports the service's data directory as
+// MODERATION_DATA_DIR, so modctl's API commands find its token key there
+// as they do on an operator's host, and clears the variables that would
+// point them elsewhere.
 func startService(t *testing.T) *service.Service {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("MODERATION_DATA_DIR", dir)
+	for _, v := range []string{"MODERATION_TOKEN", "MODERATION_TLS_CA", "MODERATION_TLS_CERT", "MODERATION_TLS_KEY"} {
+		t.Setenv(v, "")
+	}
+	svc := startServiceIn(t, dir, "127.0.0.1:0")
+	t.Cleanup(svc.Stop)
+	return svc
+}
+
+// startServiceIn starts the service on data directory dir with its gRPC
+// server on grpcListen, and waits until it is ready; the caller stops it.
+func startServiceIn(t *testing.T, dir, grpcListen string) *service.Service {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	svc, err := service.Start(ctx, service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0",
+	svc, err := service.Start(ctx, service.Config{DataDir: dir, NATSListen: "127.0.0.1:-1", GRPCListen: grpcListen,
 		HTTPListen: "127.0.0.1:0", MaxStateMB: 64, Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(svc.Stop)
 	if err := svc.WaitReady(ctx); err != nil {
+		svc.Stop()
 		t.Fatal(err)
 	}
 	return svc

@@ -19,6 +19,7 @@ import (
 func loadConfig(args []string, getenv func(string) string) (service.Config, error) {
 	var cfg service.Config
 	var logLevel, zone, adModel string
+	var checkCacheMB int64
 	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
@@ -35,6 +36,13 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.DurationVar(&cfg.PolicyPoll, "policy-poll", 2*time.Second, "how often policy directories are checked for changes")
 	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
+	fs.StringVar(&cfg.TokenKeyFile, "token-key-file", "", "Ed25519 key (PEM) that signs and verifies API bearer tokens; empty: <data-dir>/auth/token.key, created on first start")
+	fs.BoolVar(&cfg.InsecureDev, "insecure-dev", false, "serve gRPC WITHOUT authentication, every caller an admin (a developer's machine only)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate (PEM) to serve gRPC over TLS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of -tls-cert")
+	fs.StringVar(&cfg.ClientCA, "client-ca", "", "CA (PEM) that client certificates must be signed by: mutual TLS")
+	fs.Int64Var(&checkCacheMB, "check-cache-mb", 64, "memory bound for the account states Check answers from, in MiB")
+	fs.Float64Var(&cfg.OwnerRate, "owner-rate", 5, "calls per second each owner account may make (bursts of 4x)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 
 	var envErr error
@@ -72,6 +80,20 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	if cfg.MaxStateMB <= 0 {
 		return cfg, fmt.Errorf("flag -max-state-mb: must be positive, got %s", strconv.FormatInt(cfg.MaxStateMB, 10))
 	}
+	if checkCacheMB <= 0 {
+		return cfg, fmt.Errorf("flag -check-cache-mb: must be positive, got %d", checkCacheMB)
+	}
+	cfg.CheckCacheBytes = checkCacheMB << 20
+	if cfg.OwnerRate <= 0 {
+		return cfg, fmt.Errorf("flag -owner-rate: must be positive, got %g", cfg.OwnerRate)
+	}
+	cfg.OwnerBurst = max(1, int(4*cfg.OwnerRate))
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") || (cfg.ClientCA != "" && cfg.TLSCert == "") {
+		return cfg, fmt.Errorf("flags -tls-cert and -tls-key go together, and -client-ca needs them")
+	}
+	// The key itself may come from the environment (a secret store), never
+	// from a flag, which would show in the process list.
+	cfg.TokenKeyPEM = getenv("MODERATION_TOKEN_KEY")
 	cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
 }

@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	moderationv1 "moderation/api/moderation/v1"
 	"moderation/internal/natsbus"
 	"moderation/internal/replay"
@@ -57,12 +54,7 @@ func TestExternalNATS(t *testing.T) {
 	if _, err := replay.Publish(ctx, js, recs, nil); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := moderationv1.NewModerationServiceClient(conn)
+	client := moderationv1.NewModerationServiceClient(p.dial(t))
 	poll(t, "the bulk adder blocked in Check", 30*time.Second, func() bool {
 		r, err := client.Check(ctx, &moderationv1.CheckRequest{Account: "acct_bulk_new", Capability: moderationv1.Capability_CAPABILITY_FRIEND_ADD})
 		return err == nil && !r.Allowed && r.Status >= moderationv1.Status_STATUS_LIMITED
@@ -91,12 +83,7 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 	ns := startNATS()
 	p := start(t, t.TempDir(), "--nats-url", url)
 
-	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := moderationv1.NewModerationServiceClient(conn)
+	client := moderationv1.NewModerationServiceClient(p.dial(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	check := func(account string) *moderationv1.CheckResponse {

@@ -18,7 +18,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
+	"moderation/internal/auth"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/replay"
@@ -56,6 +59,7 @@ func moderationd(t *testing.T) string {
 
 // process is a running moderationd and the addresses it logged.
 type process struct {
+	dataDir string
 	cmd     *exec.Cmd
 	natsURL string
 	grpc    string
@@ -67,7 +71,7 @@ type process struct {
 func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"--data-dir", dataDir, "--nats-listen", "127.0.0.1:-1", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, extra...)
-	p := &process{cmd: exec.Command(moderationd(t), args...), exited: make(chan error, 1)}
+	p := &process{dataDir: dataDir, cmd: exec.Command(moderationd(t), args...), exited: make(chan error, 1)}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -370,3 +374,40 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 		t.Errorf("no clean stop in the log")
 	}
 }
+
+// token mints a token for id with the key the process created in its
+// data dir, as modctl token does.
+func (p *process) token(t *testing.T, id auth.Identity) string {
+	t.Helper()
+	key, err := auth.LoadKey(auth.DefaultKeyFile(p.dataDir))
+	if err != nil {
+		t.Fatalf("load the service's token key: %v", err)
+	}
+	token, _, err := auth.NewIssuer(key).Mint(id, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// dial connects to the process's gRPC API as a platform service.
+func (p *process) dial(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	token := p.token(t, auth.Identity{Subject: "svc-test", Role: auth.RoleService})
+	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(token)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// bearer sends a token with every call, over plaintext loopback.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }

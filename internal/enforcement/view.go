@@ -3,11 +3,15 @@ package enforcement
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/dgraph-io/ristretto/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/internal/moderation"
@@ -15,31 +19,67 @@ import (
 
 // View answers "what is this account's enforcement?" from memory, kept
 // fresh by a watch on the account-state bucket, so Check never waits on
-// NATS. Only accounts with enforcement state are held, and every such
-// account is loaded before the view reports ready, so a miss means clear.
+// NATS.
+//
+// States live in a ristretto cache bounded in bytes. Beside it the view
+// keeps the set of every account that has a state (8 bytes each), so a
+// miss is answered without NATS for the accounts never judged, which are
+// nearly all of them; only an account evicted from the cache is read back
+// from the bucket.
 type View struct {
-	mu        sync.RWMutex
-	accounts  map[string]*moderation.AccountState
-	ready     chan struct{}
-	loaded    atomic.Bool
+	kv        jetstream.KeyValue
+	cache     *ristretto.Cache[string, *entry]
+	seed      maphash.Seed
 	connected func() bool
 	log       *slog.Logger
+
+	// mu orders writes to the cache, so a state read back from the bucket
+	// never replaces a newer one the watch delivered meanwhile; and guards
+	// present.
+	mu      sync.RWMutex
+	present map[uint64]struct{}
+
+	ready  chan struct{}
+	loaded atomic.Bool
 }
 
-// Watch starts a view over kv; it follows updates until ctx ends, across
-// NATS outages. connected reports whether NATS is reachable, so answers
-// can say when they may be behind.
-func Watch(ctx context.Context, kv jetstream.KeyValue, connected func() bool, log *slog.Logger) (*View, error) {
+type entry struct {
+	st  *moderation.AccountState
+	rev uint64
+}
+
+// DefaultCacheBytes bounds the states held in memory unless told otherwise.
+const DefaultCacheBytes = 64 << 20
+
+// Watch starts a view over kv holding at most cacheBytes of states (0: the
+// default); it follows updates until ctx ends, across NATS outages.
+// connected reports whether NATS is reachable, so answers can say when they
+// may be behind.
+func Watch(ctx context.Context, kv jetstream.KeyValue, cacheBytes int64, connected func() bool, log *slog.Logger) (*View, error) {
+	if cacheBytes <= 0 {
+		cacheBytes = DefaultCacheBytes
+	}
+	cache, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters: max(cacheBytes/100, 1000), // ~10 counters per state of ~1 KB
+		MaxCost:     cacheBytes,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("make account-state cache: %w", err)
+	}
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
+		cache.Close()
 		return nil, fmt.Errorf("watch account states: %w", err)
 	}
-	v := &View{accounts: make(map[string]*moderation.AccountState), ready: make(chan struct{}), connected: connected, log: log}
+	v := &View{kv: kv, cache: cache, seed: maphash.MakeSeed(), connected: connected, log: log,
+		present: make(map[uint64]struct{}), ready: make(chan struct{})}
 	go v.follow(ctx, w)
 	return v, nil
 }
 
 func (v *View) follow(ctx context.Context, w jetstream.KeyWatcher) {
+	defer v.cache.Close()
 	defer w.Stop()
 	for {
 		select {
@@ -61,20 +101,39 @@ func (v *View) follow(ctx context.Context, w jetstream.KeyWatcher) {
 }
 
 func (v *View) apply(e jetstream.KeyValueEntry) {
+	key := maphash.String(v.seed, e.Key())
 	if e.Operation() != jetstream.KeyValuePut {
 		v.mu.Lock()
-		delete(v.accounts, e.Key())
+		delete(v.present, key)
+		v.cache.Del(e.Key())
 		v.mu.Unlock()
 		return
 	}
-	var st moderation.AccountState
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
+	st, err := decodeState(e.Value())
+	if err != nil {
 		v.log.Error("account state unreadable; keeping the previous one", "account", e.Key(), "revision", e.Revision(), "err", err)
 		return
 	}
 	v.mu.Lock()
-	v.accounts[e.Key()] = &st
+	v.present[key] = struct{}{}
+	v.set(e.Key(), &entry{st: st, rev: e.Revision()}, len(e.Value()))
 	v.mu.Unlock()
+}
+
+// set stores an entry and waits until the cache applied it, so the next
+// writer under mu sees it. Callers hold mu.
+func (v *View) set(account string, en *entry, size int) {
+	// A state's cost is its stored size plus the decoded copy's overhead.
+	v.cache.Set(account, en, int64(2*size+256))
+	v.cache.Wait()
+}
+
+func decodeState(b []byte) (*moderation.AccountState, error) {
+	var st moderation.AccountState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 // Ready is closed once every stored state has been loaded.
@@ -86,10 +145,48 @@ func (v *View) Stale() bool {
 	return !v.loaded.Load() || (v.connected != nil && !v.connected())
 }
 
-// Get returns an account's state, nil when it has none.
+// fallbackTimeout bounds the read of an evicted state: Check must answer
+// even when NATS is slow.
+const fallbackTimeout = 250 * time.Millisecond
+
+// Get returns an account's state, nil when it has none, or when its state
+// was evicted and cannot be read back (NATS unreachable; Stale says so).
 func (v *View) Get(account string) *moderation.AccountState {
+	if en, ok := v.cache.Get(account); ok {
+		return en.st
+	}
+	key := maphash.String(v.seed, account)
 	v.mu.RLock()
-	st := v.accounts[account]
+	_, has := v.present[key]
 	v.mu.RUnlock()
+	if !has {
+		return nil
+	}
+	return v.readBack(account)
+}
+
+// readBack reads an evicted state from the bucket and caches it again.
+func (v *View) readBack(account string) *moderation.AccountState {
+	ctx, cancel := context.WithTimeout(context.Background(), fallbackTimeout)
+	defer cancel()
+	e, err := v.kv.Get(ctx, account)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil // a hash shared with another account
+	}
+	if err != nil {
+		v.log.Debug("read back account state", "account", account, "err", err)
+		return nil
+	}
+	st, err := decodeState(e.Value())
+	if err != nil {
+		v.log.Error("account state unreadable", "account", account, "revision", e.Revision(), "err", err)
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if cur, ok := v.cache.Get(account); ok && cur.rev >= e.Revision() {
+		return cur.st // the watch delivered a newer state meanwhile
+	}
+	v.set(account, &entry{st: st, rev: e.Revision()}, len(e.Value()))
 	return st
 }

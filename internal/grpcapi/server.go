@@ -1,24 +1,37 @@
 // Package grpcapi serves the moderation.v1 gRPC API. It translates between
-// the wire types and the domain; it reads enforcement through a small
-// interface and knows nothing of NATS or OPA.
+// the wire types and the domain, authenticates and authorizes every call,
+// and reaches the rest of the service through small interfaces: it knows
+// nothing of NATS or OPA.
 package grpcapi
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"log/slog"
 	"time"
 
+	"buf.build/go/protovalidate"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	grpcauth "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	pvinterceptor "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/auth"
+	"moderation/internal/authz"
 	"moderation/internal/moderation"
 )
 
@@ -29,97 +42,177 @@ type Enforcement interface {
 	Stale() bool
 }
 
-// Options shape the API's answers.
+// Decisions reads the decisions published on mod.enforcement.<account>.
+type Decisions interface {
+	List(ctx context.Context, account string, from uint64, limit int) ([]moderation.DecisionRecord, uint64, error)
+	Get(ctx context.Context, account, decisionID string) (*moderation.DecisionRecord, error)
+	Watch(ctx context.Context, account string, from uint64, fn func(moderation.DecisionRecord) error) error
+}
+
+// Events stores events and reads an account's back.
+type Events interface {
+	Ingest(ctx context.Context, evs []*moderation.Event) ([]moderation.EventRecord, error)
+	History(ctx context.Context, account string, since time.Time, limit int) ([]moderation.EventRecord, error)
+}
+
+// Actions applies reviewers' manual actions.
+type Actions interface {
+	TakeAction(ctx context.Context, a moderation.ManualAction, now time.Time) (*moderation.Decision, error)
+}
+
+// Signals reads the detectors' current signals on an account.
+type Signals interface {
+	Signals(account string) (map[string]moderation.Signal, bool)
+}
+
+// Backtester replays history through a candidate policy given as files.
+type Backtester interface {
+	Backtest(ctx context.Context, files map[string]string, since, until time.Time) (*BacktestResult, error)
+}
+
+// BacktestResult is what a backtest found.
+type BacktestResult struct {
+	PolicyVersion      string
+	Events             int
+	Actioned, Released []BacktestChange
+}
+
+// BacktestChange is an account whose strongest measure would differ.
+type BacktestChange struct {
+	Account, Was, Would, Rule, Reason string
+}
+
+// Deps are the parts of the service the API reaches.
+type Deps struct {
+	Enforcement Enforcement
+	Decisions   Decisions
+	Events      Events
+	Actions     Actions
+	Signals     Signals
+	Backtester  Backtester
+	Verifier    *auth.Verifier    // checks bearer tokens
+	Issuer      *auth.Issuer      // mints tokens for AdminService; nil refuses
+	Authorizer  *authz.Authorizer // the authorization policy
+}
+
+// Options shape the API.
 type Options struct {
 	// DenyUnknownWhenStale: while answers may be behind, refuse accounts
 	// with no known state instead of allowing them.
 	DenyUnknownWhenStale bool
+	// InsecureDev serves every call without a token, as an admin. For a
+	// developer's machine only.
+	InsecureDev bool
+	// TLS, when set, is the server's TLS (and mTLS) configuration.
+	TLS *tls.Config
+	// OwnerRate and OwnerBurst limit each owner account's calls per second.
+	OwnerRate  float64
+	OwnerBurst int
+	// AppealWindow is how long a manual action can be appealed.
+	AppealWindow time.Duration
+	// Registry receives the per-method call metrics.
+	Registry prometheus.Registerer
 }
 
-// NewServer returns a gRPC server with the moderation service, health and
-// reflection registered, and the interceptor chain in front of them.
-func NewServer(enf Enforcement, opts Options, log *slog.Logger) (*grpc.Server, *health.Server) {
-	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		log.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
+// NewServer returns a gRPC server with every moderation.v1 service, health
+// and reflection registered behind one interceptor chain:
+//
+//	request id → metrics → logging → auth → validation → authorization →
+//	owner rate limit → error mapping → recovery
+//
+// Auth and authorization are skipped for health and reflection, which say
+// nothing about any account.
+func NewServer(deps Deps, opts Options, log *slog.Logger) (*grpc.Server, *health.Server, error) {
+	if deps.Authorizer == nil || (deps.Verifier == nil && !opts.InsecureDev) {
+		return nil, nil, errors.New("grpc server: an authorizer and a token verifier are required")
+	}
+	if opts.OwnerRate <= 0 {
+		opts.OwnerRate, opts.OwnerBurst = 5, 20
+	}
+	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+		grpcprom.WithHistogramBuckets([]float64{0.0001, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.5, 2.5})))
+	if opts.Registry != nil {
+		if err := opts.Registry.Register(metrics); err != nil {
+			return nil, nil, err
+		}
+	}
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	limiter, err := newOwnerLimiter(opts.OwnerRate, opts.OwnerBurst)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := slogLogger(log)
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithLevels(callLevel), logging.WithFieldsFromContext(logFields)}
 	// Recovery is last so a panic in a handler becomes Internal for the
 	// caller, and is logged by the interceptors before it.
 	panicToStatus := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in gRPC handler", "panic", p)
 		return status.Error(codes.Internal, "internal error")
 	})
-	srv := grpc.NewServer(
+	guarded := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return c.Service != healthpb.Health_ServiceDesc.ServiceName && !isReflection(c.Service)
+	})
+	authn := authenticate(deps.Verifier, opts.InsecureDev)
+	az := authorizer{az: deps.Authorizer}
+	errUnary, errStream := mapErrors(log)
+	serverOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
-			logging.UnaryServerInterceptor(logger, logging.WithLogOnEvents(logging.FinishCall)),
+			beginUnary,
+			metrics.UnaryServerInterceptor(),
+			logging.UnaryServerInterceptor(logger, logOpts...),
+			selector.UnaryServerInterceptor(grpcauth.UnaryServerInterceptor(authn), guarded),
+			badRequestUnary,
+			pvinterceptor.UnaryServerInterceptor(validator),
+			selector.UnaryServerInterceptor(az.unary, guarded),
+			ratelimit.UnaryServerInterceptor(limiter),
+			errUnary,
 			recovery.UnaryServerInterceptor(panicToStatus),
 		),
 		grpc.ChainStreamInterceptor(
-			logging.StreamServerInterceptor(logger, logging.WithLogOnEvents(logging.FinishCall)),
+			beginStream,
+			metrics.StreamServerInterceptor(),
+			logging.StreamServerInterceptor(logger, logOpts...),
+			selector.StreamServerInterceptor(grpcauth.StreamServerInterceptor(authn), guarded),
+			badRequestStream,
+			pvinterceptor.StreamServerInterceptor(validator),
+			selector.StreamServerInterceptor(az.stream, guarded),
+			ratelimit.StreamServerInterceptor(limiter),
+			errStream,
 			recovery.StreamServerInterceptor(panicToStatus),
 		),
-	)
-	moderationv1.RegisterModerationServiceServer(srv, &moderationService{enf: enf, opts: opts, now: time.Now})
+	}
+	if opts.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	srv := grpc.NewServer(serverOpts...)
+	api := &api{deps: deps, opts: opts, now: time.Now}
+	moderationv1.RegisterModerationServiceServer(srv, &moderationService{api: api})
+	moderationv1.RegisterReviewServiceServer(srv, &reviewService{api: api})
+	moderationv1.RegisterAppealServiceServer(srv, &appealService{api: api})
+	moderationv1.RegisterAdminServiceServer(srv, &adminService{api: api})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
-	return srv, hs
+	metrics.InitializeMetrics(srv)
+	return srv, hs, nil
 }
 
-type moderationService struct {
-	moderationv1.UnimplementedModerationServiceServer
-	enf  Enforcement
+func isReflection(service string) bool {
+	return service == "grpc.reflection.v1.ServerReflection" || service == "grpc.reflection.v1alpha.ServerReflection"
+}
+
+// api is what every service's handlers share.
+type api struct {
+	deps Deps
 	opts Options
 	now  func() time.Time
 }
 
-var capabilities = map[moderationv1.Capability]moderation.Capability{
-	moderationv1.Capability_CAPABILITY_BROADCAST:  moderation.CapBroadcast,
-	moderationv1.Capability_CAPABILITY_FRIEND_ADD: moderation.CapFriendAdd,
-}
-
-var statuses = map[moderation.Action]moderationv1.Status{
-	moderation.ActionAllow:   moderationv1.Status_STATUS_ACTIVE,
-	moderation.ActionWarn:    moderationv1.Status_STATUS_WARNED,
-	moderation.ActionLimit:   moderationv1.Status_STATUS_LIMITED,
-	moderation.ActionSuspend: moderationv1.Status_STATUS_SUSPENDED,
-	moderation.ActionClose:   moderationv1.Status_STATUS_CLOSED,
-}
-
-// Check answers from memory: it never waits on NATS.
-func (s *moderationService) Check(ctx context.Context, req *moderationv1.CheckRequest) (*moderationv1.CheckResponse, error) {
-	if !moderation.ValidAccountID(req.GetAccount()) {
-		return nil, invalidArgument("account", "must match [A-Za-z0-9_-]{1,64}")
-	}
-	c, known := capabilities[req.GetCapability()]
-	if !known && req.GetCapability() != moderationv1.Capability_CAPABILITY_UNSPECIFIED {
-		return nil, invalidArgument("capability", "is not a known capability")
-	}
-	// While stale (loading, or NATS unreachable) the answer is still the
-	// best known, flagged so the caller can weigh it.
-	resp := &moderationv1.CheckResponse{Account: req.GetAccount(), Stale: s.enf.Stale()}
-	now := s.now()
-	st := s.enf.Get(req.GetAccount())
-	if st == nil && resp.Stale && s.opts.DenyUnknownWhenStale {
-		resp.Status = moderationv1.Status_STATUS_ACTIVE // nothing known against it, but nothing known for sure
-		return resp, nil
-	}
-	action := st.Effective(now)
-	resp.Status = statuses[action]
-	if known {
-		resp.Allowed = st.Allows(c, now)
-	} else {
-		// No capability named: allowed means nothing at all is restricted.
-		resp.Allowed = action.Severity() < moderation.ActionLimit.Severity()
-	}
-	if action != moderation.ActionAllow {
-		d := st.Current
-		resp.DecisionId, resp.PolicyVersion = d.DecisionID, d.PolicyVersion
-		for _, r := range d.Reasons {
-			resp.Reasons = append(resp.Reasons, &moderationv1.Reason{Code: r.Code, Detail: r.Detail})
-		}
-		if d.Until != nil {
-			resp.Until = timestamppb.New(*d.Until)
-		}
-	}
-	return resp, nil
+// actor names the caller in audit records: "reviewer:alice".
+func actor(ctx context.Context) string {
+	id, _ := auth.FromContext(ctx)
+	return string(id.Role) + ":" + id.Subject
 }

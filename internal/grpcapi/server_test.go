@@ -1,11 +1,16 @@
 package grpcapi
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,10 +19,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/auth"
+	"moderation/internal/authz"
 	"moderation/internal/moderation"
 )
 
@@ -27,22 +35,85 @@ type states map[string]*moderation.AccountState
 func (s states) Get(account string) *moderation.AccountState { return s[account] }
 func (s states) Stale() bool                                 { return s["__stale"] != nil }
 
-func serve(t *testing.T, enf Enforcement) *grpc.ClientConn {
+// server is the API over fixed states, with real token checks and the
+// real authorization policy.
+type server struct {
+	addr   string
+	issuer *auth.Issuer
+	log    *bytes.Buffer
+}
+
+func start(t *testing.T, enf Enforcement, opts Options) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, hs := NewServer(enf, Options{DenyUnknownWhenStale: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	az, err := authz.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{addr: ln.Addr().String(), issuer: auth.NewIssuer(key), log: &bytes.Buffer{}}
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, s.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, hs, err := NewServer(Deps{Enforcement: enf, Verifier: auth.NewVerifier(key.Public().(ed25519.PublicKey)), Issuer: s.issuer, Authorizer: az}, opts, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return s
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// dial connects as id; a zero id sends no token.
+func (s *server) dial(t *testing.T, id auth.Identity) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if id.Role != "" {
+		token, _, err := s.issuer.Mint(id, time.Hour, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+	}
+	conn, err := grpc.NewClient(s.addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
+
+var platform = auth.Identity{Subject: "svc-test", Role: auth.RoleService}
+
+// serve is a connection as a platform service to the API over states.
+func serve(t *testing.T, enf Enforcement) *grpc.ClientConn {
+	t.Helper()
+	return start(t, enf, Options{DenyUnknownWhenStale: true}).dial(t, platform)
 }
 
 func TestCheck(t *testing.T) {
@@ -107,6 +178,7 @@ func TestCheckInvalidArgumentNamesField(t *testing.T) {
 		{&moderationv1.CheckRequest{}, "account"},
 		{&moderationv1.CheckRequest{Account: "has.dots"}, "account"},
 		{&moderationv1.CheckRequest{Account: "ok", Capability: 99}, "capability"},
+		{&moderationv1.CheckRequest{Account: strings.Repeat("a", 65)}, "account"},
 	}
 	for _, tt := range tests {
 		_, err := client.Check(context.Background(), tt.req)
@@ -182,5 +254,129 @@ func TestCheckWhenStale(t *testing.T) {
 		if !resp.Stale || resp.Allowed != tt.wantAllowed || resp.Status != tt.wantStatus {
 			t.Errorf("%s: got stale=%v allowed=%v status=%s, want stale, allowed=%v, %s", tt.account, resp.Stale, resp.Allowed, resp.Status, tt.wantAllowed, tt.wantStatus)
 		}
+	}
+}
+
+// TestAuthentication: no call reaches a handler without a valid token,
+// except health and reflection, which say nothing about any account.
+func TestAuthentication(t *testing.T) {
+	s := start(t, states{}, Options{})
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	forged, _, err := auth.NewIssuer(otherKey).Mint(platform, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, _, err := s.issuer.Mint(platform, time.Minute, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &moderationv1.CheckRequest{Account: "acct_1"}
+	for name, token := range map[string]string{"none": "", "forged": forged, "expired": expired, "garbage": "not-a-jwt"} {
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+		if token != "" {
+			opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+		}
+		conn, err := grpc.NewClient(s.addr, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, err = moderationv1.NewModerationServiceClient(conn).Check(context.Background(), req)
+		if got := status.Code(err); got != codes.Unauthenticated {
+			t.Errorf("%s token: got %s, want Unauthenticated", name, got)
+		}
+		if token != "" && strings.Contains(status.Convert(err).Message(), token) {
+			t.Errorf("%s token: the error echoes the token", name)
+		}
+		if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+			t.Errorf("%s token: health: %v, want it served without a token", name, err)
+		}
+	}
+	if strings.Contains(s.log.String(), forged) || strings.Contains(s.log.String(), expired) {
+		t.Error("a token reached the log")
+	}
+}
+
+// TestCallLogCarriesRequestIDAndRole: every call's log line names the
+// request and the caller's role, never the token.
+func TestCallLogCarriesRequestIDAndRole(t *testing.T) {
+	s := start(t, states{}, Options{})
+	conn := s.dial(t, platform)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "req-42")
+	var header metadata.MD
+	if _, err := moderationv1.NewModerationServiceClient(conn).Check(ctx, &moderationv1.CheckRequest{Account: "acct_1"}, grpc.Header(&header)); err != nil {
+		t.Fatal(err)
+	}
+	if got := header.Get("x-request-id"); !slices.Equal(got, []string{"req-42"}) {
+		t.Errorf("response header x-request-id: got %v, want [req-42]", got)
+	}
+	var line map[string]any
+	waitForLog(t, s, func() bool {
+		for _, l := range strings.Split(s.log.String(), "\n") {
+			if strings.Contains(l, `"req-42"`) {
+				return json.Unmarshal([]byte(l), &line) == nil
+			}
+		}
+		return false
+	})
+	for k, want := range map[string]any{"request_id": "req-42", "role": "service", "subject": "svc-test", "grpc.method": "Check", "grpc.code": "OK"} {
+		if line[k] != want {
+			t.Errorf("log field %s: got %v, want %v (line %v)", k, line[k], want, line)
+		}
+	}
+	if strings.Contains(s.log.String(), "Bearer") {
+		t.Error("the authorization header reached the log")
+	}
+}
+
+func waitForLog(t *testing.T, s *server, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("log line not written; log:\n%s", s.log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOwnerRateLimit: an owner's calls beyond the burst are refused with
+// ResourceExhausted; a platform service's are not limited.
+func TestOwnerRateLimit(t *testing.T) {
+	s := start(t, states{}, Options{OwnerRate: 0.001, OwnerBurst: 3})
+	owner := moderationv1.NewModerationServiceClient(s.dial(t, auth.Identity{Subject: "o", Role: auth.RoleOwner, Account: "acct_o"}))
+	var codesSeen []codes.Code
+	for range 5 {
+		_, err := owner.Check(context.Background(), &moderationv1.CheckRequest{Account: "acct_o"})
+		codesSeen = append(codesSeen, status.Code(err))
+	}
+	want := []codes.Code{codes.OK, codes.OK, codes.OK, codes.ResourceExhausted, codes.ResourceExhausted}
+	if !slices.Equal(codesSeen, want) {
+		t.Errorf("owner calls: got %v, want %v", codesSeen, want)
+	}
+	svc := moderationv1.NewModerationServiceClient(s.dial(t, platform))
+	for i := range 10 {
+		if _, err := svc.Check(context.Background(), &moderationv1.CheckRequest{Account: "acct_o"}); err != nil {
+			t.Fatalf("service call %d: %v", i, err)
+		}
+	}
+}
+
+// panicky is an Enforcement that fails as badly as a handler can.
+type panicky struct{ states }
+
+func (panicky) Get(string) *moderation.AccountState { panic("corrupt state") }
+
+// TestPanicBecomesInternal: a panic in a handler is Internal for that
+// caller, and the server goes on serving.
+func TestPanicBecomesInternal(t *testing.T) {
+	s := start(t, panicky{}, Options{})
+	client := moderationv1.NewModerationServiceClient(s.dial(t, platform))
+	_, err := client.Check(context.Background(), &moderationv1.CheckRequest{Account: "acct_1"})
+	if got := status.Code(err); got != codes.Internal {
+		t.Fatalf("got %s, want Internal", got)
+	}
+	if _, err := healthpb.NewHealthClient(s.dial(t, auth.Identity{})).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Errorf("after the panic: health %v", err)
 	}
 }

@@ -55,6 +55,8 @@ func runTests(ctx context.Context, fsys fs.FS) error {
 		SetCompiler(ast.NewCompiler().WithStrict(true)).
 		SetStore(inmem.NewFromObject(data)).
 		SetModules(parsed).
+		// A loaded machine must not refuse a good candidate for being slow.
+		SetTimeout(30*time.Second).
 		RunTests(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("run its tests: %w", err)

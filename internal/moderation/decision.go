@@ -84,6 +84,9 @@ type Decision struct {
 	EventID       string       `json:"event_id,omitempty"`
 	At            time.Time    `json:"at"`
 	Strikes       int          `json:"strikes"`
+	// Actor is who took a manual decision ("reviewer:alice"); empty for
+	// the policy's own.
+	Actor string `json:"actor,omitempty"`
 }
 
 // DecisionID derives a decision's id from the event that triggered it, so a
@@ -152,4 +155,10 @@ func (s *AccountState) Allows(c Capability, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// DecisionRecord is a decision with its place in the decisions stream.
+type DecisionRecord struct {
+	Seq      uint64
+	Decision *Decision
 }

@@ -270,3 +270,10 @@ func ParseEventSubject(subject string) (Kind, string, error) {
 	}
 	return Kind(parts[2]), parts[3], nil
 }
+
+// EventRecord is an event with its place in the events stream.
+type EventRecord struct {
+	Seq       uint64
+	Duplicate bool // already stored under the same id; not stored again
+	Event     *Event
+}

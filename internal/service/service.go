@@ -25,7 +25,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"moderation/detectors/adtext"
+	"moderation/internal/auth"
+	"moderation/internal/authz"
 	"moderation/internal/enforcement"
+	"moderation/internal/eventlog"
 	"moderation/internal/grpcapi"
 	"moderation/internal/judge"
 	"moderation/internal/natsbus"
@@ -56,8 +59,24 @@ type Config struct {
 	// about while NATS is unreachable (fail closed); by default it allows
 	// them (fail open), as it does when NATS is up.
 	DenyUnknownWhenStale bool
+	CheckCacheBytes      int64 // account states Check holds in memory; 0: enforcement.DefaultCacheBytes
 	Replicas             int
-	Log                  *slog.Logger
+
+	// TokenKeyFile is the Ed25519 key that signs and verifies bearer
+	// tokens; empty: auth.DefaultKeyFile(DataDir), created on first start.
+	// TokenKeyPEM, when set, is the key itself (from the environment).
+	TokenKeyFile string
+	TokenKeyPEM  string
+	// InsecureDev serves gRPC without authentication. Loudly logged.
+	InsecureDev bool
+	// TLSCert and TLSKey serve gRPC over TLS; ClientCA also requires
+	// client certificates signed by it (mTLS).
+	TLSCert, TLSKey, ClientCA string
+	// OwnerRate and OwnerBurst limit each owner account's calls; 0: 5/s,
+	// bursts of 20.
+	OwnerRate  float64
+	OwnerBurst int
+	Log        *slog.Logger
 }
 
 // Service is a running instance.
@@ -77,6 +96,7 @@ type Service struct {
 	HTTPAddr string
 
 	reloaders []*judge.Reloader
+	issuer    *auth.Issuer
 	grpc      *grpc.Server
 	health    *health.Server
 	http      *http.Server
@@ -137,7 +157,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	if s.View, err = enforcement.Watch(runCtx, s.Streams.Accounts, s.nc.IsConnected, s.log); err != nil {
+	if s.View, err = enforcement.Watch(runCtx, s.Streams.Accounts, cfg.CheckCacheBytes, s.nc.IsConnected, s.log); err != nil {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
@@ -152,7 +172,37 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCListen, err)
 	}
 	s.GRPCAddr = grpcLn.Addr().String()
-	s.grpc, s.health = grpcapi.NewServer(s.View, grpcapi.Options{DenyUnknownWhenStale: cfg.DenyUnknownWhenStale}, s.log)
+	verifier, tlsConfig, err := s.apiSecurity()
+	if err != nil {
+		return nil, err
+	}
+	authorizer, err := authz.New()
+	if err != nil {
+		return nil, err
+	}
+	s.grpc, s.health, err = grpcapi.NewServer(grpcapi.Deps{
+		Enforcement: s.View,
+		Decisions:   enforcement.NewLog(s.Streams.Decisions),
+		Events:      eventlog.New(s.JS, s.Streams.Events),
+		Actions:     store,
+		Signals:     s.Pipeline,
+		Backtester:  backtester{svc: s},
+		Verifier:    verifier,
+		Issuer:      s.issuer,
+		Authorizer:  authorizer,
+	}, grpcapi.Options{
+		DenyUnknownWhenStale: cfg.DenyUnknownWhenStale,
+		InsecureDev:          cfg.InsecureDev,
+		TLS:                  tlsConfig,
+		OwnerRate:            cfg.OwnerRate,
+		OwnerBurst:           cfg.OwnerBurst,
+		AppealWindow:         policy.AppealWindow,
+		Registry:             s.Registry,
+	}, s.log)
+	if err != nil {
+		grpcLn.Close()
+		return nil, fmt.Errorf("build gRPC server: %w", err)
+	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.goRun("gRPC server", func() error { return s.grpc.Serve(grpcLn) })
 

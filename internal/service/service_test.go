@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/auth"
 	"moderation/internal/events"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
@@ -76,13 +77,33 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 func checkClient(t *testing.T, svc *service.Service) moderationv1.ModerationServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(svc.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return moderationv1.NewModerationServiceClient(apiConn(t, svc, auth.Identity{Subject: "svc-test", Role: auth.RoleService}))
+}
+
+// apiConn is a gRPC connection to the service carrying a token for id.
+func apiConn(t *testing.T, svc *service.Service, id auth.Identity) *grpc.ClientConn {
+	t.Helper()
+	token, err := svc.Token(id, time.Hour)
+	if err != nil {
+		t.Fatalf("mint token for %+v: %v", id, err)
+	}
+	conn, err := grpc.NewClient(svc.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(token)))
 	if err != nil {
 		t.Fatalf("dial gRPC: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return moderationv1.NewModerationServiceClient(conn)
+	return conn
 }
+
+// bearer sends a token with every call, over plaintext loopback.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 type expectation struct {
 	Accounts map[string]struct {

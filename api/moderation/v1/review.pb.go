@@ -234,13 +234,15 @@ func (x *TimelineEvent) GetEvent() *Event {
 	return nil
 }
 
-// Signal is one detector reading.
+// Signal is one detector's current readings on an account.
 type Signal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Detector and reading, e.g. bulk_add.per_hour.
+	// The detector, e.g. bulk_add.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The reading.
-	Value         float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Its readings by name, e.g. per_hour: 312.
+	Values map[string]float64 `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// The readings in words, as a statement of reasons would quote them.
+	Evidence      string `protobuf:"bytes,3,opt,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -282,11 +284,18 @@ func (x *Signal) GetName() string {
 	return ""
 }
 
-func (x *Signal) GetValue() float64 {
+func (x *Signal) GetValues() map[string]float64 {
 	if x != nil {
-		return x.Value
+		return x.Values
 	}
-	return 0
+	return nil
+}
+
+func (x *Signal) GetEvidence() string {
+	if x != nil {
+		return x.Evidence
+	}
+	return ""
 }
 
 // TakeActionRequest is a reviewer's manual action.
@@ -1135,10 +1144,14 @@ const file_moderation_v1_review_proto_rawDesc = "" +
 	"\aappeals\x18\x06 \x03(\v2\x15.moderation.v1.AppealR\aappeals\"W\n" +
 	"\rTimelineEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12*\n" +
-	"\x05event\x18\x02 \x01(\v2\x14.moderation.v1.EventR\x05event\"2\n" +
+	"\x05event\x18\x02 \x01(\v2\x14.moderation.v1.EventR\x05event\"\xae\x01\n" +
 	"\x06Signal\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\"\x8d\x03\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\x06values\x18\x02 \x03(\v2!.moderation.v1.Signal.ValuesEntryR\x06values\x12\x1a\n" +
+	"\bevidence\x18\x03 \x01(\tR\bevidence\x1a9\n" +
+	"\vValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\x8d\x03\n" +
 	"\x11TakeActionRequest\x126\n" +
 	"\aaccount\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\aaccount\x129\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x15.moderation.v1.ActionB\n" +
@@ -1239,7 +1252,7 @@ func file_moderation_v1_review_proto_rawDescGZIP() []byte {
 	return file_moderation_v1_review_proto_rawDescData
 }
 
-var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_moderation_v1_review_proto_goTypes = []any{
 	(*GetTimelineRequest)(nil),    // 0: moderation.v1.GetTimelineRequest
 	(*Timeline)(nil),              // 1: moderation.v1.Timeline
@@ -1256,65 +1269,67 @@ var file_moderation_v1_review_proto_goTypes = []any{
 	(*ReevaluateRequest)(nil),     // 12: moderation.v1.ReevaluateRequest
 	(*ReevaluateResponse)(nil),    // 13: moderation.v1.ReevaluateResponse
 	(*Reevaluation)(nil),          // 14: moderation.v1.Reevaluation
-	nil,                           // 15: moderation.v1.BacktestRequest.FilesEntry
-	nil,                           // 16: moderation.v1.ReevaluateRequest.FilesEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*CheckResponse)(nil),         // 18: moderation.v1.CheckResponse
-	(*Decision)(nil),              // 19: moderation.v1.Decision
-	(*Appeal)(nil),                // 20: moderation.v1.Appeal
-	(*Event)(nil),                 // 21: moderation.v1.Event
-	(Action)(0),                   // 22: moderation.v1.Action
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
-	(Capability)(0),               // 24: moderation.v1.Capability
-	(AppealState)(0),              // 25: moderation.v1.AppealState
-	(AppealOutcome)(0),            // 26: moderation.v1.AppealOutcome
+	nil,                           // 15: moderation.v1.Signal.ValuesEntry
+	nil,                           // 16: moderation.v1.BacktestRequest.FilesEntry
+	nil,                           // 17: moderation.v1.ReevaluateRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*CheckResponse)(nil),         // 19: moderation.v1.CheckResponse
+	(*Decision)(nil),              // 20: moderation.v1.Decision
+	(*Appeal)(nil),                // 21: moderation.v1.Appeal
+	(*Event)(nil),                 // 22: moderation.v1.Event
+	(Action)(0),                   // 23: moderation.v1.Action
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(Capability)(0),               // 25: moderation.v1.Capability
+	(AppealState)(0),              // 26: moderation.v1.AppealState
+	(AppealOutcome)(0),            // 27: moderation.v1.AppealOutcome
 }
 var file_moderation_v1_review_proto_depIdxs = []int32{
-	17, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
-	18, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
+	18, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
+	19, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
 	2,  // 2: moderation.v1.Timeline.events:type_name -> moderation.v1.TimelineEvent
 	3,  // 3: moderation.v1.Timeline.signals:type_name -> moderation.v1.Signal
-	19, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
-	20, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
-	21, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
-	22, // 7: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
-	23, // 8: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
-	24, // 9: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
-	15, // 10: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
-	17, // 11: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
-	17, // 12: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
-	7,  // 13: moderation.v1.BacktestResponse.actioned:type_name -> moderation.v1.BacktestChange
-	7,  // 14: moderation.v1.BacktestResponse.released:type_name -> moderation.v1.BacktestChange
-	25, // 15: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
-	23, // 16: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
-	20, // 17: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
-	26, // 18: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
-	22, // 19: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
-	23, // 20: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
-	16, // 21: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
-	17, // 22: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
-	14, // 23: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
-	22, // 24: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
-	22, // 25: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
-	0,  // 26: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
-	4,  // 27: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
-	5,  // 28: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
-	8,  // 29: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
-	10, // 30: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
-	11, // 31: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
-	12, // 32: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
-	1,  // 33: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
-	19, // 34: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
-	6,  // 35: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
-	9,  // 36: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
-	20, // 37: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
-	20, // 38: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
-	13, // 39: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateResponse
-	33, // [33:40] is the sub-list for method output_type
-	26, // [26:33] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	20, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
+	21, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
+	22, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
+	15, // 7: moderation.v1.Signal.values:type_name -> moderation.v1.Signal.ValuesEntry
+	23, // 8: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
+	24, // 9: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
+	25, // 10: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
+	16, // 11: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
+	18, // 12: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
+	18, // 13: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
+	7,  // 14: moderation.v1.BacktestResponse.actioned:type_name -> moderation.v1.BacktestChange
+	7,  // 15: moderation.v1.BacktestResponse.released:type_name -> moderation.v1.BacktestChange
+	26, // 16: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
+	24, // 17: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
+	21, // 18: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
+	27, // 19: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
+	23, // 20: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
+	24, // 21: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
+	17, // 22: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
+	18, // 23: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
+	14, // 24: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
+	23, // 25: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
+	23, // 26: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
+	0,  // 27: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
+	4,  // 28: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
+	5,  // 29: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
+	8,  // 30: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
+	10, // 31: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
+	11, // 32: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
+	12, // 33: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
+	1,  // 34: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
+	20, // 35: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
+	6,  // 36: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
+	9,  // 37: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
+	21, // 38: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
+	21, // 39: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
+	13, // 40: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateResponse
+	34, // [34:41] is the sub-list for method output_type
+	27, // [27:34] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_moderation_v1_review_proto_init() }
@@ -1331,7 +1346,7 @@ func file_moderation_v1_review_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_moderation_v1_review_proto_rawDesc), len(file_moderation_v1_review_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
