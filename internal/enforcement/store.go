@@ -58,7 +58,7 @@ func (s *Store) Put(ctx context.Context, st *moderation.AccountState, rev uint64
 	} else {
 		newRev, err = s.kv.Update(ctx, st.Account, b, rev)
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || isWrongSequence(err) {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongSequence(err) {
 		return 0, fmt.Errorf("put state of %s at revision %d: %w", st.Account, rev, moderation.ErrConflict)
 	}
 	if err != nil {
@@ -98,4 +98,24 @@ func (s *Store) publish(ctx context.Context, subject, msgID string, v any) error
 		return fmt.Errorf("publish %s to %s: %w", msgID, subject, err)
 	}
 	return nil
+}
+
+// States returns every account's state: for the sweeps over closed and
+// suspended accounts, which run rarely and in the background.
+func (s *Store) States(ctx context.Context) ([]*moderation.AccountState, error) {
+	keys, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list account states: %w", err)
+	}
+	var out []*moderation.AccountState
+	for key := range keys.Keys() {
+		st, _, err := s.Get(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			out = append(out, st)
+		}
+	}
+	return out, nil
 }

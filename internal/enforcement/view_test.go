@@ -111,7 +111,10 @@ func TestViewFollowsUpdatesAndDeletes(t *testing.T) {
 	if _, err := store.Put(ctx, restored, rev); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { st := view.Get("acct_u"); return st != nil && st.Effective(time.Now()) == moderation.ActionAllow })
+	waitFor(t, func() bool {
+		st := view.Get("acct_u")
+		return st != nil && st.Effective(time.Now()) == moderation.ActionAllow
+	})
 	if err := streams.Accounts.Delete(ctx, "acct_u"); err != nil {
 		t.Fatal(err)
 	}

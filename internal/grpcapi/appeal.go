@@ -1,13 +1,182 @@
 package grpcapi
 
 import (
+	"context"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/appeals"
+	"moderation/internal/moderation"
 )
 
-// appealService is the owners' side of appeals. Its methods answer
-// Unimplemented until the appeals flow is served; authorization already
-// covers them.
+// appealService is the owners' side of appeals; authorization has already
+// bound an owner to the account the request names.
 type appealService struct {
 	*api
 	moderationv1.UnimplementedAppealServiceServer
+}
+
+func (s *appealService) FileAppeal(ctx context.Context, req *moderationv1.FileAppealRequest) (*moderationv1.Appeal, error) {
+	a, err := s.deps.Appeals.File(ctx, appeals.FileRequest{Account: req.GetAccount(), DecisionID: req.GetDecisionId(),
+		Statement: req.GetStatement(), EvidenceURLs: req.GetEvidenceUrls(), Actor: actor(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	return appealToProto(a, s.now()), nil
+}
+
+func (s *appealService) GetAppeal(ctx context.Context, req *moderationv1.GetAppealRequest) (*moderationv1.Appeal, error) {
+	a, err := s.deps.Appeals.Get(ctx, req.GetAccount(), req.GetAppealId())
+	if err != nil {
+		return nil, err
+	}
+	return appealToProto(a, s.now()), nil
+}
+
+func (s *appealService) ListMyAppeals(ctx context.Context, req *moderationv1.ListMyAppealsRequest) (*moderationv1.ListMyAppealsResponse, error) {
+	as, err := s.deps.Appeals.ListMine(ctx, req.GetAccount())
+	if err != nil {
+		return nil, err
+	}
+	out := &moderationv1.ListMyAppealsResponse{}
+	for _, a := range as {
+		out.Appeals = append(out.Appeals, appealToProto(a, s.now()))
+	}
+	return out, nil
+}
+
+func (s *appealService) WithdrawAppeal(ctx context.Context, req *moderationv1.WithdrawAppealRequest) (*moderationv1.Appeal, error) {
+	a, err := s.deps.Appeals.Withdraw(ctx, req.GetAccount(), req.GetAppealId(), actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return appealToProto(a, s.now()), nil
+}
+
+// ListAppeals is the reviewers' queue, oldest first.
+func (s *reviewService) ListAppeals(ctx context.Context, req *moderationv1.ListAppealsRequest) (*moderationv1.ListAppealsResponse, error) {
+	f := appeals.Filter{State: appeals.Filed, Rule: req.GetRule(), AccountType: req.GetAccountType(), Now: s.now()}
+	if st := req.GetState(); st != moderationv1.AppealState_APPEAL_STATE_UNSPECIFIED {
+		f.State = appealStateFromProto[st]
+	}
+	if req.GetMinAge() != nil {
+		f.FiledBefore = s.now().Add(-req.GetMinAge().AsDuration())
+	}
+	all, err := s.deps.Appeals.Queue(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	from := 0
+	if t := req.GetPageToken(); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			return nil, moderation.Invalid("page_token", "is not a token this service returned")
+		}
+		from = min(n, len(all))
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultPageSize
+	}
+	to := min(from+size, len(all))
+	out := &moderationv1.ListAppealsResponse{}
+	for _, a := range all[from:to] {
+		out.Appeals = append(out.Appeals, appealToProto(a, s.now()))
+	}
+	if to < len(all) {
+		out.NextPageToken = strconv.Itoa(to)
+	}
+	return out, nil
+}
+
+func (s *reviewService) ClaimAppeal(ctx context.Context, req *moderationv1.ClaimAppealRequest) (*moderationv1.Appeal, error) {
+	a, err := s.deps.Appeals.Claim(ctx, req.GetAppealId(), actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return appealToProto(a, s.now()), nil
+}
+
+var outcomes = map[moderationv1.AppealOutcome]appeals.Outcome{
+	moderationv1.AppealOutcome_APPEAL_OUTCOME_UPHOLD:   appeals.Uphold,
+	moderationv1.AppealOutcome_APPEAL_OUTCOME_OVERTURN: appeals.Overturn,
+	moderationv1.AppealOutcome_APPEAL_OUTCOME_MODIFY:   appeals.Modify,
+}
+
+func (s *reviewService) DecideAppeal(ctx context.Context, req *moderationv1.DecideAppealRequest) (*moderationv1.Appeal, error) {
+	v := appeals.Verdict{Reviewer: actor(ctx), Outcome: outcomes[req.GetOutcome()], ModifiedAction: actionFromProto(req.GetModifiedAction()), Reply: req.GetReply()}
+	if req.GetModifiedDuration() != nil {
+		v.ModifiedDuration = req.GetModifiedDuration().AsDuration()
+	}
+	a, err := s.deps.Appeals.Decide(ctx, req.GetAppealId(), v)
+	if err != nil {
+		return nil, err
+	}
+	return appealToProto(a, s.now()), nil
+}
+
+// Reevaluate streams progress while it judges and restores, then the
+// result.
+func (s *reviewService) Reevaluate(req *moderationv1.ReevaluateRequest, stream moderationv1.ReviewService_ReevaluateServer) error {
+	ctx := stream.Context()
+	r := appeals.ReevaluateRequest{DryRun: req.GetDryRun(), Actor: actor(ctx), Note: req.GetNote()}
+	if req.GetClosedSince() != nil {
+		r.ClosedSince = req.GetClosedSince().AsTime()
+	}
+	last := time.Time{}
+	r.Progress = func(done, total int) {
+		// At most ten messages a second: progress is for a person.
+		if done < total && time.Since(last) < 100*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		_ = stream.Send(&moderationv1.ReevaluateProgress{Done: int32(done), Total: int32(total)})
+	}
+	rep, err := s.deps.Reevaluator.Reevaluate(ctx, req.GetFiles(), req.GetPolicyVersion(), r)
+	if err != nil {
+		return err
+	}
+	res := &moderationv1.ReevaluateResponse{PolicyVersion: rep.PolicyVersion, Considered: int32(rep.Considered), Skipped: int32(rep.Skipped), BatchId: rep.BatchID}
+	for _, re := range rep.Restore {
+		res.Restored = append(res.Restored, &moderationv1.Reevaluation{Account: re.Account, DecisionId: re.DecisionID,
+			Was: actions[re.Was], Would: actions[re.Would], Why: re.Why})
+	}
+	return stream.Send(&moderationv1.ReevaluateProgress{Done: int32(rep.Considered), Total: int32(rep.Considered), Result: res})
+}
+
+var appealStates = map[appeals.State]moderationv1.AppealState{
+	appeals.Filed:      moderationv1.AppealState_APPEAL_STATE_FILED,
+	appeals.InReview:   moderationv1.AppealState_APPEAL_STATE_IN_REVIEW,
+	appeals.Upheld:     moderationv1.AppealState_APPEAL_STATE_UPHELD,
+	appeals.Overturned: moderationv1.AppealState_APPEAL_STATE_OVERTURNED,
+	appeals.Modified:   moderationv1.AppealState_APPEAL_STATE_MODIFIED,
+	appeals.Withdrawn:  moderationv1.AppealState_APPEAL_STATE_WITHDRAWN,
+}
+
+var appealStateFromProto = func() map[moderationv1.AppealState]appeals.State {
+	m := map[moderationv1.AppealState]appeals.State{}
+	for k, v := range appealStates {
+		m[v] = k
+	}
+	return m
+}()
+
+func appealToProto(a *appeals.Appeal, now time.Time) *moderationv1.Appeal {
+	state := a.StateAt(now)
+	out := &moderationv1.Appeal{
+		AppealId: a.ID, Account: a.Account, DecisionId: a.DecisionID, Rule: a.Rule, Action: actions[a.Action],
+		PolicyVersion: a.PolicyVersion, State: appealStates[state], Statement: a.Statement, EvidenceUrls: a.EvidenceURLs,
+		FiledAt: timestamppb.New(a.FiledAt), Reply: a.Reply, ModifiedAction: actions[a.ModifiedAction], AccountType: a.AccountType,
+		ClosedAt: timestamp(&a.ClosedAt),
+	}
+	if state != appeals.Filed {
+		out.Reviewer = a.Reviewer
+	}
+	if state == appeals.InReview {
+		out.LeaseUntil = timestamppb.New(a.LeaseUntil)
+	}
+	return out
 }

@@ -26,12 +26,10 @@ var errorCodes = []struct {
 	{moderation.ErrConflict, codes.FailedPrecondition},
 	{moderation.ErrPermission, codes.PermissionDenied},
 	{auth.ErrUnauthenticated, codes.Unauthenticated},
-	{errRateLimited, codes.ResourceExhausted},
+	{moderation.ErrTooMany, codes.ResourceExhausted},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},
 }
-
-var errRateLimited = errors.New("too many requests")
 
 // toStatus turns a handler's error into a gRPC status. An error that is
 // already a status passes through; one not in the table is Internal, and

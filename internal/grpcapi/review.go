@@ -52,6 +52,15 @@ func (s *reviewService) GetTimeline(ctx context.Context, req *moderationv1.GetTi
 			out.Signals = append(out.Signals, &moderationv1.Signal{Name: name, Values: sig.Values, Evidence: sig.Evidence})
 		}
 	}
+	if s.deps.Appeals != nil {
+		mine, err := s.deps.Appeals.ListMine(ctx, account)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(mine) - 1; i >= 0; i-- { // oldest first, like the rest
+			out.Appeals = append(out.Appeals, appealToProto(mine[i], s.now()))
+		}
+	}
 	for from := uint64(1); ; {
 		page, next, err := s.deps.Decisions.List(ctx, account, from, 500)
 		if err != nil {

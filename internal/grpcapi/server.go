@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/appeals"
 	"moderation/internal/auth"
 	"moderation/internal/authz"
 	"moderation/internal/moderation"
@@ -82,8 +83,27 @@ type BacktestChange struct {
 	Account, Was, Would, Rule, Reason string
 }
 
+// AppealFlow is the appeal state machine with its stores.
+type AppealFlow interface {
+	File(ctx context.Context, r appeals.FileRequest) (*appeals.Appeal, error)
+	Get(ctx context.Context, account, id string) (*appeals.Appeal, error)
+	ListMine(ctx context.Context, account string) ([]*appeals.Appeal, error)
+	Withdraw(ctx context.Context, account, id, actor string) (*appeals.Appeal, error)
+	Queue(ctx context.Context, f appeals.Filter) ([]*appeals.Appeal, error)
+	Claim(ctx context.Context, id, reviewer string) (*appeals.Appeal, error)
+	Decide(ctx context.Context, id string, v appeals.Verdict) (*appeals.Appeal, error)
+}
+
+// Reevaluator re-judges suspended and closed accounts under a policy given
+// by version or as files.
+type Reevaluator interface {
+	Reevaluate(ctx context.Context, files map[string]string, version string, r appeals.ReevaluateRequest) (*appeals.ReevaluateReport, error)
+}
+
 // Deps are the parts of the service the API reaches.
 type Deps struct {
+	Appeals     AppealFlow
+	Reevaluator Reevaluator
 	Enforcement Enforcement
 	Decisions   Decisions
 	Events      Events

@@ -111,6 +111,23 @@ type AccountState struct {
 	// applied, which is what keeps a crash from producing a second decision.
 	EventSeq  uint64    `json:"event_seq"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Basis is what the policy judged when it made Current: the account
+	// and its signals then. Re-evaluation under another policy judges the
+	// same facts. Nil for a person's decision.
+	Basis *Basis `json:"basis,omitempty"`
+	// PurgeEligibleAt is when a closure's appeal window passed with no
+	// appeal open, and the platform was told it may purge the account.
+	PurgeEligibleAt time.Time `json:"purge_eligible_at,omitzero"`
+}
+
+// Basis is the facts a policy decision rested on.
+type Basis struct {
+	Account Account           `json:"account"`
+	Signals map[string]Signal `json:"signals"`
+	// The event that was judged: policies may look at its kind and time.
+	EventID   string    `json:"event_id"`
+	EventKind Kind      `json:"event_kind"`
+	EventAt   time.Time `json:"event_at"`
 }
 
 // ActiveStrikes are the strikes not expired at t.

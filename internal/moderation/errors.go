@@ -12,6 +12,7 @@ var (
 	ErrNotFound   = errors.New("not found")
 	ErrConflict   = errors.New("conflict")
 	ErrPermission = errors.New("permission denied")
+	ErrTooMany    = errors.New("too many requests")
 )
 
 // FieldError is an invalid value in a named field.

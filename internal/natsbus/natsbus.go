@@ -27,6 +27,7 @@ const (
 	DLQStream       = "DLQ"
 	DLQSubjects     = "mod.dlq.>"
 	AccountsBucket  = "ACCOUNTS"
+	AppealsBucket   = "APPEALS"
 	PipelineDurable = "pipeline"
 
 	// EnforcementPrefix + account is where enforcement changes are published.
@@ -34,6 +35,9 @@ const (
 	// the notification platform services subscribe to and the audit record.
 	EnforcementPrefix = "mod.enforcement."
 	AuditPrefix       = "mod.audit."
+	// PurgePrefix + account tells the platform a closed account may now be
+	// purged: its appeal window passed with no appeal open.
+	PurgePrefix = "mod.purge."
 )
 
 // Headers on dead letters.
@@ -133,6 +137,7 @@ type Streams struct {
 	Decisions jetstream.Stream
 	DLQ       jetstream.Stream
 	Accounts  jetstream.KeyValue
+	Appeals   jetstream.KeyValue
 }
 
 // Setup creates or updates, idempotently, every stream and bucket the
@@ -157,7 +162,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, e
 	s.Decisions, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        DecisionsStream,
 		Description: "append-only audit: every enforcement change and every actor's step",
-		Subjects:    []string{EnforcementPrefix + "*", AuditPrefix + ">"},
+		Subjects:    []string{EnforcementPrefix + "*", AuditPrefix + ">", PurgePrefix + "*"},
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 		// Decision ids are derived from the triggering event, so a
@@ -190,6 +195,19 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare bucket %s: %w", AccountsBucket, err)
+	}
+	s.Appeals, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      AppealsBucket,
+		Description: "appeals against decisions, by appeal id",
+		// Each claim, lease extension and decision is a revision; 16 keep
+		// an appeal's recent writes for inspection (its Steps hold the
+		// whole record).
+		History:  16,
+		Storage:  jetstream.FileStorage,
+		Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare bucket %s: %w", AppealsBucket, err)
 	}
 	return &s, nil
 }

@@ -63,6 +63,9 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		if v.Action.Severity() <= current.Severity() {
 			return nil
 		}
+		if p.suppressed(v.Rule) { // recorded instead: no decision and no strike
+			return p.suppress(ctx, ev, v, pol.Version)
+		}
 		// One strike per episode: a stronger measure that replaces one still
 		// in force keeps that measure's strike rather than adding another.
 		if v.Action.Severity() >= moderation.ActionLimit.Severity() && current.Severity() < moderation.ActionLimit.Severity() {
@@ -73,7 +76,8 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 			p.refuse(ev, err)
 			return nil
 		}
-		next := &moderation.AccountState{Account: ev.Account, Current: d, StrikeTimes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC()}
+		next := &moderation.AccountState{Account: ev.Account, Current: d, StrikeTimes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC(),
+			Basis: &moderation.Basis{Account: in.Account, Signals: in.Signals, EventID: ev.ID, EventKind: ev.Kind, EventAt: ev.At.UTC()}}
 		if _, err := p.store.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
 			continue // someone else changed the account meanwhile: judge again on what they wrote
 		} else if err != nil {

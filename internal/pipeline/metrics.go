@@ -17,6 +17,7 @@ type Metrics struct {
 	Errors       prometheus.Counter
 	Shadow       *prometheus.CounterVec
 	ShadowErrors prometheus.Counter
+	Suppressed   *prometheus.CounterVec
 
 	byKind map[moderation.Kind]prometheus.Counter // resolved once: label lookups cost on the hot path
 }
@@ -48,12 +49,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		ShadowErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "moderation_shadow_errors_total", Help: "Shadow policy evaluations that failed.",
 		}),
+		Suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_suppressed_decisions_total", Help: "Verdicts not enforced because their rule is suppressed, by rule.",
+		}, []string{"rule"}),
 		byKind: make(map[moderation.Kind]prometheus.Counter),
 	}
 	for _, k := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
 		m.byKind[k] = m.Events.WithLabelValues(string(k))
 	}
-	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors)
+	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors, m.Suppressed)
 	return m
 }
 
@@ -62,6 +66,8 @@ func (m *Metrics) event(k moderation.Kind) { m.byKind[k].Inc() }
 func (m *Metrics) deadLetter(reason string) { m.DeadLetters.WithLabelValues(reason).Inc() }
 
 func (m *Metrics) shadow(agreement, rule string) { m.Shadow.WithLabelValues(agreement, rule).Inc() }
+
+func (m *Metrics) suppressed(rule string) { m.Suppressed.WithLabelValues(rule).Inc() }
 
 func (m *Metrics) decision(a moderation.Action, rule string) {
 	m.Decisions.WithLabelValues(string(a), rule).Inc()

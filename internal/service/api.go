@@ -78,16 +78,9 @@ var _ grpcapi.Backtester = backtester{}
 // Backtest compiles the candidate from the request's files, refusing one
 // that fails to compile or to pass its own tests, and replays history.
 func (b backtester) Backtest(ctx context.Context, files map[string]string, since, until time.Time) (*grpcapi.BacktestResult, error) {
-	fsys := fstest.MapFS{}
-	for name, src := range files {
-		if name != path.Base(name) || !(strings.HasSuffix(name, ".rego") || name == "data.json") {
-			return nil, moderation.Invalid("files", fmt.Sprintf("%q is not a .rego file or data.json", name))
-		}
-		fsys[name] = &fstest.MapFile{Data: []byte(src)}
-	}
-	pol, err := judge.Candidate(ctx, fsys, "api-backtest")
+	pol, err := candidate(ctx, files, "api-backtest")
 	if err != nil {
-		return nil, moderation.Invalid("files", err.Error())
+		return nil, err
 	}
 	cfg := b.svc.cfg
 	r, err := backtest.Run(ctx, b.svc.JS, backtest.Config{Policy: pol, Since: since, Until: until,
@@ -103,4 +96,21 @@ func (b backtester) Backtest(ctx context.Context, files map[string]string, since
 		return out
 	}
 	return &grpcapi.BacktestResult{PolicyVersion: r.PolicyVersion, Events: r.Events, Actioned: changes(r.Actioned), Released: changes(r.Released)}, nil
+}
+
+// candidate compiles a policy given as files, refusing one that fails to
+// compile or to pass its own tests.
+func candidate(ctx context.Context, files map[string]string, label string) (*judge.Policy, error) {
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		if name != path.Base(name) || !(strings.HasSuffix(name, ".rego") || name == "data.json") {
+			return nil, moderation.Invalid("files", fmt.Sprintf("%q is not a .rego file or data.json", name))
+		}
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	pol, err := judge.Candidate(ctx, fsys, label)
+	if err != nil {
+		return nil, moderation.Invalid("files", err.Error())
+	}
+	return pol, nil
 }

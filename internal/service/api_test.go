@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -316,8 +317,18 @@ func TestRoleMethodMatrix(t *testing.T) {
 			return err
 		},
 		"ReviewService/Reevaluate": func(c *grpc.ClientConn, a string) error {
-			_, err := moderationv1.NewReviewServiceClient(c).Reevaluate(ctx, &moderationv1.ReevaluateRequest{Files: map[string]string{"x.rego": "package x"}, DryRun: true})
-			return err
+			stream, err := moderationv1.NewReviewServiceClient(c).Reevaluate(ctx, &moderationv1.ReevaluateRequest{Files: tinyPolicy, DryRun: true})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := stream.Recv(); err != nil {
+					if err == io.EOF {
+						return nil
+					}
+					return err
+				}
+			}
 		},
 		"AppealService/FileAppeal": func(c *grpc.ClientConn, a string) error {
 			_, err := moderationv1.NewAppealServiceClient(c).FileAppeal(ctx, &moderationv1.FileAppealRequest{Account: a, DecisionId: d.DecisionId, Statement: "s"})

@@ -4,6 +4,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"moderation/appeals"
 	"moderation/detectors/adtext"
 	"moderation/internal/auth"
 	"moderation/internal/authz"
@@ -76,7 +78,16 @@ type Config struct {
 	// bursts of 20.
 	OwnerRate  float64
 	OwnerBurst int
-	Log        *slog.Logger
+
+	// Appeals: how long a measure can be appealed (for manual measures and
+	// decisions without a deadline; policy decisions carry their own), how
+	// long a reviewer's claim holds, how many appeals an account may file a
+	// day, and how often closed accounts are swept for purge eligibility.
+	AppealWindow        time.Duration
+	AppealLease         time.Duration
+	AppealFilingsPerDay int
+	PurgeSweep          time.Duration
+	Log                 *slog.Logger
 }
 
 // Service is a running instance.
@@ -94,6 +105,9 @@ type Service struct {
 	NATSURL  string
 	GRPCAddr string
 	HTTPAddr string
+
+	Appeals *appeals.Service
+	known   policyVersions
 
 	reloaders []*judge.Reloader
 	issuer    *auth.Issuer
@@ -166,6 +180,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.watchPolicies(ctx, runCtx, policy)
+	if err := s.startAppeals(ctx, runCtx, store); err != nil {
+		return nil, err
+	}
 
 	grpcLn, err := net.Listen("tcp", cfg.GRPCListen)
 	if err != nil {
@@ -187,6 +204,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Actions:     store,
 		Signals:     s.Pipeline,
 		Backtester:  backtester{svc: s},
+		Appeals:     s.Appeals,
+		Reevaluator: reevaluator{svc: s, store: store},
 		Verifier:    verifier,
 		Issuer:      s.issuer,
 		Authorizer:  authorizer,
@@ -196,7 +215,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		TLS:                  tlsConfig,
 		OwnerRate:            cfg.OwnerRate,
 		OwnerBurst:           cfg.OwnerBurst,
-		AppealWindow:         policy.AppealWindow,
+		AppealWindow:         cmp.Or(cfg.AppealWindow, policy.AppealWindow),
 		Registry:             s.Registry,
 	}, s.log)
 	if err != nil {
@@ -231,6 +250,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Policy) {
 	m := newPolicyMetrics(s.Registry)
 	m.loaded("live", embedded)
+	s.known.add(embedded)
 	for _, dir := range []struct {
 		label, path string
 		apply       func(*judge.Policy)
@@ -247,6 +267,7 @@ func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Pol
 				return
 			}
 			m.loaded(dir.label, p)
+			s.known.add(p)
 		}, s.cfg.PolicyPoll, s.log)
 		_, _ = r.Load(ctx) // reported inside; a refusal keeps what runs
 		s.reloaders = append(s.reloaders, r)

@@ -899,8 +899,12 @@ func (x *DecideAppealRequest) GetReply() string {
 // ReevaluateRequest names the policy and the accounts to re-judge.
 type ReevaluateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The policy to judge under: its Rego modules and data.json by file name.
+	// The policy to judge under: its Rego modules (with their tests) and
+	// data.json by file name.
 	Files map[string]string `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Or a policy version this service has run (live or shadow), e.g.
+	// embedded@c40678f3a321.
+	PolicyVersion string `protobuf:"bytes,5,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
 	// Only accounts closed or suspended at or after this time.
 	ClosedSince *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=closed_since,json=closedSince,proto3" json:"closed_since,omitempty"`
 	// List who would be restored without restoring anyone.
@@ -948,6 +952,13 @@ func (x *ReevaluateRequest) GetFiles() map[string]string {
 	return nil
 }
 
+func (x *ReevaluateRequest) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
 func (x *ReevaluateRequest) GetClosedSince() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ClosedSince
@@ -969,24 +980,90 @@ func (x *ReevaluateRequest) GetNote() string {
 	return ""
 }
 
+// ReevaluateProgress is a step of a re-evaluation, and finally its result.
+type ReevaluateProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Accounts judged (and, when applying, restored) so far.
+	Done int32 `protobuf:"varint,1,opt,name=done,proto3" json:"done,omitempty"`
+	// Steps in all.
+	Total int32 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Set on the last message only.
+	Result        *ReevaluateResponse `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReevaluateProgress) Reset() {
+	*x = ReevaluateProgress{}
+	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReevaluateProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReevaluateProgress) ProtoMessage() {}
+
+func (x *ReevaluateProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReevaluateProgress.ProtoReflect.Descriptor instead.
+func (*ReevaluateProgress) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReevaluateProgress) GetDone() int32 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *ReevaluateProgress) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ReevaluateProgress) GetResult() *ReevaluateResponse {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 // ReevaluateResponse lists the accounts restored (or that would be).
 type ReevaluateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The policy judged under.
 	PolicyVersion string `protobuf:"bytes,1,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
-	// Accounts looked at.
+	// Accounts looked at: suspended or closed ones.
 	Considered int32 `protobuf:"varint,2,opt,name=considered,proto3" json:"considered,omitempty"`
 	// Accounts restored, or to be restored in a dry run.
 	Restored []*Reevaluation `protobuf:"bytes,3,rep,name=restored,proto3" json:"restored,omitempty"`
 	// Audit batch id of an applied re-evaluation.
-	BatchId       string `protobuf:"bytes,4,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	BatchId string `protobuf:"bytes,4,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	// Accounts skipped: their measure was a person's decision.
+	Skipped       int32 `protobuf:"varint,5,opt,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReevaluateResponse) Reset() {
 	*x = ReevaluateResponse{}
-	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	mi := &file_moderation_v1_review_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1075,7 @@ func (x *ReevaluateResponse) String() string {
 func (*ReevaluateResponse) ProtoMessage() {}
 
 func (x *ReevaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	mi := &file_moderation_v1_review_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1088,7 @@ func (x *ReevaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReevaluateResponse.ProtoReflect.Descriptor instead.
 func (*ReevaluateResponse) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{13}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReevaluateResponse) GetPolicyVersion() string {
@@ -1042,6 +1119,13 @@ func (x *ReevaluateResponse) GetBatchId() string {
 	return ""
 }
 
+func (x *ReevaluateResponse) GetSkipped() int32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
 // Reevaluation is one account's outcome under the other policy.
 type Reevaluation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1062,7 +1146,7 @@ type Reevaluation struct {
 
 func (x *Reevaluation) Reset() {
 	*x = Reevaluation{}
-	mi := &file_moderation_v1_review_proto_msgTypes[14]
+	mi := &file_moderation_v1_review_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1158,7 @@ func (x *Reevaluation) String() string {
 func (*Reevaluation) ProtoMessage() {}
 
 func (x *Reevaluation) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[14]
+	mi := &file_moderation_v1_review_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1171,7 @@ func (x *Reevaluation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reevaluation.ProtoReflect.Descriptor instead.
 func (*Reevaluation) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{14}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Reevaluation) GetAccount() string {
@@ -1205,30 +1289,38 @@ const file_moderation_v1_review_proto_rawDesc = "" +
 	"\x0fmodified_action\x18\x03 \x01(\x0e2\x15.moderation.v1.ActionB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0emodifiedAction\x12P\n" +
 	"\x11modified_duration\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x10modifiedDuration\x12 \n" +
 	"\x05reply\x18\x05 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x88'R\x05reply\"\x93\x02\n" +
-	"\x11ReevaluateRequest\x12N\n" +
-	"\x05files\x18\x01 \x03(\v2+.moderation.v1.ReevaluateRequest.FilesEntryB\v\xbaH\b\x9a\x01\x05\b\x01\x10\xc8\x01R\x05files\x12=\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x88'R\x05reply\"\xba\x03\n" +
+	"\x11ReevaluateRequest\x12L\n" +
+	"\x05files\x18\x01 \x03(\v2+.moderation.v1.ReevaluateRequest.FilesEntryB\t\xbaH\x06\x9a\x01\x03\x10\xc8\x01R\x05files\x12/\n" +
+	"\x0epolicy_version\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\rpolicyVersion\x12=\n" +
 	"\fclosed_since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vclosedSince\x12\x17\n" +
 	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x1c\n" +
 	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x04note\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaf\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:v\xbaHs\x1aq\n" +
+	"\n" +
+	"one_policy\x12,give exactly one of files and policy_version\x1a5(size(this.files) > 0) != (this.policy_version != '')\"y\n" +
+	"\x12ReevaluateProgress\x12\x12\n" +
+	"\x04done\x18\x01 \x01(\x05R\x04done\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x05R\x05total\x129\n" +
+	"\x06result\x18\x03 \x01(\v2!.moderation.v1.ReevaluateResponseR\x06result\"\xc9\x01\n" +
 	"\x12ReevaluateResponse\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x02 \x01(\x05R\n" +
 	"considered\x127\n" +
 	"\brestored\x18\x03 \x03(\v2\x1b.moderation.v1.ReevaluationR\brestored\x12\x19\n" +
-	"\bbatch_id\x18\x04 \x01(\tR\abatchId\"\xb1\x01\n" +
+	"\bbatch_id\x18\x04 \x01(\tR\abatchId\x12\x18\n" +
+	"\askipped\x18\x05 \x01(\x05R\askipped\"\xb1\x01\n" +
 	"\fReevaluation\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x12'\n" +
 	"\x03was\x18\x03 \x01(\x0e2\x15.moderation.v1.ActionR\x03was\x12+\n" +
 	"\x05would\x18\x04 \x01(\x0e2\x15.moderation.v1.ActionR\x05would\x12\x10\n" +
-	"\x03why\x18\x05 \x01(\tR\x03why2\xad\x04\n" +
+	"\x03why\x18\x05 \x01(\tR\x03why2\xaf\x04\n" +
 	"\rReviewService\x12I\n" +
 	"\vGetTimeline\x12!.moderation.v1.GetTimelineRequest\x1a\x17.moderation.v1.Timeline\x12G\n" +
 	"\n" +
@@ -1236,9 +1328,9 @@ const file_moderation_v1_review_proto_rawDesc = "" +
 	"\bBacktest\x12\x1e.moderation.v1.BacktestRequest\x1a\x1f.moderation.v1.BacktestResponse\x12T\n" +
 	"\vListAppeals\x12!.moderation.v1.ListAppealsRequest\x1a\".moderation.v1.ListAppealsResponse\x12G\n" +
 	"\vClaimAppeal\x12!.moderation.v1.ClaimAppealRequest\x1a\x15.moderation.v1.Appeal\x12I\n" +
-	"\fDecideAppeal\x12\".moderation.v1.DecideAppealRequest\x1a\x15.moderation.v1.Appeal\x12Q\n" +
+	"\fDecideAppeal\x12\".moderation.v1.DecideAppealRequest\x1a\x15.moderation.v1.Appeal\x12S\n" +
 	"\n" +
-	"Reevaluate\x12 .moderation.v1.ReevaluateRequest\x1a!.moderation.v1.ReevaluateResponseB+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
+	"Reevaluate\x12 .moderation.v1.ReevaluateRequest\x1a!.moderation.v1.ReevaluateProgress0\x01B+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
 
 var (
 	file_moderation_v1_review_proto_rawDescOnce sync.Once
@@ -1252,7 +1344,7 @@ func file_moderation_v1_review_proto_rawDescGZIP() []byte {
 	return file_moderation_v1_review_proto_rawDescData
 }
 
-var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_moderation_v1_review_proto_goTypes = []any{
 	(*GetTimelineRequest)(nil),    // 0: moderation.v1.GetTimelineRequest
 	(*Timeline)(nil),              // 1: moderation.v1.Timeline
@@ -1267,69 +1359,71 @@ var file_moderation_v1_review_proto_goTypes = []any{
 	(*ClaimAppealRequest)(nil),    // 10: moderation.v1.ClaimAppealRequest
 	(*DecideAppealRequest)(nil),   // 11: moderation.v1.DecideAppealRequest
 	(*ReevaluateRequest)(nil),     // 12: moderation.v1.ReevaluateRequest
-	(*ReevaluateResponse)(nil),    // 13: moderation.v1.ReevaluateResponse
-	(*Reevaluation)(nil),          // 14: moderation.v1.Reevaluation
-	nil,                           // 15: moderation.v1.Signal.ValuesEntry
-	nil,                           // 16: moderation.v1.BacktestRequest.FilesEntry
-	nil,                           // 17: moderation.v1.ReevaluateRequest.FilesEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*CheckResponse)(nil),         // 19: moderation.v1.CheckResponse
-	(*Decision)(nil),              // 20: moderation.v1.Decision
-	(*Appeal)(nil),                // 21: moderation.v1.Appeal
-	(*Event)(nil),                 // 22: moderation.v1.Event
-	(Action)(0),                   // 23: moderation.v1.Action
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
-	(Capability)(0),               // 25: moderation.v1.Capability
-	(AppealState)(0),              // 26: moderation.v1.AppealState
-	(AppealOutcome)(0),            // 27: moderation.v1.AppealOutcome
+	(*ReevaluateProgress)(nil),    // 13: moderation.v1.ReevaluateProgress
+	(*ReevaluateResponse)(nil),    // 14: moderation.v1.ReevaluateResponse
+	(*Reevaluation)(nil),          // 15: moderation.v1.Reevaluation
+	nil,                           // 16: moderation.v1.Signal.ValuesEntry
+	nil,                           // 17: moderation.v1.BacktestRequest.FilesEntry
+	nil,                           // 18: moderation.v1.ReevaluateRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*CheckResponse)(nil),         // 20: moderation.v1.CheckResponse
+	(*Decision)(nil),              // 21: moderation.v1.Decision
+	(*Appeal)(nil),                // 22: moderation.v1.Appeal
+	(*Event)(nil),                 // 23: moderation.v1.Event
+	(Action)(0),                   // 24: moderation.v1.Action
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
+	(Capability)(0),               // 26: moderation.v1.Capability
+	(AppealState)(0),              // 27: moderation.v1.AppealState
+	(AppealOutcome)(0),            // 28: moderation.v1.AppealOutcome
 }
 var file_moderation_v1_review_proto_depIdxs = []int32{
-	18, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
-	19, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
+	19, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
+	20, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
 	2,  // 2: moderation.v1.Timeline.events:type_name -> moderation.v1.TimelineEvent
 	3,  // 3: moderation.v1.Timeline.signals:type_name -> moderation.v1.Signal
-	20, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
-	21, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
-	22, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
-	15, // 7: moderation.v1.Signal.values:type_name -> moderation.v1.Signal.ValuesEntry
-	23, // 8: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
-	24, // 9: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
-	25, // 10: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
-	16, // 11: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
-	18, // 12: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
-	18, // 13: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
+	21, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
+	22, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
+	23, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
+	16, // 7: moderation.v1.Signal.values:type_name -> moderation.v1.Signal.ValuesEntry
+	24, // 8: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
+	25, // 9: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
+	26, // 10: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
+	17, // 11: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
+	19, // 12: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
+	19, // 13: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
 	7,  // 14: moderation.v1.BacktestResponse.actioned:type_name -> moderation.v1.BacktestChange
 	7,  // 15: moderation.v1.BacktestResponse.released:type_name -> moderation.v1.BacktestChange
-	26, // 16: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
-	24, // 17: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
-	21, // 18: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
-	27, // 19: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
-	23, // 20: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
-	24, // 21: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
-	17, // 22: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
-	18, // 23: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
-	14, // 24: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
-	23, // 25: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
-	23, // 26: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
-	0,  // 27: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
-	4,  // 28: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
-	5,  // 29: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
-	8,  // 30: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
-	10, // 31: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
-	11, // 32: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
-	12, // 33: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
-	1,  // 34: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
-	20, // 35: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
-	6,  // 36: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
-	9,  // 37: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
-	21, // 38: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
-	21, // 39: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
-	13, // 40: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateResponse
-	34, // [34:41] is the sub-list for method output_type
-	27, // [27:34] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	27, // 16: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
+	25, // 17: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
+	22, // 18: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
+	28, // 19: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
+	24, // 20: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
+	25, // 21: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
+	18, // 22: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
+	19, // 23: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
+	14, // 24: moderation.v1.ReevaluateProgress.result:type_name -> moderation.v1.ReevaluateResponse
+	15, // 25: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
+	24, // 26: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
+	24, // 27: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
+	0,  // 28: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
+	4,  // 29: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
+	5,  // 30: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
+	8,  // 31: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
+	10, // 32: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
+	11, // 33: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
+	12, // 34: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
+	1,  // 35: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
+	21, // 36: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
+	6,  // 37: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
+	9,  // 38: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
+	22, // 39: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
+	22, // 40: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
+	13, // 41: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateProgress
+	35, // [35:42] is the sub-list for method output_type
+	28, // [28:35] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_moderation_v1_review_proto_init() }
@@ -1346,7 +1440,7 @@ func file_moderation_v1_review_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_moderation_v1_review_proto_rawDesc), len(file_moderation_v1_review_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

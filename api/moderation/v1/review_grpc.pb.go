@@ -54,8 +54,8 @@ type ReviewServiceClient interface {
 	DecideAppeal(ctx context.Context, in *DecideAppealRequest, opts ...grpc.CallOption) (*Appeal, error)
 	// Reevaluate re-judges closed or suspended accounts on their recorded
 	// signals under another policy; a dry run only lists who would be
-	// restored.
-	Reevaluate(ctx context.Context, in *ReevaluateRequest, opts ...grpc.CallOption) (*ReevaluateResponse, error)
+	// restored. It streams progress, then the result.
+	Reevaluate(ctx context.Context, in *ReevaluateRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReevaluateProgress], error)
 }
 
 type reviewServiceClient struct {
@@ -126,15 +126,24 @@ func (c *reviewServiceClient) DecideAppeal(ctx context.Context, in *DecideAppeal
 	return out, nil
 }
 
-func (c *reviewServiceClient) Reevaluate(ctx context.Context, in *ReevaluateRequest, opts ...grpc.CallOption) (*ReevaluateResponse, error) {
+func (c *reviewServiceClient) Reevaluate(ctx context.Context, in *ReevaluateRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReevaluateProgress], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ReevaluateResponse)
-	err := c.cc.Invoke(ctx, ReviewService_Reevaluate_FullMethodName, in, out, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &ReviewService_ServiceDesc.Streams[0], ReviewService_Reevaluate_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	x := &grpc.GenericClientStream[ReevaluateRequest, ReevaluateProgress]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReviewService_ReevaluateClient = grpc.ServerStreamingClient[ReevaluateProgress]
 
 // ReviewServiceServer is the server API for ReviewService service.
 // All implementations must embed UnimplementedReviewServiceServer
@@ -162,8 +171,8 @@ type ReviewServiceServer interface {
 	DecideAppeal(context.Context, *DecideAppealRequest) (*Appeal, error)
 	// Reevaluate re-judges closed or suspended accounts on their recorded
 	// signals under another policy; a dry run only lists who would be
-	// restored.
-	Reevaluate(context.Context, *ReevaluateRequest) (*ReevaluateResponse, error)
+	// restored. It streams progress, then the result.
+	Reevaluate(*ReevaluateRequest, grpc.ServerStreamingServer[ReevaluateProgress]) error
 	mustEmbedUnimplementedReviewServiceServer()
 }
 
@@ -192,8 +201,8 @@ func (UnimplementedReviewServiceServer) ClaimAppeal(context.Context, *ClaimAppea
 func (UnimplementedReviewServiceServer) DecideAppeal(context.Context, *DecideAppealRequest) (*Appeal, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideAppeal not implemented")
 }
-func (UnimplementedReviewServiceServer) Reevaluate(context.Context, *ReevaluateRequest) (*ReevaluateResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method Reevaluate not implemented")
+func (UnimplementedReviewServiceServer) Reevaluate(*ReevaluateRequest, grpc.ServerStreamingServer[ReevaluateProgress]) error {
+	return status.Error(codes.Unimplemented, "method Reevaluate not implemented")
 }
 func (UnimplementedReviewServiceServer) mustEmbedUnimplementedReviewServiceServer() {}
 func (UnimplementedReviewServiceServer) testEmbeddedByValue()                       {}
@@ -324,23 +333,16 @@ func _ReviewService_DecideAppeal_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
-func _ReviewService_Reevaluate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReevaluateRequest)
-	if err := dec(in); err != nil {
-		return nil, err
+func _ReviewService_Reevaluate_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ReevaluateRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
 	}
-	if interceptor == nil {
-		return srv.(ReviewServiceServer).Reevaluate(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: ReviewService_Reevaluate_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ReviewServiceServer).Reevaluate(ctx, req.(*ReevaluateRequest))
-	}
-	return interceptor(ctx, in, info, handler)
+	return srv.(ReviewServiceServer).Reevaluate(m, &grpc.GenericServerStream[ReevaluateRequest, ReevaluateProgress]{ServerStream: stream})
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReviewService_ReevaluateServer = grpc.ServerStreamingServer[ReevaluateProgress]
 
 // ReviewService_ServiceDesc is the grpc.ServiceDesc for ReviewService service.
 // It's only intended for direct use with grpc.RegisterService,
@@ -373,11 +375,13 @@ var ReviewService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DecideAppeal",
 			Handler:    _ReviewService_DecideAppeal_Handler,
 		},
+	},
+	Streams: []grpc.StreamDesc{
 		{
-			MethodName: "Reevaluate",
-			Handler:    _ReviewService_Reevaluate_Handler,
+			StreamName:    "Reevaluate",
+			Handler:       _ReviewService_Reevaluate_Handler,
+			ServerStreams: true,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
 	Metadata: "moderation/v1/review.proto",
 }
