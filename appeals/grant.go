@@ -36,10 +36,13 @@ func Grant(a *Appeal, st *moderation.AccountState, appealed *moderation.Decision
 	}
 	lighter := a.State == Overturned || a.ModifiedAction.Severity() < moderation.ActionLimit.Severity()
 	if lighter {
-		// The strike the appealed measure brought carries its event time.
-		if i := slices.IndexFunc(next.StrikeTimes, func(t time.Time) bool { return t.Equal(appealed.At) }); i >= 0 {
-			next.StrikeTimes = slices.Delete(next.StrikeTimes, i, i+1)
-		}
+		// The episode's strike carries the event time of its first measure
+		// of limit or stronger, which may be an earlier step than the one
+		// appealed.
+		from := episodeStart(earlier, appealed)
+		next.StrikeTimes = slices.DeleteFunc(next.StrikeTimes, func(t time.Time) bool {
+			return !t.Before(from) && !t.After(appealed.At)
+		})
 	}
 	if next.Current == nil || next.Current.DecisionID != appealed.DecisionID {
 		return nil, next
@@ -52,7 +55,7 @@ func Grant(a *Appeal, st *moderation.AccountState, appealed *moderation.Decision
 		out = append(out, m)
 	} else {
 		out = append(out, restore(a, appealed, reviewer, now, len(next.StrikeTimes)))
-		if e := inForceBefore(earlier, now); e != nil {
+		if e := inForceBefore(earlier, appealed, now); e != nil {
 			out = append(out, reinstate(a, e, reviewer, now, len(next.StrikeTimes)))
 		}
 	}
@@ -61,8 +64,10 @@ func Grant(a *Appeal, st *moderation.AccountState, appealed *moderation.Decision
 }
 
 // inForceBefore is the measure the appealed decision replaced, if it would
-// still be in force now.
-func inForceBefore(earlier []*moderation.Decision, now time.Time) *moderation.Decision {
+// still be in force now and rests on other grounds. The earlier steps of
+// the same episode (a warning, then a limit, for the same rule, on the same
+// facts) fall with the measure they led to.
+func inForceBefore(earlier []*moderation.Decision, appealed *moderation.Decision, now time.Time) *moderation.Decision {
 	for _, d := range slices.Backward(earlier) {
 		if d.Action == moderation.ActionRestore || !d.Action.Known() || d.Action == moderation.ActionAllow {
 			return nil // lifted, or nothing was in force
@@ -70,9 +75,36 @@ func inForceBefore(earlier []*moderation.Decision, now time.Time) *moderation.De
 		if d.Until != nil && !now.Before(*d.Until) {
 			return nil
 		}
+		if sharesRule(d, appealed) {
+			continue
+		}
 		return d
 	}
 	return nil
+}
+
+// episodeStart is when the run of measures that led to the appealed one
+// began: the earliest of the decisions just before it on the same rule.
+func episodeStart(earlier []*moderation.Decision, appealed *moderation.Decision) time.Time {
+	start := appealed.At
+	for _, d := range slices.Backward(earlier) {
+		if d.Action == moderation.ActionRestore || !sharesRule(d, appealed) {
+			break
+		}
+		start = d.At
+	}
+	return start
+}
+
+func sharesRule(a, b *moderation.Decision) bool {
+	for _, ra := range a.Reasons {
+		for _, rb := range b.Reasons {
+			if ra.Code == rb.Code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func restore(a *Appeal, appealed *moderation.Decision, reviewer string, now time.Time, strikes int) *moderation.Decision {

@@ -145,8 +145,12 @@ func (s *Service) restoreReevaluated(ctx context.Context, re Reevaluation, rep *
 			return nil // changed since it was judged: left for a reviewer
 		}
 		appealed := st.Current
+		from := appealed.At
+		if _, earlier, err := s.history(ctx, re.Account, appealed.DecisionID); err == nil {
+			from = episodeStart(earlier, appealed)
+		}
 		next := &moderation.AccountState{Account: st.Account, EventSeq: st.EventSeq, UpdatedAt: now,
-			StrikeTimes: slices.DeleteFunc(slices.Clone(st.StrikeTimes), func(t time.Time) bool { return t.Equal(appealed.At) })}
+			StrikeTimes: slices.DeleteFunc(slices.Clone(st.StrikeTimes), func(t time.Time) bool { return !t.Before(from) && !t.After(appealed.At) })}
 		d := &moderation.Decision{
 			Account:       re.Account,
 			Action:        moderation.ActionRestore,
@@ -175,7 +179,7 @@ func (s *Service) restoreReevaluated(ctx context.Context, re Reevaluation, rep *
 		if err := s.Accounts.Publish(ctx, d); err != nil {
 			return err
 		}
-		return s.Accounts.Audit(ctx, "mod.audit.reevaluate."+re.Account, d.DecisionID, struct {
+		return s.Accounts.Audit(ctx, "mod.audit.reevaluate."+re.Account, "reevaluate-"+d.DecisionID, struct {
 			Reevaluation
 			BatchID string    `json:"batch_id"`
 			Actor   string    `json:"actor"`

@@ -195,27 +195,9 @@ func (s *Service) Decide(ctx context.Context, id string, v Verdict) (*Appeal, er
 // apply carries out a granted appeal on the account. It is idempotent, so
 // it can be run again after a crash between deciding and applying.
 func (s *Service) apply(ctx context.Context, a *Appeal, reviewer string) error {
-	var earlier []*moderation.Decision
-	var appealed *moderation.Decision
-	for from := uint64(1); appealed == nil; {
-		page, next, err := s.Decisions.List(ctx, a.Account, from, 500)
-		if err != nil {
-			return err
-		}
-		for _, rec := range page {
-			if rec.Decision.DecisionID == a.DecisionID {
-				appealed = rec.Decision
-				break
-			}
-			earlier = append(earlier, rec.Decision)
-		}
-		if next == 0 {
-			break
-		}
-		from = next
-	}
-	if appealed == nil {
-		return fmt.Errorf("apply appeal %s: decision %s: %w", a.ID, a.DecisionID, moderation.ErrNotFound)
+	appealed, earlier, err := s.history(ctx, a.Account, a.DecisionID)
+	if err != nil {
+		return fmt.Errorf("apply appeal %s: %w", a.ID, err)
 	}
 	for {
 		st, rev, err := s.Accounts.Get(ctx, a.Account)
@@ -241,3 +223,25 @@ func (s *Service) apply(ctx context.Context, a *Appeal, reviewer string) error {
 }
 
 var decidedState = map[Outcome]State{Uphold: Upheld, Overturn: Overturned, Modify: Modified}
+
+// history returns a decision on an account and the decisions before it,
+// oldest first.
+func (s *Service) history(ctx context.Context, account, decisionID string) (*moderation.Decision, []*moderation.Decision, error) {
+	var earlier []*moderation.Decision
+	for from := uint64(1); ; {
+		page, next, err := s.Decisions.List(ctx, account, from, 500)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, rec := range page {
+			if rec.Decision.DecisionID == decisionID {
+				return rec.Decision, earlier, nil
+			}
+			earlier = append(earlier, rec.Decision)
+		}
+		if next == 0 {
+			return nil, nil, fmt.Errorf("decision %s on %s: %w", decisionID, account, moderation.ErrNotFound)
+		}
+		from = next
+	}
+}

@@ -20,6 +20,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	var cfg service.Config
 	var logLevel, zone, adModel string
 	var checkCacheMB int64
+	var appealDays int
 	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
@@ -43,6 +44,13 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.ClientCA, "client-ca", "", "CA (PEM) that client certificates must be signed by: mutual TLS")
 	fs.Int64Var(&checkCacheMB, "check-cache-mb", 64, "memory bound for the account states Check answers from, in MiB")
 	fs.Float64Var(&cfg.OwnerRate, "owner-rate", 5, "calls per second each owner account may make (bursts of 4x)")
+	fs.IntVar(&appealDays, "appeal-window-days", 180, "days a measure can be appealed (manual measures; policy decisions carry the policy's own deadline)")
+	fs.DurationVar(&cfg.AppealLease, "appeal-lease", 30*time.Minute, "how long a reviewer's claim on an appeal holds before it returns to the queue")
+	fs.IntVar(&cfg.AppealFilingsPerDay, "appeal-filings-per-day", 5, "appeals one account may file in 24 hours")
+	fs.DurationVar(&cfg.PurgeSweep, "purge-sweep", time.Minute, "how often closed accounts are checked for purge eligibility")
+	fs.Float64Var(&cfg.OverturnAlertRate, "overturn-alert-rate", 0.3, "report a rule whose decisions are overturned on appeal more often than this share")
+	fs.IntVar(&cfg.OverturnAlertMin, "overturn-alert-min", 10, "decided appeals a rule needs before its overturn rate is judged")
+	fs.BoolVar(&cfg.ShadowOverturnedRules, "shadow-overturned-rules", false, "put a reported rule in shadow: its verdicts are recorded, not enforced")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 
 	var envErr error
@@ -84,6 +92,10 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 		return cfg, fmt.Errorf("flag -check-cache-mb: must be positive, got %d", checkCacheMB)
 	}
 	cfg.CheckCacheBytes = checkCacheMB << 20
+	if appealDays <= 0 {
+		return cfg, fmt.Errorf("flag -appeal-window-days: must be positive, got %d", appealDays)
+	}
+	cfg.AppealWindow = time.Duration(appealDays) * 24 * time.Hour
 	if cfg.OwnerRate <= 0 {
 		return cfg, fmt.Errorf("flag -owner-rate: must be positive, got %g", cfg.OwnerRate)
 	}

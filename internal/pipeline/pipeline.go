@@ -58,17 +58,20 @@ func (c Config) withDefaults() Config {
 
 // Pipeline is the event consumer.
 type Pipeline struct {
-	cfg     Config
-	env     *detectors.Env
-	js      jetstream.JetStream
-	events  jetstream.Stream
-	store   Store
-	shadow  atomic.Pointer[judge.Policy]
-	policy  atomic.Pointer[judge.Policy]
-	watch   atomic.Pointer[watchSet]
-	windows *ristretto.Cache[string, *window]
-	metrics *Metrics
-	log     *slog.Logger
+	cfg    Config
+	env    *detectors.Env
+	js     jetstream.JetStream
+	events jetstream.Stream
+	store  Store
+	shadow atomic.Pointer[judge.Policy]
+	policy atomic.Pointer[judge.Policy]
+	// suppressedRules are rules in shadow: evaluated and recorded, not
+	// enforced (see suppress.go).
+	suppressedRules atomic.Pointer[ruleSet]
+	watch           atomic.Pointer[watchSet]
+	windows         *ristretto.Cache[string, *window]
+	metrics         *Metrics
+	log             *slog.Logger
 
 	mu        sync.Mutex // held while an event is handled, so windows can be read from outside
 	stopping  atomic.Bool

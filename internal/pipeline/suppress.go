@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"moderation/internal/judge"
@@ -21,17 +20,11 @@ import (
 // only replaced, so the hot path reads it without a lock.
 type ruleSet map[string]struct{}
 
-// suppressions maps each *Pipeline with suppressed rules to its ruleSet.
-// A pipeline with none has no entry, so the check, made only for a verdict
-// that would enforce, is a sync.Map load (read without a lock for a set
-// that rarely changes) and then at most one lookup in the set.
-var suppressions sync.Map
-
 // SetSuppressedRules replaces the rules whose verdicts are recorded and
 // not enforced; none restores enforcement of every rule.
 func (p *Pipeline) SetSuppressedRules(rules []string) {
 	if len(rules) == 0 {
-		if _, had := suppressions.LoadAndDelete(p); had {
+		if p.suppressedRules.Swap(nil) != nil {
 			p.log.Warn("no rule suppressed any more: every rule's verdicts are enforced")
 		}
 		return
@@ -40,17 +33,18 @@ func (p *Pipeline) SetSuppressedRules(rules []string) {
 	for _, r := range rules {
 		set[r] = struct{}{}
 	}
-	suppressions.Store(p, set)
+	p.suppressedRules.Store(&set)
 	p.log.Warn("rules suppressed: their verdicts are recorded, not enforced", "rules", slices.Sorted(maps.Keys(set)))
 }
 
-// suppressed reports whether verdicts of rule are not to be enforced.
+// suppressed reports whether verdicts of rule are not to be enforced: an
+// atomic load, and a lookup only while some rule is suppressed.
 func (p *Pipeline) suppressed(rule string) bool {
-	set, ok := suppressions.Load(p)
-	if !ok {
+	set := p.suppressedRules.Load()
+	if set == nil {
 		return false
 	}
-	_, hit := set.(ruleSet)[rule]
+	_, hit := (*set)[rule]
 	return hit
 }
 

@@ -42,6 +42,20 @@ func (s *Service) startAppeals(ctx, runCtx context.Context, store *enforcement.S
 		every = time.Minute
 	}
 	go s.sweep(runCtx, store, every)
+
+	level, minDecided := s.cfg.OverturnAlertRate, s.cfg.OverturnAlertMin
+	if level <= 0 {
+		level = 0.3
+	}
+	if minDecided <= 0 {
+		minDecided = 10
+	}
+	s.Registry.MustRegister(newQualityCollector(kv, level, minDecided))
+	go watchOverturns(runCtx, kv, level, minDecided, time.Minute, s.log, func(rules []string) {
+		if s.cfg.ShadowOverturnedRules {
+			s.Pipeline.SetSuppressedRules(rules)
+		}
+	})
 	return nil
 }
 

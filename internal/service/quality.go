@@ -23,8 +23,8 @@ type appealLister interface {
 // series.
 var qualityStates = []appeals.State{appeals.Filed, appeals.InReview, appeals.Upheld, appeals.Overturned, appeals.Modified, appeals.Withdrawn}
 
-// qualityListTimeout bounds one scrape's read of the store; a scrape must
-// not hang on a stuck store.
+// qualityListTimeout bounds one read of the store, by a scrape or a check:
+// neither may hang on a stuck store.
 const qualityListTimeout = 5 * time.Second
 
 // qualityCollector reports how appeals judge the rules. It computes
@@ -135,7 +135,9 @@ func watchOverturns(ctx context.Context, list appealLister, level float64, minDe
 	var rules []string // the rule names last handed to onFlagged
 	check := func() {
 		now := time.Now()
-		all, err := list.List(ctx, appeals.Filter{Now: now})
+		listCtx, cancel := context.WithTimeout(ctx, qualityListTimeout)
+		all, err := list.List(listCtx, appeals.Filter{Now: now})
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("appeal quality check: list appeals", "err", err)

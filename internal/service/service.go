@@ -87,7 +87,14 @@ type Config struct {
 	AppealLease         time.Duration
 	AppealFilingsPerDay int
 	PurgeSweep          time.Duration
-	Log                 *slog.Logger
+	// A rule whose decisions are overturned on appeal more often than
+	// OverturnAlertRate (of at least OverturnAlertMin decided appeals) is
+	// reported; with ShadowOverturnedRules its verdicts are then recorded
+	// and not enforced until the rate falls again.
+	OverturnAlertRate     float64
+	OverturnAlertMin      int
+	ShadowOverturnedRules bool
+	Log                   *slog.Logger
 }
 
 // Service is a running instance.

@@ -32,12 +32,20 @@ import (
 // ports and a fresh data dir, and stops it when the test ends.
 func startService(t *testing.T) *service.Service {
 	t.Helper()
+	return startServiceWith(t, func(*service.Config) {})
+}
+
+// startServiceWith is startService with some configuration changed.
+func startServiceWith(t *testing.T, configure func(*service.Config)) *service.Service {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	svc, err := service.Start(ctx, service.Config{
+	cfg := service.Config{
 		DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
 		MaxStateMB: 64, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	configure(&cfg)
+	svc, err := service.Start(ctx, cfg)
 	if err != nil {
 		t.Fatalf("start service: %v", err)
 	}
