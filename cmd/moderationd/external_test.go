@@ -42,7 +42,7 @@ func TestExternalNATS(t *testing.T) {
 	_, js := connect(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, name := range []string{natsbus.EventsStream, natsbus.DecisionsStream, natsbus.DLQStream, "KV_" + natsbus.AccountsBucket} {
+	for _, name := range []string{natsbus.EventsStream, natsbus.DecisionsStream, natsbus.DLQStream, "KV_" + natsbus.AccountsBucket, "KV_" + natsbus.AppealsBucket} {
 		if _, err := js.Stream(ctx, name); err != nil {
 			t.Errorf("stream %s on the external server: %v", name, err)
 		}
