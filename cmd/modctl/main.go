@@ -28,14 +28,17 @@ commands:
   watch             print enforcement changes as they are published
   timeline ACCOUNT  an account's status, signals, events, decisions and appeals
   action ACCOUNT    take a manual action (warn, limit, suspend, close, restore)
+  appeals           the appeal queue; appeals claim ID and appeals decide ID answer one
+  reevaluate        re-judge suspended and closed accounts under another policy, restoring who it clears
   bench             measure the pipeline beside raw JetStream, in one run
   train             train the advertising model on labelled text
   backtest          replay retained events through a candidate policy and report what would change
   token             mint a bearer token for the gRPC API from the service's key
 
-check, decisions, watch, timeline and action call the service's gRPC API at
--addr (MODERATION_GRPC_LISTEN) with -token (MODERATION_TOKEN); without one, on
-the service's host, they mint an admin token from its key under -data-dir.
+check, decisions, watch, timeline, action, appeals and reevaluate call the
+service's gRPC API at -addr (MODERATION_GRPC_LISTEN) with -token
+(MODERATION_TOKEN); without one, on the service's host, they mint an admin
+token from its key under -data-dir.
 
 run "modctl <command> -h" for a command's flags.
 `
@@ -64,10 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"backtest": backtestCmd,
 		"token":    tokenCmd,
 		// Commands on the gRPC API, connecting through conn.go.
-		"decisions": decisionsCmd,
-		"watch":     watchCmd,
-		"timeline":  timelineCmd,
-		"action":    actionCmd,
+		"decisions":  decisionsCmd,
+		"watch":      watchCmd,
+		"timeline":   timelineCmd,
+		"action":     actionCmd,
+		"appeals":    appealsCmd,
+		"reevaluate": reevaluateCmd,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
