@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"moderation/internal/bench"
 )
@@ -18,14 +19,30 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 1, "seed of the synthetic traffic")
 	dir := fs.String("data-dir", "", "where the bench's embedded server keeps its streams (default: a temporary directory)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the run (service and embedded server) to this file")
+	check := fs.Bool("check", false, "measure gRPC Check against a bare grpc-go server instead of the event pipeline")
+	duration := fs.Duration("duration", 2*time.Second, "with -check: length of each measured phase")
+	concurrency := fs.Int("concurrency", bench.DefaultCheckConcurrency(), "with -check: closed-loop callers")
+	rounds := fs.Int("rounds", 3, "with -check: bare/service alternations; the best of each is kept")
+	accounts := fs.Int("accounts", 1000, "with -check: account states seeded and asked about")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modctl bench [flags]\n\nStarts the service on an embedded JetStream server and measures, with the same\nmessages: raw async publish, a publish+ack pass-through, and the full pipeline.")
+		fmt.Fprintln(stderr, "usage: modctl bench [flags]\n\nStarts the service on an embedded JetStream server and measures, with the same\nmessages: raw async publish, a publish+ack pass-through, and the full pipeline.\n\nWith -check, measures gRPC Check on loopback beside a bare grpc-go server\nanswering the same messages from a map: peak calls/s in a closed loop, then\np50/p99 in an open loop at half of each server's own peak.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *n <= 0 {
+	if *check {
+		switch {
+		case *duration <= 0:
+			return fmt.Errorf("flag -duration: must be positive")
+		case *concurrency <= 0:
+			return fmt.Errorf("flag -concurrency: must be positive")
+		case *rounds <= 0:
+			return fmt.Errorf("flag -rounds: must be positive")
+		case *accounts <= 0:
+			return fmt.Errorf("flag -accounts: must be positive")
+		}
+	} else if *n <= 0 {
 		return fmt.Errorf("flag -events: must be positive")
 	}
 	if *profile != "" {
@@ -38,6 +55,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("start CPU profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *check {
+		rep, err := bench.RunCheck(ctx, bench.CheckConfig{
+			Accounts: *accounts, Duration: *duration, Concurrency: *concurrency, Rounds: *rounds,
+			DataDir: *dir, Progress: stderr,
+		})
+		if err != nil {
+			return err
+		}
+		bench.PrintCheck(stdout, rep)
+		return nil
 	}
 	res, err := bench.Run(ctx, bench.Config{Events: *n, Seed: *seed, DataDir: *dir, Progress: stderr})
 	if err != nil {

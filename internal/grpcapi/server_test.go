@@ -45,6 +45,12 @@ type server struct {
 
 func start(t *testing.T, enf Enforcement, opts Options) *server {
 	t.Helper()
+	return startAt(t, enf, opts, slog.LevelDebug)
+}
+
+// startAt is start with the service's log at level.
+func startAt(t *testing.T, enf Enforcement, opts Options, level slog.Level) *server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +65,7 @@ func start(t *testing.T, enf Enforcement, opts Options) *server {
 	}
 	s := &server{addr: ln.Addr().String(), issuer: auth.NewIssuer(key), log: &bytes.Buffer{}}
 	var mu sync.Mutex
-	log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, s.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, s.log}, &slog.HandlerOptions{Level: level}))
 	srv, hs, err := NewServer(Deps{Enforcement: enf, Verifier: auth.NewVerifier(key.Public().(ed25519.PublicKey)), Issuer: s.issuer, Authorizer: az}, opts, log)
 	if err != nil {
 		t.Fatal(err)
@@ -378,5 +384,40 @@ func TestPanicBecomesInternal(t *testing.T) {
 	}
 	if _, err := healthpb.NewHealthClient(s.dial(t, auth.Identity{})).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
 		t.Errorf("after the panic: health %v", err)
+	}
+}
+
+// TestHotPathLogsRefusalsOnly: at info level Check's successes are not
+// logged (that is most of the traffic), its refusals are, with the same
+// fields as every other call's line.
+func TestHotPathLogsRefusalsOnly(t *testing.T) {
+	s := startAt(t, states{}, Options{}, slog.LevelInfo)
+	ok := moderationv1.NewModerationServiceClient(s.dial(t, platform))
+	if _, err := ok.Check(context.Background(), &moderationv1.CheckRequest{Account: "acct_ok"}); err != nil {
+		t.Fatal(err)
+	}
+	owner := moderationv1.NewModerationServiceClient(s.dial(t, auth.Identity{Subject: "bob", Role: auth.RoleOwner, Account: "acct_bob"}))
+	if _, err := owner.Check(context.Background(), &moderationv1.CheckRequest{Account: "acct_other"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("got %v, want PermissionDenied", err)
+	}
+	var line map[string]any
+	waitForLog(t, s, func() bool {
+		for _, l := range strings.Split(s.log.String(), "\n") {
+			if strings.Contains(l, "PermissionDenied") {
+				return json.Unmarshal([]byte(l), &line) == nil
+			}
+		}
+		return false
+	})
+	for k, want := range map[string]any{"role": "owner", "subject": "bob", "grpc.method": "Check", "grpc.code": "PermissionDenied", "level": "INFO"} {
+		if line[k] != want {
+			t.Errorf("log field %s: got %v, want %v (line %v)", k, line[k], want, line)
+		}
+	}
+	if line["request_id"] == nil || line["request_id"] == "" {
+		t.Errorf("no request_id in %v", line)
+	}
+	if strings.Contains(s.log.String(), "acct_ok") || strings.Count(s.log.String(), "finished call") != 1 {
+		t.Errorf("a successful Check was logged at info:\n%s", s.log.String())
 	}
 }
