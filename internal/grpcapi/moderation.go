@@ -21,11 +21,22 @@ type moderationService struct {
 // Check answers from memory: it never waits on NATS for an account the
 // cache holds or knows to be clear.
 func (s *moderationService) Check(_ context.Context, req *moderationv1.CheckRequest) (*moderationv1.CheckResponse, error) {
+	if err := validCheck("", req); err != nil {
+		return nil, err
+	}
 	return s.check(req), nil
 }
 
 // BatchCheck answers each check as Check would, in order.
 func (s *moderationService) BatchCheck(_ context.Context, req *moderationv1.BatchCheckRequest) (*moderationv1.BatchCheckResponse, error) {
+	if n := len(req.GetChecks()); n < 1 || n > 1000 {
+		return nil, moderation.Invalid("checks", "must hold 1 to 1000 checks")
+	}
+	for i, c := range req.GetChecks() {
+		if err := validCheck(fmt.Sprintf("checks[%d].", i), c); err != nil {
+			return nil, err
+		}
+	}
 	out := &moderationv1.BatchCheckResponse{Results: make([]*moderationv1.CheckResponse, len(req.GetChecks()))}
 	for i, c := range req.GetChecks() {
 		out.Results[i] = s.check(c)
@@ -149,4 +160,15 @@ func (s *moderationService) WatchEnforcement(req *moderationv1.WatchEnforcementR
 		return nil // the caller hung up: a normal end
 	}
 	return err
+}
+
+// validCheck applies the CheckRequest rules of moderation.proto.
+func validCheck(prefix string, req *moderationv1.CheckRequest) error {
+	if !moderation.ValidAccountID(req.GetAccount()) {
+		return moderation.Invalid(prefix+"account", "must match ^[A-Za-z0-9_-]{1,64}$")
+	}
+	if _, ok := moderationv1.Capability_name[int32(req.GetCapability())]; !ok {
+		return moderation.Invalid(prefix+"capability", "is not a known capability")
+	}
+	return nil
 }

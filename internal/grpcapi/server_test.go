@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -419,5 +420,37 @@ func TestHotPathLogsRefusalsOnly(t *testing.T) {
 	}
 	if strings.Contains(s.log.String(), "acct_ok") || strings.Count(s.log.String(), "finished call") != 1 {
 		t.Errorf("a successful Check was logged at info:\n%s", s.log.String())
+	}
+}
+
+// TestHandCheckMatchesProtovalidate: Check's requests are validated by hand
+// for speed; this holds the hand check to the rules written in the .proto.
+func TestHandCheckMatchesProtovalidate(t *testing.T) {
+	v, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := []string{"", "a", "acct_42", "A-Z_0-9", strings.Repeat("x", 64), strings.Repeat("x", 65), "has.dot", "has space",
+		"ünïcode", "tab\t", "new\nline", "slash/", "star*", ">", "账号", "a\x00b"}
+	for _, a := range accounts {
+		for _, c := range []moderationv1.Capability{0, 1, 2, 3, -1} {
+			req := &moderationv1.CheckRequest{Account: a, Capability: c}
+			want := v.Validate(req) == nil
+			got := validCheck("", req) == nil
+			if got != want {
+				t.Errorf("account %q capability %d: hand check valid=%v, protovalidate valid=%v", a, c, got, want)
+			}
+		}
+	}
+	for _, n := range []int{0, 1, 1000, 1001} {
+		req := &moderationv1.BatchCheckRequest{}
+		for range n {
+			req.Checks = append(req.Checks, &moderationv1.CheckRequest{Account: "a"})
+		}
+		want := v.Validate(req) == nil
+		_, err := (&moderationService{api: &api{deps: Deps{Enforcement: states{}}, now: time.Now}}).BatchCheck(context.Background(), req)
+		if got := err == nil; got != want {
+			t.Errorf("%d checks: hand check valid=%v, protovalidate valid=%v", n, got, want)
+		}
 	}
 }
