@@ -30,7 +30,8 @@ commands:
   action ACCOUNT    take a manual action (warn, limit, suspend, close, restore)
   appeals           the appeal queue; appeals claim ID and appeals decide ID answer one
   reevaluate        re-judge suspended and closed accounts under another policy, restoring who it clears
-  bench             measure the pipeline beside raw JetStream, in one run
+  bench             measure the pipeline beside raw JetStream, in one run;
+                    -check: gRPC Check beside a bare grpc-go server
   train             train the advertising model on labelled text
   backtest          replay retained events through a candidate policy and report what would change
   token             mint a bearer token for the gRPC API from the service's key
