@@ -36,13 +36,7 @@ func Grant(a *Appeal, st *moderation.AccountState, appealed *moderation.Decision
 	}
 	lighter := a.State == Overturned || a.ModifiedAction.Severity() < moderation.ActionLimit.Severity()
 	if lighter {
-		// The episode's strike carries the event time of its first measure
-		// of limit or stronger, which may be an earlier step than the one
-		// appealed.
-		from := episodeStart(earlier, appealed)
-		next.StrikeTimes = slices.DeleteFunc(next.StrikeTimes, func(t time.Time) bool {
-			return !t.Before(from) && !t.After(appealed.At)
-		})
+		next.StrikeTimes = moderation.StrikesWithout(next.StrikeTimes, appealed)
 	}
 	if next.Current == nil || next.Current.DecisionID != appealed.DecisionID {
 		return nil, next
@@ -83,19 +77,7 @@ func inForceBefore(earlier []*moderation.Decision, appealed *moderation.Decision
 	return nil
 }
 
-// episodeStart is when the run of measures that led to the appealed one
-// began: the earliest of the decisions just before it on the same rule.
-func episodeStart(earlier []*moderation.Decision, appealed *moderation.Decision) time.Time {
-	start := appealed.At
-	for _, d := range slices.Backward(earlier) {
-		if d.Action == moderation.ActionRestore || !sharesRule(d, appealed) {
-			break
-		}
-		start = d.At
-	}
-	return start
-}
-
+// sharesRule reports whether two decisions rest on a common rule.
 func sharesRule(a, b *moderation.Decision) bool {
 	for _, ra := range a.Reasons {
 		for _, rb := range b.Reasons {

@@ -145,12 +145,8 @@ func (s *Service) restoreReevaluated(ctx context.Context, re Reevaluation, rep *
 			return nil // changed since it was judged: left for a reviewer
 		}
 		appealed := st.Current
-		from := appealed.At
-		if _, earlier, err := s.history(ctx, re.Account, appealed.DecisionID); err == nil {
-			from = episodeStart(earlier, appealed)
-		}
 		next := &moderation.AccountState{Account: st.Account, EventSeq: st.EventSeq, UpdatedAt: now,
-			StrikeTimes: slices.DeleteFunc(slices.Clone(st.StrikeTimes), func(t time.Time) bool { return !t.Before(from) && !t.After(appealed.At) })}
+			StrikeTimes: moderation.StrikesWithout(st.StrikeTimes, appealed)}
 		d := &moderation.Decision{
 			Account:       re.Account,
 			Action:        moderation.ActionRestore,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"moderation/internal/moderation"
@@ -122,9 +123,7 @@ func (s *Service) ListMine(ctx context.Context, account string) ([]*Appeal, erro
 	if err != nil {
 		return nil, err
 	}
-	for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-		all[i], all[j] = all[j], all[i]
-	}
+	slices.Reverse(all)
 	return all, nil
 }
 

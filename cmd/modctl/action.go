@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	moderationv1 "moderation/api/moderation/v1"
@@ -72,16 +73,11 @@ func actionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			req.Restricts = append(req.Restricts, c)
 		}
 	}
-	conn, err := client.dial(ctx)
+	d, err := call(ctx, client, *action+" "+req.Account, func(ctx context.Context, conn *grpc.ClientConn) (*moderationv1.Decision, error) {
+		return moderationv1.NewReviewServiceClient(conn).TakeAction(ctx, req)
+	})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := client.callContext(ctx)
-	defer cancel()
-	d, err := moderationv1.NewReviewServiceClient(conn).TakeAction(ctx, req)
-	if err != nil {
-		return client.callErr(*action+" "+req.Account, err)
 	}
 	if *asJSON {
 		return writeJSON(stdout, d, true)

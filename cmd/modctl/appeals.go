@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	moderationv1 "moderation/api/moderation/v1"
@@ -199,16 +200,11 @@ func appealsClaimCmd(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(rest) != 1 {
 		return usageError(fs, "appeals claim needs one APPEAL_ID")
 	}
-	conn, err := client.dial(ctx)
+	a, err := call(ctx, client, "claim appeal "+rest[0], func(ctx context.Context, conn *grpc.ClientConn) (*moderationv1.Appeal, error) {
+		return moderationv1.NewReviewServiceClient(conn).ClaimAppeal(ctx, &moderationv1.ClaimAppealRequest{AppealId: rest[0]})
+	})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := client.callContext(ctx)
-	defer cancel()
-	a, err := moderationv1.NewReviewServiceClient(conn).ClaimAppeal(ctx, &moderationv1.ClaimAppealRequest{AppealId: rest[0]})
-	if err != nil {
-		return client.callErr("claim appeal "+rest[0], err)
 	}
 	if *asJSON {
 		return writeJSON(stdout, a, true)
@@ -265,16 +261,11 @@ func appealsDecideCmd(ctx context.Context, args []string, stdout, stderr io.Writ
 			req.ModifiedDuration = durationpb.New(*duration)
 		}
 	}
-	conn, err := client.dial(ctx)
+	a, err := call(ctx, client, *outcome+" appeal "+req.AppealId, func(ctx context.Context, conn *grpc.ClientConn) (*moderationv1.Appeal, error) {
+		return moderationv1.NewReviewServiceClient(conn).DecideAppeal(ctx, req)
+	})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := client.callContext(ctx)
-	defer cancel()
-	a, err := moderationv1.NewReviewServiceClient(conn).DecideAppeal(ctx, req)
-	if err != nil {
-		return client.callErr(*outcome+" appeal "+req.AppealId, err)
 	}
 	if *asJSON {
 		return writeJSON(stdout, a, true)

@@ -157,6 +157,24 @@ func (c *clientFlags) callContext(ctx context.Context) (context.Context, context
 	return context.WithTimeout(ctx, c.timeout)
 }
 
+// call makes one unary call on a connection of its own, bounded by
+// -timeout: what most commands do. op names the call in an error.
+func call[T any](ctx context.Context, c *clientFlags, op string, fn func(context.Context, *grpc.ClientConn) (T, error)) (T, error) {
+	var zero T
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return zero, err
+	}
+	defer conn.Close()
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	out, err := fn(ctx, conn)
+	if err != nil {
+		return zero, c.callErr(op, err)
+	}
+	return out, nil
+}
+
 // bearer sends a token as "authorization: Bearer <token>" on every call.
 // It does not require transport security: plaintext on loopback is the
 // default deployment, and TLS, when configured, protects it anyway.

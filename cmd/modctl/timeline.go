@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	moderationv1 "moderation/api/moderation/v1"
@@ -46,16 +47,11 @@ func timelineCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		req.Since = timestamppb.New(t)
 	}
-	conn, err := client.dial(ctx)
+	tl, err := call(ctx, client, "timeline of "+req.Account, func(ctx context.Context, conn *grpc.ClientConn) (*moderationv1.Timeline, error) {
+		return moderationv1.NewReviewServiceClient(conn).GetTimeline(ctx, req)
+	})
 	if err != nil {
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := client.callContext(ctx)
-	defer cancel()
-	tl, err := moderationv1.NewReviewServiceClient(conn).GetTimeline(ctx, req)
-	if err != nil {
-		return client.callErr("timeline of "+req.Account, err)
 	}
 	if *asJSON {
 		return writeJSON(stdout, tl, true)

@@ -395,19 +395,10 @@ func (p *process) dial(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	token := p.token(t, auth.Identity{Subject: "svc-test", Role: auth.RoleService})
 	conn, err := grpc.NewClient(p.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(token)))
+		grpc.WithPerRPCCredentials(auth.Bearer(token)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
-
-// bearer sends a token with every call, over plaintext loopback.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }

@@ -22,6 +22,7 @@ import (
 
 	"moderation/appeals"
 	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
 )
 
 // KV is an appeals.Store over a JetStream key-value bucket.
@@ -64,41 +65,23 @@ func Open(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (*KV, er
 func (s *KV) Ready() <-chan struct{} { return s.ready }
 
 func (s *KV) follow(ctx context.Context, w jetstream.KeyWatcher) {
-	defer w.Stop()
-	loaded := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				// Ending ctx closes the subscription too; otherwise it was
-				// closed under us (the connection closed), and nobody else
-				// would notice lists going stale.
-				if ctx.Err() == nil {
-					s.log.Warn("appeal watch ended; lists no longer follow the bucket")
-				}
-				return
-			}
-			if e == nil { // the watcher's marker: every stored key has been sent
-				if !loaded {
-					loaded = true
-					close(s.ready)
-				}
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				s.apply(e.Key(), nil, e.Revision())
-				continue
-			}
-			a, err := decode(e.Value())
-			if err != nil {
-				s.log.Error("appeal unreadable; keeping the previous version", "appeal", e.Key(), "revision", e.Revision(), "err", err)
-				continue
-			}
-			s.apply(e.Key(), a, e.Revision())
-		}
+	if natsbus.FollowKV(ctx, w, s.applyEntry, func() { close(s.ready) }) {
+		// Nobody else would notice lists going stale.
+		s.log.Warn("appeal watch ended; lists no longer follow the bucket")
 	}
+}
+
+func (s *KV) applyEntry(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		s.apply(e.Key(), nil, e.Revision())
+		return
+	}
+	a, err := decode(e.Value())
+	if err != nil {
+		s.log.Error("appeal unreadable; keeping the previous version", "appeal", e.Key(), "revision", e.Revision(), "err", err)
+		return
+	}
+	s.apply(e.Key(), a, e.Revision())
 }
 
 // apply puts a at rev in the index unless the index already holds that

@@ -99,3 +99,18 @@ func FromContext(ctx context.Context) (Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(Identity)
 	return id, ok
 }
+
+// Bearer sends a token with every gRPC call: it is the per-RPC
+// credentials grpc.WithPerRPCCredentials takes (those two methods), written
+// without this package importing gRPC. It does not require transport
+// security, since plaintext on loopback is the service's default.
+type Bearer string
+
+// GetRequestMetadata returns the authorization header.
+func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity reports false: the token may cross loopback in
+// plaintext.
+func (Bearer) RequireTransportSecurity() bool { return false }

@@ -203,8 +203,9 @@ func StartCheckService(ctx context.Context, dir string) (*service.Service, error
 	svc, err := service.Start(ctx, service.Config{
 		DataDir: dir, NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
 		MaxStateMB: 64,
-		// The production handler, so every call pays for formatting its
-		// access log line; only the write is saved.
+		// The production handler at its default level, info, so the
+		// service logs exactly what it would in production; only the
+		// write is saved.
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
 )
 
 // View answers "what is this account's enforcement?" from memory, kept
@@ -80,23 +81,8 @@ func Watch(ctx context.Context, kv jetstream.KeyValue, cacheBytes int64, connect
 
 func (v *View) follow(ctx context.Context, w jetstream.KeyWatcher) {
 	defer v.cache.Close()
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if e == nil { // the watcher's marker: every existing key has been sent
-				if v.loaded.CompareAndSwap(false, true) {
-					close(v.ready)
-				}
-				continue
-			}
-			v.apply(e)
-		}
+	if natsbus.FollowKV(ctx, w, v.apply, v.markLoaded) {
+		v.log.Warn("account-state watch ended; Check no longer follows the bucket")
 	}
 }
 
@@ -120,12 +106,23 @@ func (v *View) apply(e jetstream.KeyValueEntry) {
 	v.mu.Unlock()
 }
 
-// set stores an entry and waits until the cache applied it, so the next
-// writer under mu sees it. Callers hold mu.
+// markLoaded is called once every stored state has been delivered.
+func (v *View) markLoaded() {
+	v.cache.Wait()
+	v.loaded.Store(true)
+	close(v.ready)
+}
+
+// set stores an entry. Once loaded it waits until the cache applied it, so
+// the next writer under mu sees it; while loading only the watch writes
+// (readBack does not cache), and the cache applies its writes in order, so
+// the start need not wait on each of possibly millions. Callers hold mu.
 func (v *View) set(account string, en *entry, size int) {
 	// A state's cost is its stored size plus the decoded copy's overhead.
 	v.cache.Set(account, en, int64(2*size+256))
-	v.cache.Wait()
+	if v.loaded.Load() {
+		v.cache.Wait()
+	}
 }
 
 func decodeState(b []byte) (*moderation.AccountState, error) {
@@ -181,6 +178,9 @@ func (v *View) readBack(account string) *moderation.AccountState {
 	if err != nil {
 		v.log.Error("account state unreadable", "account", account, "revision", e.Revision(), "err", err)
 		return nil
+	}
+	if !v.loaded.Load() {
+		return st // the watch is still loading: it will cache this account
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

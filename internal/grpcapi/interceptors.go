@@ -270,15 +270,18 @@ func mapErrors(log *slog.Logger) (grpc.UnaryServerInterceptor, grpc.StreamServer
 // hotMethods are answered thousands of times a second. The logging
 // interceptor builds its fields for every call before it knows whether the
 // line will be written (a quarter of Check's cost), so unless debug logging
-// is on these log through quietLog, which writes only refusals and
+// is on these log through quietOnHotPath, which writes only refusals and
 // failures, with the same fields.
 var hotMethods = map[string]bool{
 	moderationv1.ModerationService_Check_FullMethodName:      true,
 	moderationv1.ModerationService_BatchCheck_FullMethodName: true,
 }
 
-func quietLog(log *slog.Logger) grpc.UnaryServerInterceptor {
+func quietOnHotPath(full grpc.UnaryServerInterceptor, log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if !hotMethods[info.FullMethod] {
+			return full(ctx, req, info, handler)
+		}
 		start := time.Now()
 		resp, err := handler(ctx, req)
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/appeals"
 	"moderation/internal/events"
 	"moderation/internal/moderation"
 )
@@ -53,12 +54,12 @@ func (s *reviewService) GetTimeline(ctx context.Context, req *moderationv1.GetTi
 		}
 	}
 	if s.deps.Appeals != nil {
-		mine, err := s.deps.Appeals.ListMine(ctx, account)
+		all, err := s.deps.Appeals.Queue(ctx, appeals.Filter{Account: account})
 		if err != nil {
 			return nil, err
 		}
-		for i := len(mine) - 1; i >= 0; i-- { // oldest first, like the rest
-			out.Appeals = append(out.Appeals, appealToProto(mine[i], s.now()))
+		for _, a := range all { // oldest first, like the rest
+			out.Appeals = append(out.Appeals, appealToProto(a, s.now()))
 		}
 	}
 	for from := uint64(1); ; {

@@ -190,10 +190,7 @@ func NewServer(deps Deps, opts Options, log *slog.Logger) (*grpc.Server, *health
 	errUnary, errStream := mapErrors(log)
 	logUnary := logging.UnaryServerInterceptor(logger, logOpts...)
 	if !log.Enabled(context.Background(), slog.LevelDebug) {
-		hot := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return hotMethods[c.FullMethod()] })
-		logUnary = selector.UnaryServerInterceptor(quietLog(log), hot)
-		logUnary = chainUnary(selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), selector.MatchFunc(
-			func(_ context.Context, c interceptors.CallMeta) bool { return !hotMethods[c.FullMethod()] })), logUnary)
+		logUnary = quietOnHotPath(logUnary, log)
 	}
 	serverOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
@@ -255,11 +252,4 @@ type api struct {
 func actor(ctx context.Context) string {
 	id, _ := auth.FromContext(ctx)
 	return string(id.Role) + ":" + id.Subject
-}
-
-// chainUnary runs a, then b, around a handler.
-func chainUnary(a, b grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return a(ctx, req, info, func(ctx context.Context, req any) (any, error) { return b(ctx, req, info, handler) })
-	}
 }

@@ -97,7 +97,7 @@ func (s *server) dial(t *testing.T, id auth.Identity) *grpc.ClientConn {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer(token)))
 	}
 	conn, err := grpc.NewClient(s.addr, opts...)
 	if err != nil {
@@ -106,14 +106,6 @@ func (s *server) dial(t *testing.T, id auth.Identity) *grpc.ClientConn {
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
-
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
 
 var platform = auth.Identity{Subject: "svc-test", Role: auth.RoleService}
 
@@ -281,7 +273,7 @@ func TestAuthentication(t *testing.T) {
 	for name, token := range map[string]string{"none": "", "forged": forged, "expired": expired, "garbage": "not-a-jwt"} {
 		opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 		if token != "" {
-			opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+			opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer(token)))
 		}
 		conn, err := grpc.NewClient(s.addr, opts...)
 		if err != nil {

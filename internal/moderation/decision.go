@@ -3,6 +3,7 @@ package moderation
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"time"
 )
 
@@ -142,6 +143,27 @@ func (s *AccountState) ActiveStrikes(t time.Time, expiry time.Duration) []time.T
 		}
 	}
 	return active
+}
+
+// StrikesWithout returns the strikes left when measure d is lifted: one
+// strike per episode, dated at the episode's first measure of limit or
+// stronger, so the strike d carries is the latest one at or before d.At.
+// A lifted warning carries none.
+func StrikesWithout(strikes []time.Time, d *Decision) []time.Time {
+	out := slices.Clone(strikes)
+	if d.Action.Severity() < ActionLimit.Severity() {
+		return out
+	}
+	at := -1
+	for i, t := range out {
+		if !t.After(d.At) && (at < 0 || t.After(out[at])) {
+			at = i
+		}
+	}
+	if at >= 0 {
+		out = slices.Delete(out, at, at+1)
+	}
+	return out
 }
 
 // Effective is the action in force at now: a timed action that has run out

@@ -80,7 +80,7 @@ func (a *ManualAction) Apply(st *AccountState, now time.Time) (*Decision, *Accou
 		if current == ActionAllow {
 			return nil, nil, fmt.Errorf("restore %s: no measure is in force: %w", a.Account, ErrConflict)
 		}
-		next.StrikeTimes = slices.DeleteFunc(next.StrikeTimes, func(t time.Time) bool { return t.Equal(st.Current.At) })
+		next.StrikeTimes = StrikesWithout(next.StrikeTimes, st.Current)
 		d.Statement = Statement{
 			Measure:           fmt.Sprintf("The %s of %s is lifted; every capability is restored.", current, st.Current.At.Format("2 January 2006")),
 			Facts:             a.Detail,

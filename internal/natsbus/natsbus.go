@@ -245,3 +245,31 @@ func ReadThrough(ctx context.Context, oc jetstream.Consumer, last uint64, fn fun
 		}
 	}
 }
+
+// FollowKV delivers every entry of a KV watch to apply, in order, and
+// calls loaded once, when the values stored at the start have all been
+// delivered. It returns when ctx ends, or, reporting closed, when the watch
+// was closed under it (the connection closed), which leaves whoever
+// follows the bucket behind.
+func FollowKV(ctx context.Context, w jetstream.KeyWatcher, apply func(jetstream.KeyValueEntry), loaded func()) (closed bool) {
+	defer w.Stop()
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case e, ok := <-w.Updates():
+			if !ok {
+				return ctx.Err() == nil // ending ctx closes the watch too
+			}
+			if e == nil { // the watcher's marker: every stored key has been sent
+				if initial {
+					initial = false
+					loaded()
+				}
+				continue
+			}
+			apply(e)
+		}
+	}
+}

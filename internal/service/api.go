@@ -40,7 +40,8 @@ func (s *Service) signingKey() (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// apiOptions are the gRPC API's security settings from the configuration.
+// apiSecurity makes the token verifier (and issuer) and the TLS settings
+// from the configuration.
 func (s *Service) apiSecurity() (*auth.Verifier, *tls.Config, error) {
 	key, err := s.signingKey()
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -164,6 +166,30 @@ func TestAppealOverturnRestoresTheAccount(t *testing.T) {
 	want := []string{"filed by owner:owner-acct_sus", "in_review by reviewer:alice", "overturned by reviewer:alice"}
 	if !slices.Equal(steps, want) {
 		t.Errorf("audit steps: got %v, want %v", steps, want)
+	}
+	tl, err := review.GetTimeline(ctx, &moderationv1.GetTimelineRequest{Account: account})
+	if err != nil || len(tl.Appeals) != 1 || tl.Appeals[0].State != moderationv1.AppealState_APPEAL_STATE_OVERTURNED {
+		t.Errorf("timeline appeals: %v, %v", tl.GetAppeals(), err)
+	}
+
+	// The quality loop counts the appeal against its rule and policy.
+	resp, err := http.Get("http://" + svc.HTTPAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		fmt.Sprintf(`moderation_appeals_filed{policy_version=%q,rule="bulk_add"} 1`, d.PolicyVersion),
+		fmt.Sprintf(`moderation_appeals{policy_version=%q,rule="bulk_add",state="overturned"} 1`, d.PolicyVersion),
+		fmt.Sprintf(`moderation_appeal_overturn_rate{policy_version=%q,rule="bulk_add"} 1`, d.PolicyVersion),
+	} {
+		if !strings.Contains(string(body), line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
 	}
 }
 

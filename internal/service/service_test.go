@@ -96,22 +96,13 @@ func apiConn(t *testing.T, svc *service.Service, id auth.Identity) *grpc.ClientC
 		t.Fatalf("mint token for %+v: %v", id, err)
 	}
 	conn, err := grpc.NewClient(svc.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(token)))
+		grpc.WithPerRPCCredentials(auth.Bearer(token)))
 	if err != nil {
 		t.Fatalf("dial gRPC: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
-
-// bearer sends a token with every call, over plaintext loopback.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
 
 type expectation struct {
 	Accounts map[string]struct {

@@ -151,7 +151,7 @@ func runTLSCases(t *testing.T, svc *service.Service, cases []tlsCase) {
 			}
 			opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 			if tc.token {
-				opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+				opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer(token)))
 			}
 			conn, err := grpc.NewClient(svc.GRPCAddr, opts...)
 			if err != nil {

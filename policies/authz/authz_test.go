@@ -6,13 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/cover"
-	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/tester"
+
+	"moderation/policies/regocheck"
 )
 
 // These tests run the checks the style asks of every Rego change (opa fmt,
@@ -24,9 +21,6 @@ import (
 // minCoverage is the share of Rego lines the Rego tests must reach, in percent.
 const minCoverage = 100.0
 
-// testTimeout bounds each Rego test.
-const testTimeout = 30 * time.Second
-
 func loadEmbedded(t *testing.T) (modules, tests map[string]string) {
 	t.Helper()
 	modules, tests, err := Modules()
@@ -34,26 +28,6 @@ func loadEmbedded(t *testing.T) (modules, tests map[string]string) {
 		t.Fatalf("Modules: %v", err)
 	}
 	return modules, tests
-}
-
-// parseAll parses every module and test as `opa check` does: Rego v1, with
-// # METADATA processed.
-func parseAll(t *testing.T, sources ...map[string]string) map[string]*ast.Module {
-	t.Helper()
-	parsed := make(map[string]*ast.Module)
-	for _, src := range sources {
-		for name, text := range src {
-			m, err := ast.ParseModuleWithOpts(name, text, ast.ParserOptions{
-				RegoVersion:       ast.RegoV1,
-				ProcessAnnotation: true,
-			})
-			if err != nil {
-				t.Fatalf("parse %s: %v", name, err)
-			}
-			parsed[name] = m
-		}
-	}
-	return parsed
 }
 
 func TestModulesSplitsTests(t *testing.T) {
@@ -83,98 +57,21 @@ func TestEmbeddedMatchesDisk(t *testing.T) {
 	}
 }
 
-// Equivalent of `opa fmt --list`: every file is already formatted.
+// opa fmt, opa check --strict and opa test --coverage, through OPA's Go
+// packages.
 func TestRegoIsFormatted(t *testing.T) {
 	modules, tests := loadEmbedded(t)
-	for _, src := range []map[string]string{modules, tests} {
-		for name, text := range src {
-			got, err := format.Source(name, []byte(text))
-			if err != nil {
-				t.Errorf("format %s: %v", name, err)
-				continue
-			}
-			if string(got) != text {
-				t.Errorf("%s is not formatted: run opa fmt -w policies/authz/", name)
-			}
-		}
-	}
+	regocheck.Formatted(t, "policies/authz/", modules, tests)
 }
 
-// Equivalent of `opa check --strict`: modules and tests compile together in
-// strict mode.
 func TestRegoCompilesStrict(t *testing.T) {
 	modules, tests := loadEmbedded(t)
-	c := ast.NewCompiler().
-		WithStrict(true).
-		WithEnablePrintStatements(true).
-		WithUseTypeCheckAnnotations(true)
-	if c.Compile(parseAll(t, modules, tests)); c.Failed() {
-		for _, e := range c.Errors {
-			t.Errorf("strict compile: %v", e)
-		}
-	}
+	regocheck.CompilesStrict(t, regocheck.Parse(t, modules, tests))
 }
 
-// Equivalent of `opa test --coverage`: every Rego test passes and the tests
-// cover every line.
 func TestRegoTestsPassWithFullCoverage(t *testing.T) {
 	modules, tests := loadEmbedded(t)
-	parsed := parseAll(t, modules, tests)
-	cov := cover.New()
-	runner := tester.NewRunner().
-		// Tests that iterate over the whole method table take under a
-		// second with `opa test`, but tracing for coverage under the race
-		// detector on a busy machine slows them several times over, close
-		// to the runner's default 5s; a hung test still fails here.
-		SetTimeout(testTimeout).
-		SetCompiler(ast.NewCompiler().WithEnablePrintStatements(true).WithUseTypeCheckAnnotations(true)).
-		CapturePrintOutput(true).
-		SetCoverageQueryTracer(cov).
-		SetModules(parsed)
-	ch, err := runner.RunTests(t.Context(), nil)
-	if err != nil {
-		t.Fatalf("run Rego tests: %v", err)
-	}
-	var ran, failed int
-	for r := range ch {
-		ran++
-		name := r.Package + "." + r.Name
-		switch {
-		case r.Error != nil:
-			failed++
-			t.Errorf("%s: error: %v", name, r.Error)
-		case r.Fail:
-			failed++
-			var cases []string
-			for path, sub := range r.SubResults.Iter {
-				if sub.Fail && len(sub.SubResults) == 0 {
-					cases = append(cases, strings.Join(path, "/"))
-				}
-			}
-			slices.Sort(cases)
-			t.Errorf("%s (%v): FAIL %s", name, r.Location, strings.Join(cases, ", "))
-			if len(r.Output) > 0 {
-				t.Logf("%s printed:\n%s", name, r.Output)
-			}
-		}
-	}
-	if ran == 0 {
-		t.Fatal("no Rego tests ran")
-	}
-	if failed > 0 {
-		// Coverage of a failing suite means little.
-		return
-	}
-	report := cov.Report(parsed)
-	t.Logf("Rego tests: %d passed; coverage %.1f%%", ran, report.Coverage)
-	if report.Coverage < minCoverage {
-		for file, fr := range report.Files {
-			for _, rng := range fr.NotCovered {
-				t.Logf("not covered: %s:%d-%d", file, rng.Start.Row, rng.End.Row)
-			}
-		}
-		t.Errorf("Rego coverage: got %.1f%%, want %.0f%%", report.Coverage, minCoverage)
-	}
+	regocheck.TestsPass(t, regocheck.Parse(t, modules, tests), nil, minCoverage)
 }
 
 // The decision rule says what it decides in # METADATA, like every rule
@@ -182,7 +79,7 @@ func TestRegoTestsPassWithFullCoverage(t *testing.T) {
 func TestDecisionHasMetadata(t *testing.T) {
 	modules, _ := loadEmbedded(t)
 	var found int
-	for name, m := range parseAll(t, modules) {
+	for name, m := range regocheck.Parse(t, modules) {
 		for _, r := range m.Rules {
 			if r.Head.Ref().String() != "decision" || r.Default {
 				continue
