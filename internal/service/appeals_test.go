@@ -107,6 +107,10 @@ func TestAppealOverturnRestoresTheAccount(t *testing.T) {
 	const account = "acct_sus"
 	bulkAdd(t, svc, account, 260)
 	suspended := awaitStatus(t, svc, account, moderationv1.Status_STATUS_SUSPENDED)
+	suspendedState, _, err := svc.Appeals.Accounts.Get(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	ownerConn := apiConn(t, svc, ownerOf(account))
 	d, err := moderationv1.NewModerationServiceClient(ownerConn).GetDecision(ctx, &moderationv1.GetDecisionRequest{Account: account, DecisionId: suspended.DecisionId})
@@ -171,6 +175,29 @@ func TestAppealOverturnRestoresTheAccount(t *testing.T) {
 	if err != nil || len(tl.Appeals) != 1 || tl.Appeals[0].State != moderationv1.AppealState_APPEAL_STATE_OVERTURNED {
 		t.Errorf("timeline appeals: %v, %v", tl.GetAppeals(), err)
 	}
+
+	// A grant cut short (the appeal written, the account not yet) is
+	// finished by the same reviewer deciding again the same way; any other
+	// answer is refused.
+	before, rev, err := svc.Appeals.Accounts.Get(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.Current = suspendedState.Current
+	before.StrikeTimes = suspendedState.StrikeTimes
+	if _, err := svc.Appeals.Accounts.Put(ctx, before, rev); err != nil {
+		t.Fatal(err)
+	}
+	awaitStatus(t, svc, account, moderationv1.Status_STATUS_SUSPENDED)
+	if _, err := review.DecideAppeal(ctx, &moderationv1.DecideAppealRequest{AppealId: filed.AppealId,
+		Outcome: moderationv1.AppealOutcome_APPEAL_OUTCOME_UPHOLD, Reply: "changed my mind"}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("a different answer to a decided appeal: got %v, want FailedPrecondition", err)
+	}
+	if _, err := review.DecideAppeal(ctx, &moderationv1.DecideAppealRequest{AppealId: filed.AppealId,
+		Outcome: moderationv1.AppealOutcome_APPEAL_OUTCOME_OVERTURN, Reply: reply}); err != nil {
+		t.Fatalf("the same answer again: %v", err)
+	}
+	awaitStatus(t, svc, account, moderationv1.Status_STATUS_ACTIVE)
 
 	// The quality loop counts the appeal against its rule and policy.
 	resp, err := http.Get("http://" + svc.HTTPAddr + "/metrics")
