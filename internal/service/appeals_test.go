@@ -462,4 +462,15 @@ func TestClosureIsPurgeableOnlyAfterTheWindowWithNoAppealOpen(t *testing.T) {
 	if _, ok := purged("acct_appealed"); ok {
 		t.Error("an account with an open appeal was made purgeable")
 	}
+	notices := 0
+	for seq := uint64(1); ; notices++ {
+		msg, err := svc.Streams.Decisions.GetMsg(ctx, seq, jetstream.WithGetMsgSubject("mod.purge.acct_quiet"))
+		if err != nil {
+			break
+		}
+		seq = msg.Sequence + 1
+	}
+	if notices != 1 {
+		t.Errorf("purge notices for acct_quiet after several sweeps: got %d, want 1", notices)
+	}
 }
