@@ -40,7 +40,7 @@ func (s *Store) Get(ctx context.Context, account string) (*moderation.AccountSta
 	}
 	var st moderation.AccountState
 	if err := json.Unmarshal(e.Value(), &st); err != nil {
-		return nil, 0, fmt.Errorf("decode state of %s: %w", account, err)
+		return nil, 0, fmt.Errorf("decode state of %s: %w (%v)", account, moderation.ErrCorrupt, err)
 	}
 	return &st, e.Revision(), nil
 }

@@ -13,6 +13,11 @@ var (
 	ErrConflict   = errors.New("conflict")
 	ErrPermission = errors.New("permission denied")
 	ErrTooMany    = errors.New("too many requests")
+	// ErrCorrupt is a stored record (an account state, a decision, an
+	// appeal) that cannot be decoded. It is permanent: retrying cannot
+	// help, so a reader skips and reports it, and the pipeline dead-letters
+	// the event that needed it and moves on.
+	ErrCorrupt = errors.New("corrupt record")
 )
 
 // FieldError is an invalid value in a named field.
