@@ -32,6 +32,7 @@ type Account struct {
 	typ      moderation.AccountType
 	verified bool
 	hasInfo  bool
+	hasLast  bool  // Last is set: before the first event it is no time at all, not 1970
 	created  int64 // unix seconds; kept smaller than a time.Time for a million accounts' sake
 	Last     int64 // newest event time seen, unix seconds: "now" for every window
 
@@ -60,8 +61,8 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 	if ai := ev.AccountInfo; ai != nil {
 		a.typ, a.verified, a.hasInfo, a.created = ai.Type, ai.Verified, true, ai.CreatedAt.Unix()
 	}
-	if t := ev.At.Unix(); t > a.Last {
-		a.Last = t
+	if t := ev.At.Unix(); t > a.Last || !a.hasLast {
+		a.Last, a.hasLast = t, true
 	}
 	switch ev.Kind {
 	case moderation.KindFriendAdd:
@@ -219,7 +220,7 @@ func (a *Account) AgeDays() float64 {
 	if !a.hasInfo {
 		return -1
 	}
-	return float64(a.Last-a.created) / 86400
+	return (float64(a.Last) - float64(a.created)) / 86400 // in floats: no wrap whatever the times
 }
 
 // Type is the account's type as the platform last reported it; empty if

@@ -7,6 +7,7 @@ package detectors
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
 	"time"
 	"unsafe"
 
@@ -66,7 +67,7 @@ func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 		n := copy(b.recent, b.recent[maxRecentTargets/2:])
 		b.recent = b.recent[:n]
 	}
-	b.recent = append(b.recent, target{hash: uint32(maphash.String(targetSeed, f.Target)), at: uint32(t)})
+	b.recent = append(b.recent, target{hash: uint32(maphash.String(targetSeed, f.Target)), at: targetTime(t)})
 }
 
 // ObserveAnswer counts a target's response to one of the account's requests.
@@ -84,6 +85,10 @@ func (b *BulkAdd) ObserveAnswer(at time.Time, r *moderation.FriendResponse) {
 		b.answers.rejected.add(t, 1)
 	}
 }
+
+// targetTime is unix time t as a target keeps it: clamped to 1970-2106,
+// which holds every time validation lets through, so none wraps.
+func targetTime(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) }
 
 // Value answers the cheap metrics by name at now; ok is false for names it
 // does not report.
@@ -125,6 +130,7 @@ var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_stran
 // ending at now. It is computed when a signal is built, not per event.
 func (b *BulkAdd) DistinctTargetsHour(now int64) int {
 	seen := make(map[uint32]struct{}, len(b.recent))
+	now = int64(targetTime(now)) // compared on the scale the targets were kept on
 	for _, r := range b.recent {
 		if int64(r.at) > now-3600 && int64(r.at) <= now {
 			seen[r.hash] = struct{}{}

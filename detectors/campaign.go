@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"math"
 	"math/bits"
 	"time"
 	"unicode"
@@ -103,7 +104,7 @@ func (c *Campaigns) Observe(account string, at time.Time, text string) Match {
 	if !ok {
 		return Match{Accounts: 1}
 	}
-	now := at.UnixNano()
+	now := unixNanoSaturating(at)
 	c.evict(now)
 
 	best, bestDist := uint64(0), campaignMaxDistance+1
@@ -174,7 +175,7 @@ probe:
 func (c *Campaigns) evict(now int64) {
 	for c.first < c.next {
 		e := &c.entries[c.first%uint64(c.maxEntries)]
-		if c.next-c.first < uint64(c.maxEntries) && e.at > now-c.window {
+		if c.next-c.first < uint64(c.maxEntries) && e.at > subSaturating(now, c.window) {
 			return
 		}
 		if e.cluster != 0 {
@@ -188,6 +189,27 @@ func (c *Campaigns) evict(now int64) {
 		}
 		c.first++
 	}
+}
+
+// unixNanoSaturating is t in unix nanoseconds, saturated outside the years
+// 1678 to 2262 where time.UnixNano is undefined.
+func unixNanoSaturating(t time.Time) int64 {
+	const limit = math.MaxInt64 / int64(time.Second)
+	switch s := t.Unix(); {
+	case s >= limit:
+		return math.MaxInt64
+	case s <= -limit:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// subSaturating is a-b for b ≥ 0, saturated at the smallest int64.
+func subSaturating(a, b int64) int64 {
+	if a < math.MinInt64+b {
+		return math.MinInt64
+	}
+	return a - b
 }
 
 // Len is the number of live entries.

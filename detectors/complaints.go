@@ -92,23 +92,40 @@ func (c *ComplaintRate) ObserveUnfollow(at time.Time) {
 
 // bucket moves the window forward to at's day if it is newer and returns
 // the index of at's bucket; ok is false for an event older than the window.
+// Like ring it is total over int64 time: day numbers are clamped to what
+// head holds, and an empty tracker starts at the first event's day wherever
+// it falls.
 func (c *ComplaintRate) bucket(at time.Time) (i int, ok bool) {
-	day := utcDay(at.Unix())
+	day := clampBucket(utcDay(at.Unix()))
 	head := int64(c.head)
-	if day > head {
+	switch {
+	case day > head:
 		// Clear the days the window slid past, at most the whole ring.
 		gap := min(day-head, complaintDays)
 		for d := day - gap + 1; d <= day; d++ {
-			j := d % complaintDays
+			j := floorMod(d, complaintDays)
 			c.delivered[j], c.complaints[j], c.unfollows[j] = 0, 0, 0
 			c.reasons[j] = [len(ComplaintReasons)]uint16{}
 		}
-		c.head, head = int32(day), day
+		c.head = int32(day)
+	case day <= head-complaintDays:
+		if !c.empty() {
+			return 0, false
+		}
+		c.head = int32(day)
 	}
-	if day <= head-complaintDays {
-		return 0, false
+	return int(floorMod(day, complaintDays)), true
+}
+
+// empty reports whether nothing is counted: the window can then start
+// anywhere.
+func (c *ComplaintRate) empty() bool {
+	for j := range complaintDays {
+		if c.delivered[j] != 0 || c.complaints[j] != 0 || c.unfollows[j] != 0 {
+			return false
+		}
 	}
-	return int(day % complaintDays), true
+	return true
 }
 
 // ComplaintTotals are a ComplaintRate's sums over the window ending at a time.
@@ -123,7 +140,7 @@ type ComplaintTotals struct {
 // policy's watched metric can be read after every event.
 func (c *ComplaintRate) Totals(now int64) ComplaintTotals {
 	var t ComplaintTotals
-	day, head := utcDay(now), int64(c.head)
+	day, head := clampBucket(utcDay(now)), int64(c.head)
 	for d := day; d > day-complaintDays; d-- {
 		if d > head {
 			continue
@@ -131,7 +148,7 @@ func (c *ComplaintRate) Totals(now int64) ComplaintTotals {
 		if d <= head-complaintDays {
 			break
 		}
-		j := d % complaintDays
+		j := floorMod(d, complaintDays)
 		t.Complaints += float64(c.complaints[j])
 		t.Delivered += float64(c.delivered[j])
 		t.Unfollows += float64(c.unfollows[j])
@@ -256,13 +273,7 @@ func complaintReason(reason string) int {
 }
 
 // utcDay is the UTC day number of unix time t, rounding down before 1970.
-func utcDay(t int64) int64 {
-	d := t / 86400
-	if t%86400 < 0 {
-		d--
-	}
-	return d
-}
+func utcDay(t int64) int64 { return floorDiv(t, 86400) }
 
 func addSaturating32(v uint32, n uint64) uint32 {
 	return uint32(min(uint64(v)+n, math.MaxUint32))

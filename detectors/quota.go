@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"math"
 	"time"
 	"unsafe"
 
@@ -90,9 +91,15 @@ func (q *BroadcastQuota) Bytes() int64 { return int64(unsafe.Sizeof(*q)) }
 // loc. Both grow with time, so comparing them orders days and months.
 func calendarKeys(at time.Time, loc *time.Location) (day, month int32) {
 	y, m, d := at.In(platformZone(loc)).Date()
+	// Clamped so absurd years (time.Unix of any int64 is some year) order
+	// without wrapping int32; real ones are years 1 to 9999.
+	y = min(max(y, -maxKeyYear), maxKeyYear)
 	month = int32(y*100 + int(m))
 	return month*100 + int32(d), month
 }
+
+// maxKeyYear is the largest year whose yyyymmdd fits an int32.
+const maxKeyYear = math.MaxInt32/10000 - 1
 
 // platformZone is loc, or UTC when none was configured (time.Time.In panics
 // on a nil location).
