@@ -26,7 +26,25 @@ const (
 	ReasonUnknownKind     = "unknown_kind"     // kind missing or not one the service accepts
 	ReasonInvalid         = "invalid"          // any other contract violation
 	ReasonSubjectMismatch = "subject_mismatch" // subject kind/account differ from the event's
+	ReasonBadTime         = "bad_time"         // at before Earliest, or more than the allowed skew ahead of the clock
 )
+
+// Reasons the pipeline gives events it decoded but could not finish: the
+// failure is permanent, so retrying would stall every account behind it.
+const (
+	ReasonBadState      = "bad_state"      // the account's stored state cannot be decoded
+	ReasonMissingStream = "missing_stream" // a stream the event's effects go to does not exist and cannot be declared
+)
+
+// Earliest is the oldest event time accepted: before it the platform did
+// not exist, so an older event is a publisher's bug or an attack (1969 is
+// what a zero unix time looks like west of Greenwich).
+var Earliest = time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultMaxClockSkew is how far ahead of the service's clock an event may
+// be dated: publishers' clocks drift, but an event from the future would
+// drag the account's windows forward and leave its real events behind them.
+const DefaultMaxClockSkew = 10 * time.Minute
 
 // Content types of the events contract. Parameters (";charset=utf-8") are
 // ignored and the comparison is case-insensitive.
@@ -128,15 +146,38 @@ func Validate(ev *moderation.Event) error {
 		}
 		return fail(ReasonInvalid, err)
 	}
+	// Year 0, which JSON can carry and protobuf cannot, is far below it.
+	if ev.At.Before(Earliest) {
+		return fail(ReasonBadTime, moderation.Invalid("at", fmt.Sprintf("%s is before %s: the platform did not exist", ev.At.UTC().Format(time.RFC3339), Earliest.Format(time.DateOnly))))
+	}
 	// JSON can carry year 0; protobuf (and so gRPC) cannot. Refuse what one
 	// encoding cannot represent so both accept the same events.
-	if outOfRange(ev.At) {
-		return fail(ReasonInvalid, moderation.Invalid("at", "is before year 1"))
-	}
 	if ai := ev.AccountInfo; ai != nil && outOfRange(ai.CreatedAt) {
 		return fail(ReasonInvalid, moderation.Invalid("account_info.created_at", "is before year 1"))
 	}
 	return nil
+}
+
+// CheckClock refuses (bad_time) an event dated more than maxSkew after ref,
+// the service's clock when it took the event in; maxSkew ≤ 0 means
+// DefaultMaxClockSkew. Validate cannot do it: it has no clock, and the
+// pipeline's clock is the time the events stream stored the event, so a
+// replay or a rebuild judges an event's time exactly as it was judged live.
+func CheckClock(ev *moderation.Event, ref time.Time, maxSkew time.Duration) error {
+	if maxSkew <= 0 {
+		maxSkew = DefaultMaxClockSkew
+	}
+	if limit := ref.Add(maxSkew); ev.At.After(limit) {
+		return fail(ReasonBadTime, moderation.Invalid("at", fmt.Sprintf("%s is more than %s ahead of the service's clock (%s)",
+			ev.At.UTC().Format(time.RFC3339), maxSkew, ref.UTC().Format(time.RFC3339))))
+	}
+	return nil
+}
+
+// CheckClockNow is CheckClock against the wall clock, for events handed
+// over before they are stored (gRPC Ingest).
+func CheckClockNow(ev *moderation.Event, maxSkew time.Duration) error {
+	return CheckClock(ev, time.Now(), maxSkew)
 }
 
 // outOfRange reports whether t is outside what a protobuf Timestamp holds.

@@ -157,7 +157,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown kind protobuf", "mod.events.like.acct_1", "application/protobuf", badKindPB, ReasonUnknownKind, "like"},
 		{"missing id", bc.Subject(), "", mustJSON(t, with(func(ev *moderation.Event) { ev.ID = "" })), ReasonInvalid, "id is required"},
 		{"missing at", bc.Subject(), "", mustJSON(t, with(func(ev *moderation.Event) { ev.At = time.Time{} })), ReasonInvalid, "at is required"},
-		{"year 0", bc.Subject(), "", []byte(strings.Replace(bcJSON, "2026-03-01T12:30:00Z", "0001-01-01T00:30:00+01:00", 1)), ReasonInvalid, "at is before year 1"},
+		{"year 0", bc.Subject(), "", []byte(strings.Replace(bcJSON, "2026-03-01T12:30:00Z", "0001-01-01T00:30:00+01:00", 1)), ReasonBadTime, "before 2011-01-01"},
+		{"1969", bc.Subject(), "", []byte(strings.Replace(bcJSON, "2026-03-01T12:30:00Z", "1969-12-31T23:59:59Z", 1)), ReasonBadTime, "at 1969-12-31T23:59:59Z is before 2011-01-01"},
+		{"1969 protobuf", bc.Subject(), "application/protobuf", mustProto(t, with(func(ev *moderation.Event) { ev.At = time.Unix(-1, 0) })), ReasonBadTime, "before 2011-01-01"},
+		{"just before the platform", bc.Subject(), "", []byte(strings.Replace(bcJSON, "2026-03-01T12:30:00Z", "2010-12-31T23:59:59.999Z", 1)), ReasonBadTime, "before 2011-01-01"},
 		{"missing body", bc.Subject(), "", mustJSON(t, with(func(ev *moderation.Event) { ev.Broadcast = nil })), ReasonInvalid, "broadcast"},
 		{"missing body protobuf", bc.Subject(), "application/protobuf", mustProto(t, with(func(ev *moderation.Event) { ev.Broadcast = nil })), ReasonInvalid, "broadcast"},
 		{"two bodies", bc.Subject(), "", mustJSON(t, with(func(ev *moderation.Event) { ev.Unfollow = &moderation.Unfollow{Follower: "f"} })), ReasonInvalid, "more than one body"},
@@ -303,5 +306,39 @@ func BenchmarkDecodeProto(b *testing.B) {
 		if _, err := Decode(subject, "application/protobuf", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// An event may be dated up to the allowed skew ahead of the clock that
+// took it in, and from Earliest on; 9999 and 2100 are what an attacker
+// sent to drag an account's windows out of reach.
+func TestCheckClock(t *testing.T) {
+	ref := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		at   time.Time
+		skew time.Duration
+		want string // reason, "" for accepted
+	}{
+		{"now", ref, 0, ""},
+		{"an hour old", ref.Add(-time.Hour), 0, ""},
+		{"at the default skew", ref.Add(DefaultMaxClockSkew), 0, ""},
+		{"past the default skew", ref.Add(DefaultMaxClockSkew + time.Nanosecond), 0, ReasonBadTime},
+		{"inside a wider skew", ref.Add(30 * time.Minute), time.Hour, ""},
+		{"past a narrower skew", ref.Add(2 * time.Second), time.Second, ReasonBadTime},
+		{"2100", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 0, ReasonBadTime},
+		{"9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 0, ReasonBadTime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := &moderation.Event{At: tt.at}
+			err := CheckClock(ev, ref, tt.skew)
+			if got := Reason(err); got != tt.want {
+				t.Fatalf("CheckClock(%s): got reason %q (%v), want %q", tt.at, got, err, tt.want)
+			}
+			if err != nil && (!errors.Is(err, moderation.ErrInvalid) || !strings.Contains(err.Error(), "ahead of the service's clock")) {
+				t.Errorf("got error %q, want an invalid-input error saying the event is ahead of the clock", err)
+			}
+		})
 	}
 }

@@ -82,6 +82,9 @@ func (s *moderationService) Ingest(ctx context.Context, req *moderationv1.Ingest
 		if err == nil {
 			err = events.Validate(ev)
 		}
+		if err == nil { // the pipeline checks again against the stored time, with the configured skew
+			err = events.CheckClockNow(ev, 0)
+		}
 		if err != nil {
 			return nil, inField(fmt.Sprintf("events[%d]", i), err)
 		}
