@@ -2,7 +2,6 @@ package appeals
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"moderation/internal/moderation"
@@ -60,21 +59,14 @@ func anyOpen(as []*Appeal, now time.Time) bool {
 }
 
 func (s *Service) markPurgeable(ctx context.Context, account, decisionID string, deadline, now time.Time) (bool, error) {
-	for {
-		st, rev, err := s.Accounts.Get(ctx, account)
-		if err != nil {
-			return false, err
-		}
+	ch, err := s.Accounts.Apply(ctx, moderation.PathPurge, account, func(st *moderation.AccountState) (*moderation.Change, error) {
 		if st == nil || st.Current == nil || st.Current.DecisionID != decisionID || !st.PurgeEligibleAt.IsZero() {
-			return false, nil // restored or already marked meanwhile
+			return nil, nil // restored or already marked meanwhile
 		}
-		st.PurgeEligibleAt = now
-		if _, err := s.Accounts.Put(ctx, st, rev); errors.Is(err, moderation.ErrConflict) {
-			continue
-		} else if err != nil {
-			return false, err
-		}
+		next := *st
+		next.PurgeEligibleAt = now
 		n := PurgeNotice{Account: account, DecisionID: decisionID, ClosedAt: st.Current.At, AppealDeadline: deadline, EligibleAt: now}
-		return true, s.Accounts.Audit(ctx, "mod.purge."+account, "purge-"+decisionID, n)
-	}
+		return &moderation.Change{State: &next, Records: []moderation.Record{{Subject: "mod.purge." + account, MsgID: "purge-" + decisionID, Body: n}}}, nil
+	})
+	return err == nil && ch != nil && ch.State != nil, err
 }

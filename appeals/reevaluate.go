@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -136,13 +135,9 @@ func why(version string, would moderation.Action, reasons []moderation.Reason) s
 
 // restoreReevaluated lifts one account's measure as part of a batch.
 func (s *Service) restoreReevaluated(ctx context.Context, re Reevaluation, rep *ReevaluateReport, r ReevaluateRequest, now time.Time) error {
-	for {
-		st, rev, err := s.Accounts.Get(ctx, re.Account)
-		if err != nil {
-			return err
-		}
+	_, err := s.Accounts.Apply(ctx, moderation.PathReevaluate, re.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
 		if st == nil || st.Current == nil || st.Current.DecisionID != re.DecisionID {
-			return nil // changed since it was judged: left for a reviewer
+			return nil, nil // changed since it was judged: left for a reviewer
 		}
 		appealed := st.Current
 		next := &moderation.AccountState{Account: st.Account, EventSeq: st.EventSeq, UpdatedAt: now,
@@ -167,20 +162,15 @@ func (s *Service) restoreReevaluated(ctx context.Context, re Reevaluation, rep *
 			Actor:   r.Actor,
 		}
 		next.Current = d
-		if _, err := s.Accounts.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if err := s.Accounts.Publish(ctx, d); err != nil {
-			return err
-		}
-		return s.Accounts.Audit(ctx, "mod.audit.reevaluate."+re.Account, "reevaluate-"+d.DecisionID, struct {
+		rec := struct {
 			Reevaluation
 			BatchID string    `json:"batch_id"`
 			Actor   string    `json:"actor"`
 			Note    string    `json:"note"`
 			At      time.Time `json:"at"`
-		}{re, rep.BatchID, r.Actor, r.Note, now})
-	}
+		}{re, rep.BatchID, r.Actor, r.Note, now}
+		return &moderation.Change{State: next, Decisions: []*moderation.Decision{d},
+			Records: []moderation.Record{{Subject: "mod.audit.reevaluate." + re.Account, MsgID: "reevaluate-" + d.DecisionID, Body: rec}}}, nil
+	})
+	return err
 }

@@ -13,9 +13,10 @@ import (
 // Accounts is the account-state store and the decisions stream: where a
 // granted appeal takes effect and every step is recorded.
 type Accounts interface {
+	// Apply changes an account: the one durable path (see
+	// enforcement.Store.Apply).
+	Apply(ctx context.Context, path, account string, fn func(st *moderation.AccountState) (*moderation.Change, error)) (*moderation.Change, error)
 	Get(ctx context.Context, account string) (*moderation.AccountState, uint64, error)
-	Put(ctx context.Context, st *moderation.AccountState, rev uint64) (uint64, error)
-	Publish(ctx context.Context, d *moderation.Decision) error
 	Audit(ctx context.Context, subject, msgID string, record any) error
 }
 
@@ -198,27 +199,11 @@ func (s *Service) apply(ctx context.Context, a *Appeal, reviewer string) error {
 	if err != nil {
 		return fmt.Errorf("apply appeal %s: %w", a.ID, err)
 	}
-	for {
-		st, rev, err := s.Accounts.Get(ctx, a.Account)
-		if err != nil {
-			return err
-		}
+	_, err = s.Accounts.Apply(ctx, moderation.PathAppeal, a.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
 		publish, next := Grant(a, st, appealed, earlier, reviewer, s.now())
-		if next == nil {
-			return nil
-		}
-		if _, err := s.Accounts.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		for _, d := range publish {
-			if err := s.Accounts.Publish(ctx, d); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+		return &moderation.Change{State: next, Decisions: publish}, nil
+	})
+	return err
 }
 
 var decidedState = map[Outcome]State{Uphold: Upheld, Overturn: Overturned, Modify: Modified}

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	moderationv1 "moderation/api/moderation/v1"
@@ -32,6 +34,7 @@ func actionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	duration := fs.Duration("duration", 0, "how long a warn, limit or suspend lasts, e.g. 72h; 0: no end")
 	restricts := fs.String("restricts", "", "capabilities a limit refuses, comma-separated: broadcast,friend_add; empty: all")
 	asJSON := fs.Bool("json", false, "print the resulting decision as JSON")
+	requestID := fs.String("request-id", "", "idempotency key: running the command again with the same one returns the first decision instead of making another; default a new random one")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: modctl action ACCOUNT -action warn|limit|suspend|close|restore -detail TEXT -note TEXT\n                    [-reason CODE] [-duration 72h] [-restricts broadcast,friend_add]\n\nTakes a manual action on an account; it is published and audited like any\ndecision, with you as its actor.")
 		fs.PrintDefaults()
@@ -73,7 +76,11 @@ func actionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			req.Restricts = append(req.Restricts, c)
 		}
 	}
+	if *requestID == "" {
+		*requestID = rand.Text()
+	}
 	d, err := call(ctx, client, *action+" "+req.Account, func(ctx context.Context, conn *grpc.ClientConn) (*moderationv1.Decision, error) {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", *requestID)
 		return moderationv1.NewReviewServiceClient(conn).TakeAction(ctx, req)
 	})
 	if err != nil {

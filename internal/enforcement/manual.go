@@ -2,7 +2,6 @@ package enforcement
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"moderation/internal/moderation"
@@ -21,37 +20,29 @@ type ManualRecord struct {
 	At         time.Time         `json:"at"`
 }
 
-// TakeAction applies a manual action: the account state is changed with
-// compare-and-set (retried if the pipeline wrote meanwhile), the decision
-// is published on mod.enforcement.<account>, and the actor and note are
-// recorded in the audit stream.
+// TakeAction applies a manual action through Apply: the state, the
+// decision on mod.enforcement.<account> and the actor's audit record are
+// one change. An action retried with the same request id returns the
+// decision the first attempt made, as long as that decision is still the
+// one in force.
 func (s *Store) TakeAction(ctx context.Context, a moderation.ManualAction, now time.Time) (*moderation.Decision, error) {
-	for {
-		st, rev, err := s.Get(ctx, a.Account)
-		if err != nil {
-			return nil, err
+	ch, err := s.Apply(ctx, moderation.PathManual, a.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
+		if a.RequestID != "" && st != nil && st.Current != nil && st.Current.DecisionID == a.DecisionID(now) {
+			return &moderation.Change{Decisions: []*moderation.Decision{st.Current}}, nil
 		}
 		d, next, err := a.Apply(st, now)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := s.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
-			continue
-		} else if err != nil {
 			return nil, err
 		}
 		rec := ManualRecord{Account: a.Account, Actor: a.Actor, Action: a.Action, DecisionID: d.DecisionID, Note: a.Note, At: d.At}
 		if a.Action == moderation.ActionRestore {
 			rec.Lifted = st.Current.DecisionID
 		}
-		// The state is written; the publish and the record are retried by
-		// the caller on error and are stored once per decision id.
-		if err := s.Publish(ctx, d); err != nil {
-			return nil, err
-		}
-		if err := s.Audit(ctx, natsbus.AuditPrefix+"manual."+a.Account, "manual-"+d.DecisionID, rec); err != nil {
-			return nil, err
-		}
-		return d, nil
+		return &moderation.Change{State: next, Decisions: []*moderation.Decision{d},
+			Records: []moderation.Record{{Subject: natsbus.AuditPrefix + "manual." + a.Account, MsgID: "manual-" + d.DecisionID, Body: rec}}}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return ch.Decisions[0], nil
 }

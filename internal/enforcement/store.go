@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +22,16 @@ import (
 type Store struct {
 	js jetstream.JetStream
 	kv jetstream.KeyValue
+
+	decisionsMu sync.Mutex
+	decisions   jetstream.Stream // looked up on first use
+	published   publishedSet
+
+	// CrashAfterWrite names a change path (moderation.PathJudge, ...) after whose
+	// state write the process kills itself, before publishing: set from
+	// MODERATION_CRASH_AFTER_STATE_WRITE by the service, for the tests
+	// that show such a crash loses nothing. Empty in normal use.
+	CrashAfterWrite string
 }
 
 // NewStore returns a store over the account-state bucket.
@@ -91,6 +102,11 @@ func (s *Store) publish(ctx context.Context, subject, msgID string, v any) error
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", msgID, err)
 	}
+	return s.publishRaw(ctx, subject, msgID, b)
+}
+
+// publishRaw appends JSON b to the decisions stream; msgID de-duplicates.
+func (s *Store) publishRaw(ctx context.Context, subject, msgID string, b []byte) error {
 	msg := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{}}
 	msg.Header.Set(nats.MsgIdHdr, msgID)
 	msg.Header.Set("Content-Type", "application/json")
@@ -110,6 +126,10 @@ func (s *Store) States(ctx context.Context) ([]*moderation.AccountState, error) 
 	var out []*moderation.AccountState
 	for key := range keys.Keys() {
 		st, _, err := s.Get(ctx, key)
+		if errors.Is(err, moderation.ErrCorrupt) {
+			natsbus.Skip(nil, natsbus.SourceAccountStates, err, "key", key) // the sweep goes on with the rest
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -29,6 +29,7 @@ import (
 // call ends, after authentication has filled in who called.
 type call struct {
 	requestID string
+	sent      bool // the caller sent requestID: it is their idempotency key
 	id        auth.Identity
 }
 
@@ -58,7 +59,7 @@ func begin(ctx context.Context) context.Context {
 	c := &call{}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get("x-request-id"); len(v) > 0 && len(v[0]) <= 128 {
-			c.requestID = v[0]
+			c.requestID, c.sent = v[0], true
 			_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", c.requestID))
 		}
 	}
@@ -66,6 +67,15 @@ func begin(ctx context.Context) context.Context {
 		c.requestID = requestPrefix + "-" + strconv.FormatUint(requestCounter.Add(1), 36)
 	}
 	return context.WithValue(ctx, callKey{}, c)
+}
+
+// idempotencyKey is the x-request-id the caller sent, or empty: a retried
+// call carrying the same one must not act twice.
+func idempotencyKey(ctx context.Context) string {
+	if c := callFrom(ctx); c != nil && c.sent {
+		return c.requestID
+	}
+	return ""
 }
 
 func beginUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

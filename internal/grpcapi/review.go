@@ -88,6 +88,7 @@ func (s *reviewService) TakeAction(ctx context.Context, req *moderationv1.TakeAc
 		Detail:       req.GetDetail(),
 		Note:         req.GetNote(),
 		AppealWindow: s.opts.AppealWindow,
+		RequestID:    idempotencyKey(ctx),
 	}
 	if req.GetDuration() != nil {
 		a.Duration = req.GetDuration().AsDuration()

@@ -119,6 +119,10 @@ type AccountState struct {
 	// PurgeEligibleAt is when a closure's appeal window passed with no
 	// appeal open, and the platform was told it may purge the account.
 	PurgeEligibleAt time.Time `json:"purge_eligible_at,omitzero"`
+	// Outbox is what the change that wrote this state publishes. It stays
+	// after it is published: the last message on its last subject says
+	// whether it was (see enforcement.Store.Apply).
+	Outbox []Pending `json:"outbox,omitempty"`
 }
 
 // Basis is the facts a policy decision rested on.

@@ -22,6 +22,18 @@ type ManualAction struct {
 	Detail       string        // the facts, as the owner reads them
 	Note         string        // why, for the audit record only
 	AppealWindow time.Duration
+	// RequestID is the caller's idempotency key: the decision's id derives
+	// from it, so a retried request finds its first decision instead of
+	// making a second. Empty: the decision's id derives from the time.
+	RequestID string
+}
+
+// DecisionID is the id of the decision the action makes at now.
+func (a *ManualAction) DecisionID(now time.Time) string {
+	if a.RequestID != "" {
+		return DecisionID(a.Account, "manual:"+a.Actor+":request:"+a.RequestID)
+	}
+	return DecisionID(a.Account, fmt.Sprintf("manual:%s:%d", a.Actor, now.UnixNano()))
 }
 
 // Validate names the first field that is wrong.
@@ -70,7 +82,7 @@ func (a *ManualAction) Apply(st *AccountState, now time.Time) (*Decision, *Accou
 	d := &Decision{
 		Account:       a.Account,
 		Action:        a.Action,
-		DecisionID:    DecisionID(a.Account, fmt.Sprintf("manual:%s:%d", a.Actor, now.UnixNano())),
+		DecisionID:    a.DecisionID(now),
 		PolicyVersion: ManualPolicyVersion,
 		Reasons:       []Reason{{Code: code, Detail: a.Detail}},
 		At:            now,

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"moderation/internal/judge"
@@ -13,9 +12,9 @@ import (
 // Store keeps enforcement state: JetStream (the enforcement package) when
 // live, memory when a backtest replays history.
 type Store interface {
-	Get(ctx context.Context, account string) (*moderation.AccountState, uint64, error)
-	Put(ctx context.Context, st *moderation.AccountState, rev uint64) (uint64, error)
-	Publish(ctx context.Context, d *moderation.Decision) error
+	// Apply changes an account: the one durable path (see
+	// enforcement.Store.Apply).
+	Apply(ctx context.Context, path, account string, fn func(st *moderation.AccountState) (*moderation.Change, error)) (*moderation.Change, error)
 	Audit(ctx context.Context, subject, msgID string, record any) error
 }
 
@@ -23,16 +22,10 @@ type Store interface {
 // It is safe to run again for the same event: the account state records the
 // last event applied, and the decision id is derived from the event.
 func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, seq uint64) error {
-	for {
-		st, rev, err := p.store.Get(ctx, ev.Account)
-		if err != nil {
-			return err
-		}
+	var rule string
+	ch, err := p.store.Apply(ctx, moderation.PathJudge, ev.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
 		if st != nil && seq <= st.EventSeq {
-			if seq == st.EventSeq && st.Current != nil {
-				return p.store.Publish(ctx, st.Current) // the crash may have come before the publish
-			}
-			return nil
+			return nil, nil // applied before a crash or a retry; Apply has published it
 		}
 		pol := p.policy.Load()
 		current := st.Effective(ev.At)
@@ -53,18 +46,18 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		v, err := pol.Evaluate(ctx, in)
 		if err != nil {
 			p.refuse(ev, err)
-			return nil
+			return nil, nil
 		}
 		if shadow := p.shadow.Load(); shadow != nil {
 			if err := p.shadowJudge(ctx, shadow, in, v, current, pol.Version); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if v.Action.Severity() <= current.Severity() {
-			return nil
+			return nil, nil
 		}
 		if p.suppressed(v.Rule) { // recorded instead: no decision and no strike
-			return p.suppress(ctx, ev, v, pol.Version)
+			return nil, p.suppress(ctx, ev, v, pol.Version)
 		}
 		// One strike per episode: a stronger measure that replaces one still
 		// in force keeps that measure's strike rather than adding another.
@@ -74,22 +67,20 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		d, err := pol.Decide(v, ev.Account, ev, len(strikes))
 		if err != nil {
 			p.refuse(ev, err)
-			return nil
+			return nil, nil
 		}
+		rule = v.Rule
 		next := &moderation.AccountState{Account: ev.Account, Current: d, StrikeTimes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC(),
 			Basis: &moderation.Basis{Account: in.Account, Signals: in.Signals, EventID: ev.ID, EventKind: ev.Kind, EventAt: ev.At.UTC()}}
-		if _, err := p.store.Put(ctx, next, rev); errors.Is(err, moderation.ErrConflict) {
-			continue // someone else changed the account meanwhile: judge again on what they wrote
-		} else if err != nil {
-			return err
-		}
-		if err := p.store.Publish(ctx, d); err != nil {
-			return err // retried: the state now records seq, so the retry only publishes
-		}
-		p.metrics.decision(d.Action, v.Rule)
-		p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", v.Rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
-		return nil
+		return &moderation.Change{State: next, Decisions: []*moderation.Decision{d}}, nil
+	})
+	if err != nil || ch == nil || ch.State == nil {
+		return err
 	}
+	d := ch.Decisions[0]
+	p.metrics.decision(d.Action, rule)
+	p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
+	return nil
 }
 
 // ShadowRecord is what the decisions stream keeps of a shadow policy's

@@ -65,8 +65,7 @@ type MemoryStore struct {
 }
 
 type memoryState struct {
-	st  moderation.AccountState
-	rev uint64
+	st moderation.AccountState
 }
 
 // NewMemoryStore returns an empty store.
@@ -74,36 +73,26 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{states: map[string]memo
 
 var _ Store = (*MemoryStore)(nil)
 
-// Get returns a copy of the account's state and its revision.
-func (m *MemoryStore) Get(_ context.Context, account string) (*moderation.AccountState, uint64, error) {
+// Apply makes a change in memory, recording its decisions. A simulation
+// feeds each event once and nothing crashes, so there is no outbox to
+// finish.
+func (m *MemoryStore) Apply(_ context.Context, _, account string, fn func(st *moderation.AccountState) (*moderation.Change, error)) (*moderation.Change, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.states[account]
-	if !ok {
-		return nil, 0, nil
+	var st *moderation.AccountState
+	if s, ok := m.states[account]; ok {
+		c := s.st
+		st = &c
 	}
-	st := s.st
-	return &st, s.rev, nil
-}
-
-// Put writes the state if its revision is still rev.
-func (m *MemoryStore) Put(_ context.Context, st *moderation.AccountState, rev uint64) (uint64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.states[st.Account].rev != rev {
-		return 0, moderation.ErrConflict
+	ch, err := fn(st)
+	if err != nil || ch == nil || ch.State == nil {
+		return ch, err
 	}
-	m.states[st.Account] = memoryState{st: *st, rev: rev + 1}
-	return rev + 1, nil
-}
-
-// Publish records a decision. A simulation feeds each event once, so
-// nothing is republished.
-func (m *MemoryStore) Publish(_ context.Context, d *moderation.Decision) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.decisions = append(m.decisions, *d)
-	return nil
+	m.states[account] = memoryState{st: *ch.State}
+	for _, d := range ch.Decisions {
+		m.decisions = append(m.decisions, *d)
+	}
+	return ch, nil
 }
 
 // Audit drops audit records: a simulation has nobody to answer to.

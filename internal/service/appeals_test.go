@@ -22,6 +22,7 @@ import (
 	"moderation/appeals"
 	"moderation/internal/auth"
 	"moderation/internal/moderation"
+	"moderation/internal/enforcement"
 	"moderation/internal/service"
 )
 
@@ -179,13 +180,14 @@ func TestAppealOverturnRestoresTheAccount(t *testing.T) {
 	// A grant cut short (the appeal written, the account not yet) is
 	// finished by the same reviewer deciding again the same way; any other
 	// answer is refused.
-	before, rev, err := svc.Appeals.Accounts.Get(ctx, account)
+	raw := enforcement.NewStore(svc.JS, svc.Streams.Accounts)
+	before, rev, err := raw.Get(ctx, account)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before.Current = suspendedState.Current
 	before.StrikeTimes = suspendedState.StrikeTimes
-	if _, err := svc.Appeals.Accounts.Put(ctx, before, rev); err != nil {
+	if _, err := raw.Put(ctx, before, rev); err != nil {
 		t.Fatal(err)
 	}
 	awaitStatus(t, svc, account, moderationv1.Status_STATUS_SUSPENDED)
