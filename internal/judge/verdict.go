@@ -99,7 +99,7 @@ func (p *Policy) Decide(v Verdict, account string, ev *moderation.Event, strikes
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%w: policy %s returned duration %q", ErrNoStatement, p.Version, v.Duration)
 		}
-		u := ev.At.Add(d).UTC()
+		u := measureStart(ev.At, judgingClock()).Add(d).UTC()
 		until = &u
 	}
 	facts := make([]string, len(v.Reasons))
@@ -134,6 +134,23 @@ func (p *Policy) Decide(v Verdict, account string, ev *moderation.Event, strikes
 		d.Statement.Redress = "This measure cannot be appealed in the app; you may contact support."
 	}
 	return d, nil
+}
+
+// judgingClock is the wall clock Decide bounds a measure's end by; tests
+// replace it.
+var judgingClock = time.Now
+
+// measureStart is when a measure's duration counts from: the event's time,
+// so a replay of history yields the same until, but never later than the
+// moment the service judged it. Validation already refuses events dated
+// far ahead of the clock; this keeps any that got through (a skew allowed
+// by configuration, an event stored before the check existed) from
+// stretching a 24-hour limit into one that ends years from now.
+func measureStart(eventAt, judgedAt time.Time) time.Time {
+	if eventAt.After(judgedAt) {
+		return judgedAt
+	}
+	return eventAt
 }
 
 // Measure describes an action in words an owner reads.
