@@ -82,43 +82,76 @@ func mergeMaps(a, b map[string]string) map[string]string {
 	return out
 }
 
-// Reloader watches a policy directory and hands each candidate that passes
-// Candidate to Apply. A refused candidate is reported and the running
-// policy stays. It polls, so it works the same on every filesystem and
-// with editors that replace files; Trigger asks for a look at once (for
-// SIGHUP).
+// Reloader watches where a policy comes from (a directory or a signed
+// bundle) and hands each candidate that passes Candidate to Apply. A
+// refused candidate is reported and the running policy stays. It polls, so
+// it works the same on every filesystem and with editors that replace
+// files; Trigger asks for a look at once (for SIGHUP).
 type Reloader struct {
-	dir      string
+	src      source
 	label    string // "live" or "shadow", for reports
 	apply    func(*Policy)
 	report   func(p *Policy, err error) // called after every attempt
 	interval time.Duration
 	log      *slog.Logger
 	trigger  chan struct{}
-	seen     string // fingerprint of the last attempt, good or bad; used by Run's goroutine only after Load
+	failing  string // the last error reading the source in Run, logged once until it changes
 }
 
-// NewReloader returns a reloader for dir; label names it in reports, apply
-// takes each accepted policy, report (may be nil) hears of every attempt,
-// and interval (default 2 s) paces Run.
+// A source is where a Reloader's candidates come from. Only the Reloader
+// calls it, from one goroutine at a time, so it may keep what it saw last.
+type source interface {
+	// fetch returns the candidate's policy files and the name its version
+	// carries, or a nil fsys when nothing changed since the last fetch and
+	// force is false. An unreadable error means the source could not be
+	// read at all (and nothing was seen); any other error refuses what was
+	// read.
+	fetch(ctx context.Context, force bool) (fsys fs.FS, name string, err error)
+	// where names the source in logs.
+	where() slog.Attr
+}
+
+// unreadable is a source that could not be read, as opposed to a
+// candidate that was read and refused: once running, the first is only
+// logged (a file server may be down for a while), the second is reported.
+type unreadable struct{ err error }
+
+func (u unreadable) Error() string { return u.err.Error() }
+func (u unreadable) Unwrap() error { return u.err }
+
+// NewReloader returns a reloader for the policy directory dir; label names
+// it in reports, apply takes each accepted policy, report (may be nil)
+// hears of every attempt, and interval (default 2 s) paces Run.
 func NewReloader(dir, label string, apply func(*Policy), report func(*Policy, error), interval time.Duration, log *slog.Logger) *Reloader {
+	return newReloader(&dirSource{dir: dir, label: label}, label, apply, report, interval, log)
+}
+
+func newReloader(src source, label string, apply func(*Policy), report func(*Policy, error), interval time.Duration, log *slog.Logger) *Reloader {
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	return &Reloader{dir: dir, label: label, apply: apply, report: report, interval: interval, log: log, trigger: make(chan struct{}, 1)}
+	return &Reloader{src: src, label: label, apply: apply, report: report, interval: interval, log: log, trigger: make(chan struct{}, 1)}
 }
 
-// Load makes one attempt now; it returns the policy applied, or why not.
+// Load makes one attempt now, whether or not the source changed; it
+// returns the policy applied, or why not.
 func (r *Reloader) Load(ctx context.Context) (*Policy, error) {
-	fp, err := fingerprint(r.dir)
+	p, err := r.attempt(ctx, true)
 	if err != nil {
 		r.done(nil, err)
+	}
+	return p, err
+}
+
+// attempt fetches the source and, if it changed (or force), loads it. It
+// reports an accepted policy; the caller reports errors.
+func (r *Reloader) attempt(ctx context.Context, force bool) (*Policy, error) {
+	fsys, name, err := r.src.fetch(ctx, force)
+	if err != nil || fsys == nil {
 		return nil, err
 	}
-	r.seen = fp
-	p, err := Candidate(ctx, os.DirFS(r.dir), r.label+":"+strings.TrimRight(r.dir, "/"))
+	p, err := Candidate(ctx, fsys, name)
 	if err != nil {
-		r.done(nil, err)
 		return nil, err
 	}
 	r.apply(p)
@@ -128,16 +161,16 @@ func (r *Reloader) Load(ctx context.Context) (*Policy, error) {
 
 func (r *Reloader) done(p *Policy, err error) {
 	if err != nil {
-		r.log.Error("policy candidate refused; the running policy stays", "policy", r.label, "dir", r.dir, "err", err)
+		r.log.Error("policy candidate refused; the running policy stays", "policy", r.label, r.src.where(), "err", err)
 	} else {
-		r.log.Info("policy loaded", "policy", r.label, "dir", r.dir, "version", p.Version)
+		r.log.Info("policy loaded", "policy", r.label, r.src.where(), "version", p.Version)
 	}
 	if r.report != nil {
 		r.report(p, err)
 	}
 }
 
-// Trigger asks Run to look at the directory now, even if it looks unchanged.
+// Trigger asks Run to look at the source now, even if it looks unchanged.
 func (r *Reloader) Trigger() {
 	select {
 	case r.trigger <- struct{}{}:
@@ -145,7 +178,7 @@ func (r *Reloader) Trigger() {
 	}
 }
 
-// Run looks at the directory every interval, or when triggered, until ctx
+// Run looks at the source every interval, or when triggered, until ctx
 // ends, and loads it when its content changed since the last attempt. Call
 // Load first, then Run in one goroutine.
 func (r *Reloader) Run(ctx context.Context) {
@@ -160,13 +193,42 @@ func (r *Reloader) Run(ctx context.Context) {
 		case <-r.trigger:
 			forced = true
 		}
-		fp, err := fingerprint(r.dir)
-		if err != nil || (fp == r.seen && !forced) {
+		_, err := r.attempt(ctx, forced)
+		var u unreadable
+		switch {
+		case errors.As(err, &u):
+			if msg := err.Error(); msg != r.failing {
+				r.failing = msg
+				r.log.Warn("policy source unreadable; the running policy stays", "policy", r.label, r.src.where(), "err", err)
+			}
 			continue
+		case err != nil && ctx.Err() == nil:
+			r.done(nil, err)
 		}
-		_, _ = r.Load(ctx) // reported inside
+		r.failing = ""
 	}
 }
+
+// dirSource is a policy directory, fingerprinted so an unchanged directory
+// is not recompiled every tick.
+type dirSource struct {
+	dir, label string
+	seen       string // fingerprint of the last attempt, good or bad
+}
+
+func (d *dirSource) fetch(_ context.Context, force bool) (fs.FS, string, error) {
+	fp, err := fingerprint(d.dir)
+	if err != nil {
+		return nil, "", unreadable{err}
+	}
+	if fp == d.seen && !force {
+		return nil, "", nil
+	}
+	d.seen = fp
+	return os.DirFS(d.dir), d.label + ":" + strings.TrimRight(d.dir, "/"), nil
+}
+
+func (d *dirSource) where() slog.Attr { return slog.String("dir", d.dir) }
 
 // fingerprint hashes the policy files in dir, so an unchanged directory is
 // not recompiled every tick.
