@@ -18,6 +18,12 @@ type Metrics struct {
 	Shadow       *prometheus.CounterVec
 	ShadowErrors prometheus.Counter
 	Suppressed   *prometheus.CounterVec
+	// Permanent counts failures retrying cannot cure, by reason: each
+	// sent an event to the dead letters (or, for dead_letter_failed, left
+	// it only in the events stream). Alert on any increase.
+	Permanent            *prometheus.CounterVec
+	DeadLettersTruncated prometheus.Counter
+	StreamsRedeclared    *prometheus.CounterVec
 
 	byKind map[moderation.Kind]prometheus.Counter // resolved once: label lookups cost on the hot path
 }
@@ -52,18 +58,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "moderation_suppressed_decisions_total", Help: "Verdicts not enforced because their rule is suppressed, by rule.",
 		}, []string{"rule"}),
+		Permanent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_permanent_failures_total", Help: "Events the pipeline gave up on because retrying could not help (too_large, bad_state, missing_stream, dead_letter_failed); each is dead-lettered and logged at ERROR.",
+		}, []string{"reason"}),
+		DeadLettersTruncated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "moderation_dead_letters_truncated_total", Help: "Dead letters whose data was cut to fit the server's maximum payload (the original stays in the events stream).",
+		}),
+		StreamsRedeclared: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_streams_redeclared_total", Help: "Streams found missing by the pipeline and declared again, by stream.",
+		}, []string{"stream"}),
 		byKind: make(map[moderation.Kind]prometheus.Counter),
 	}
 	for _, k := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
 		m.byKind[k] = m.Events.WithLabelValues(string(k))
 	}
-	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors, m.Suppressed)
+	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors, m.Suppressed,
+		m.Permanent, m.DeadLettersTruncated, m.StreamsRedeclared)
 	return m
 }
 
 func (m *Metrics) event(k moderation.Kind) { m.byKind[k].Inc() }
 
 func (m *Metrics) deadLetter(reason string) { m.DeadLetters.WithLabelValues(reason).Inc() }
+
+func (m *Metrics) permanent(reason string) { m.Permanent.WithLabelValues(reason).Inc() }
 
 func (m *Metrics) shadow(agreement, rule string) { m.Shadow.WithLabelValues(agreement, rule).Inc() }
 

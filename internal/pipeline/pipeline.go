@@ -10,14 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/detectors"
@@ -35,6 +33,12 @@ type Config struct {
 	FetchBatch    int            // messages pulled at once
 	Location      *time.Location // platform time zone for calendar quotas
 	AdModel       *adtext.Model  // scores broadcast text; nil: the model built into the binary
+	// MaxClockSkew is how far ahead of the time the events stream stored
+	// an event its own time may be (events.CheckClock); 0: the default.
+	MaxClockSkew time.Duration
+	// StallAfter is how long events may wait with none acknowledged before
+	// Stalled reports the pipeline stuck; 0: 30 seconds.
+	StallAfter time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -53,18 +57,25 @@ func (c Config) withDefaults() Config {
 	if c.AdModel == nil {
 		c.AdModel = adtext.Default()
 	}
+	if c.MaxClockSkew <= 0 {
+		c.MaxClockSkew = events.DefaultMaxClockSkew
+	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = 30 * time.Second
+	}
 	return c
 }
 
 // Pipeline is the event consumer.
 type Pipeline struct {
-	cfg    Config
-	env    *detectors.Env
-	js     jetstream.JetStream
-	events jetstream.Stream
-	store  Store
-	shadow atomic.Pointer[judge.Policy]
-	policy atomic.Pointer[judge.Policy]
+	cfg     Config
+	env     *detectors.Env
+	js      jetstream.JetStream
+	events  jetstream.Stream
+	streams *natsbus.Streams
+	store   Store
+	shadow  atomic.Pointer[judge.Policy]
+	policy  atomic.Pointer[judge.Policy]
 	// suppressedRules are rules in shadow: evaluated and recorded, not
 	// enforced (see suppress.go).
 	suppressedRules atomic.Pointer[ruleSet]
@@ -77,7 +88,23 @@ type Pipeline struct {
 	stopping  atomic.Bool
 	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
+
+	cons         atomic.Pointer[jetstream.Consumer] // the live consumer, once Run has opened it
+	lastProgress atomic.Int64                       // unix nanoseconds of the last acknowledgement (or of the start)
+	stall        stallCheck
 }
+
+// stallCheck is what Stalled remembers between calls, so a readiness probe
+// asks the server about the consumer at most every stallCheckEvery.
+type stallCheck struct {
+	mu           sync.Mutex
+	checkedAt    time.Time
+	waiting      uint64    // events pending or unacknowledged at checkedAt
+	waitingSince time.Time // first check that found events waiting, after one that found none
+}
+
+// stallCheckEvery bounds how often Stalled asks the server.
+const stallCheckEvery = 2 * time.Second
 
 // window is one account's detector state. It is kept small, since a
 // million of them must fit in memory: whether an event crossed a level the
@@ -108,7 +135,7 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Sto
 		return nil, err
 	}
 	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries)}
-	p := &Pipeline{cfg: cfg, env: env, js: js, events: streams.Events, store: store, windows: cache, metrics: metrics, log: log}
+	p := &Pipeline{cfg: cfg, env: env, js: js, events: streams.Events, streams: streams, store: store, windows: cache, metrics: metrics, log: log}
 	p.policy.Store(policy)
 	return p, nil
 }
@@ -169,6 +196,8 @@ func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", natsbus.EventsStream, err)
 	}
+	p.lastProgress.Store(time.Now().UnixNano())
+	p.cons.Store(&cons)
 	close(started)
 	<-ctx.Done()
 	p.stopping.Store(true)
@@ -242,23 +271,46 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	seq := meta.Sequence.Stream
-	ev, decodeErr := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
+	ev, decodeErr := p.decode(msg, meta)
 	if decodeErr != nil {
-		if err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, decodeErr) }); err != nil {
+		if !p.settle(ctx, msg, seq, events.Reason(decodeErr), decodeErr) {
 			p.halted.Store(true)
-			return
 		}
-		p.ack(msg)
 		return
 	}
 	p.metrics.event(ev.Kind)
 	if w, crossed := p.observe(ev, seq); crossed {
 		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
-			p.halted.Store(true)
+			reason := permanentReason(err)
+			if reason == "" { // stopping: leave it for the next start
+				p.halted.Store(true)
+				return
+			}
+			// The event counted in the account's windows (it is a valid
+			// event); only its judgement is given up.
+			p.metrics.permanent(reason)
+			p.log.Error("event dead-lettered: judging it failed for good", "seq", seq, "account", ev.Account, "event", ev.ID, "reason", reason, "err", err)
+			if !p.settle(ctx, msg, seq, reason, err) {
+				p.halted.Store(true)
+			}
 			return
 		}
 	}
 	p.ack(msg)
+}
+
+// decode reads an event and checks its time against the time the events
+// stream stored it (not the wall clock), so a rebuild or a replay accepts
+// exactly the events accepted live.
+func (p *Pipeline) decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*moderation.Event, error) {
+	ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
+	if err != nil {
+		return nil, err
+	}
+	if err := events.CheckClock(ev, meta.Timestamp, p.cfg.MaxClockSkew); err != nil {
+		return nil, err
+	}
+	return ev, nil
 }
 
 func (p *Pipeline) ack(msg jetstream.Msg) {
@@ -266,19 +318,81 @@ func (p *Pipeline) ack(msg jetstream.Msg) {
 		p.log.Warn("ack event", "subject", msg.Subject(), "err", err) // redelivered, and then skipped as already applied
 	}
 	p.processed.Add(1)
+	p.lastProgress.Store(time.Now().UnixNano())
 }
 
-// retry runs op until it succeeds, backing off on NATS failures so a NATS
-// outage pauses the pipeline in order rather than skipping events. It gives
-// up only when the service is stopping.
+// Stalled reports an error when events have been waiting for the pipeline
+// for StallAfter and none was acknowledged meanwhile: a readiness probe
+// then says so instead of answering ready while every account waits. It is
+// cheap while events flow (a clock read) and asks the server about the
+// consumer at most every two seconds otherwise.
+func (p *Pipeline) Stalled(ctx context.Context) error {
+	now := time.Now()
+	last := time.Unix(0, p.lastProgress.Load())
+	if now.Sub(last) < p.cfg.StallAfter {
+		return nil
+	}
+	cons := p.cons.Load()
+	if cons == nil {
+		return nil // not consuming yet: the service reports the rebuild
+	}
+	s := &p.stall
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.checkedAt) >= stallCheckEvery {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		info, err := (*cons).Info(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("pipeline progress unknown: read consumer %s: %w", natsbus.PipelineDurable, err)
+		}
+		waiting := info.NumPending + uint64(max(info.NumAckPending, 0))
+		if waiting > 0 && s.waiting == 0 {
+			s.waitingSince = now
+		}
+		s.checkedAt, s.waiting = now, waiting
+	}
+	if s.waiting == 0 {
+		return nil
+	}
+	since := last
+	if s.waitingSince.After(since) {
+		since = s.waitingSince
+	}
+	if stuck := now.Sub(since); stuck >= p.cfg.StallAfter {
+		return fmt.Errorf("pipeline has not advanced for %s with %d events waiting", stuck.Round(time.Second), s.waiting)
+	}
+	return nil
+}
+
+// retry runs op until it succeeds, backing off on transient failures so a
+// NATS outage pauses the pipeline in order rather than skipping events. It
+// gives up on a permanent failure (see failures.go), returning it, and when
+// the service is stopping. A failure that may mean a stream is missing is
+// checked with the server: a dead-letter or decisions stream is declared
+// again, once, and op retried at once.
 func (p *Pipeline) retry(ctx context.Context, op func(context.Context) error) error {
 	backoff := 50 * time.Millisecond
+	redeclared := map[string]bool{}
 	for {
 		opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err := op(opCtx)
 		cancel()
 		if err == nil {
 			return nil
+		}
+		if mayBeMissingStream(err) {
+			probeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			missing := p.missingStream(probeCtx, redeclared)
+			cancel()
+			if missing == nil {
+				continue
+			}
+			if permanentReason(missing) != "" {
+				return fmt.Errorf("%w (after: %v)", missing, err)
+			}
+		} else if permanentReason(err) != "" {
+			return err
 		}
 		p.metrics.Errors.Inc()
 		if p.stopping.Load() || ctx.Err() != nil {
@@ -292,24 +406,6 @@ func (p *Pipeline) retry(ctx context.Context, op func(context.Context) error) er
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
-}
-
-func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, decodeErr error) error {
-	reason := events.Reason(decodeErr)
-	dl := &nats.Msg{Subject: "mod.dlq." + reason, Data: msg.Data(), Header: nats.Header{}}
-	dl.Header.Set(natsbus.HeaderReason, reason)
-	dl.Header.Set(natsbus.HeaderError, decodeErr.Error())
-	dl.Header.Set(natsbus.HeaderOriginalSubject, msg.Subject())
-	dl.Header.Set(natsbus.HeaderOriginalSeq, strconv.FormatUint(seq, 10))
-	if ct := msg.Headers().Get("Content-Type"); ct != "" {
-		dl.Header.Set("Content-Type", ct)
-	}
-	dl.Header.Set(nats.MsgIdHdr, "dlq-"+strconv.FormatUint(seq, 10)) // a redelivered bad event is stored once
-	if _, err := p.js.PublishMsg(ctx, dl); err != nil {
-		return fmt.Errorf("dead-letter event %d (%s): %w", seq, reason, err)
-	}
-	p.metrics.deadLetter(reason)
-	return nil
 }
 
 // observe feeds the event to the account's detectors, once per stream

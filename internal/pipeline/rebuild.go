@@ -8,7 +8,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"moderation/internal/events"
 	"moderation/internal/natsbus"
 )
 
@@ -53,7 +52,7 @@ func (p *Pipeline) replayThrough(ctx context.Context, oc jetstream.Consumer, flo
 			lastLog = time.Now()
 			p.log.Info("rebuilding windows", "events", n, "through_seq", floor, "elapsed", time.Since(began).Round(time.Second).String())
 		}
-		if ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data()); err == nil {
+		if ev, err := p.decode(msg, meta); err == nil {
 			p.observe(ev, meta.Sequence.Stream) // windows only: these events were judged before
 			n++
 		}

@@ -62,6 +62,12 @@ type Config struct {
 	// them (fail open), as it does when NATS is up.
 	DenyUnknownWhenStale bool
 	CheckCacheBytes      int64 // account states Check holds in memory; 0: enforcement.DefaultCacheBytes
+	// MaxClockSkew is how far ahead of the service's clock an event may be
+	// dated before it is dead-lettered as bad_time; 0: 10 minutes.
+	MaxClockSkew time.Duration
+	// StallAfter is how long events may wait with none processed before
+	// Ready reports the pipeline stalled; 0: 30 seconds.
+	StallAfter time.Duration
 	Replicas             int
 
 	// TokenKeyFile is the Ed25519 key that signs and verifies bearer
@@ -182,7 +188,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +322,8 @@ func (s *Service) Err() error {
 }
 
 // Ready is nil once NATS is connected, enforcement state is loaded and the
-// pipeline consumes live events.
+// pipeline consumes live events, and for as long as the pipeline advances:
+// events waiting with none processed for StallAfter make it an error.
 func (s *Service) Ready() error {
 	select {
 	case <-s.started:
@@ -331,7 +338,7 @@ func (s *Service) Ready() error {
 	if !s.nc.IsConnected() {
 		return errors.New("NATS is disconnected")
 	}
-	return nil
+	return s.Pipeline.Stalled(context.Background())
 }
 
 // WaitReady blocks until Ready or ctx ends.
