@@ -28,6 +28,13 @@ func New(js jetstream.JetStream, stream jetstream.Stream) *Log { return &Log{js:
 // Ingest validates every event first, so a batch with a bad one stores
 // nothing, then publishes them in order to mod.events.<kind>.<account>
 // with the event id as Nats-Msg-Id, and waits until each is stored.
+//
+// Storing is per event, not atomic: if NATS fails part way, the events
+// before the failure are stored and the call fails. Retrying the whole
+// call is safe within the de-duplication window, because an event id is
+// stored once. (JetStream's atomic batches refuse a batch that repeats a
+// stored id, which would turn that safe retry into an error, and the
+// external servers the service supports need not have them.)
 func (l *Log) Ingest(ctx context.Context, evs []*moderation.Event) ([]moderation.EventRecord, error) {
 	msgs := make([]*nats.Msg, len(evs))
 	for i, ev := range evs {
