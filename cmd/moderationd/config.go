@@ -35,7 +35,10 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&adModel, "ad-model", "", "advertising model trained by modctl train; empty uses the one built in")
 	fs.StringVar(&cfg.PolicyDir, "policy-dir", "", "Rego policy directory replacing the embedded one; reloaded when it changes (or on SIGHUP) if it compiles and passes its own tests")
 	fs.StringVar(&cfg.ShadowPolicyDir, "shadow-policy-dir", "", "Rego policy evaluated beside the live one: its disagreements are counted and recorded, never enforced")
-	fs.DurationVar(&cfg.PolicyPoll, "policy-poll", 2*time.Second, "how often policy directories are checked for changes")
+	fs.DurationVar(&cfg.PolicyPoll, "policy-poll", 2*time.Second, "how often policy directories and bundles are checked for changes")
+	fs.StringVar(&cfg.PolicyBundle, "policy-bundle", "", "signed OPA bundle (file or http(s) URL, polled with If-None-Match) replacing the embedded policy if its signature verifies, it compiles and passes its own tests; excludes -policy-dir")
+	fs.StringVar(&cfg.PolicyBundleKey, "policy-bundle-key", "", "public key (PEM) that -policy-bundle must be signed with")
+	fs.StringVar(&cfg.PolicyBundleAlg, "policy-bundle-alg", "", "signature algorithm of -policy-bundle (RS256, PS256, ES256, ES384, ES512, EdDSA…); empty: inferred from the key")
 	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
 	fs.StringVar(&cfg.TokenKeyFile, "token-key-file", "", "Ed25519 key (PEM) that signs and verifies API bearer tokens; empty: <data-dir>/auth/token.key, created on first start")
@@ -106,6 +109,9 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	cfg.OwnerBurst = max(1, int(4*cfg.OwnerRate))
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") || (cfg.ClientCA != "" && cfg.TLSCert == "") {
 		return cfg, fmt.Errorf("flags -tls-cert and -tls-key go together, and -client-ca needs them")
+	}
+	if cfg.PolicyBundle != "" && (cfg.PolicyBundleKey == "" || cfg.PolicyDir != "") {
+		return cfg, fmt.Errorf("flag -policy-bundle needs -policy-bundle-key (unsigned bundles are refused) and excludes -policy-dir")
 	}
 	// The key itself may come from the environment (a secret store), never
 	// from a flag, which would show in the process list.

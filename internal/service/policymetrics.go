@@ -20,7 +20,7 @@ type policyMetrics struct {
 func newPolicyMetrics(reg prometheus.Registerer) *policyMetrics {
 	m := &policyMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "moderation_policy_reloads_total", Help: "Policy candidates from a policy directory, loaded or refused (failed to compile or its own tests).",
+			Name: "moderation_policy_reloads_total", Help: "Policy candidates from a policy directory or bundle, loaded or refused (unverified signature, failed to compile or its own tests).",
 		}, []string{"policy", "result"}),
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "moderation_policy_version_info", Help: "The policy version in force (1), live and shadow.",

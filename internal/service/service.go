@@ -57,6 +57,12 @@ type Config struct {
 	PolicyDir       string         // replaces the embedded policy, reloaded on change
 	ShadowPolicyDir string         // evaluated beside the live policy, never enforced
 	PolicyPoll      time.Duration  // how often policy directories are looked at
+	// PolicyBundle replaces the embedded policy with a signed OPA bundle, a
+	// file or an http(s) URL, looked at every PolicyPoll (a URL with
+	// If-None-Match). It must be signed with the private half of
+	// PolicyBundleKey (a PEM public key) by PolicyBundleAlg (empty: inferred
+	// from the key). It and PolicyDir exclude each other.
+	PolicyBundle, PolicyBundleKey, PolicyBundleAlg string
 	// DenyUnknownWhenStale makes Check refuse accounts it knows nothing
 	// about while NATS is unreachable (fail closed); by default it allows
 	// them (fail open), as it does when NATS is up.
@@ -192,7 +198,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.watchPolicies(ctx, runCtx, policy)
+	if err := s.watchPolicies(ctx, runCtx, policy); err != nil {
+		return nil, err
+	}
 	if err := s.startAppeals(ctx, runCtx, store); err != nil {
 		return nil, err
 	}
@@ -257,13 +265,25 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	return s, nil
 }
 
-// watchPolicies loads the policy and shadow directories, if configured,
-// and keeps reloading them. A directory that fails at start leaves the
-// embedded policy (or no shadow) running, loudly, until it is fixed.
-func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Policy) {
+// watchPolicies loads the live policy's directory or bundle and the shadow
+// directory, if configured, and keeps reloading them. One that fails at
+// start leaves the embedded policy (or no shadow) running, loudly, until it
+// is fixed; only a configuration that can never load anything (no bundle
+// key, or a directory and a bundle at once) stops the start.
+func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Policy) error {
 	m := newPolicyMetrics(s.Registry)
 	m.loaded("live", embedded)
 	s.known.add(embedded)
+	report := func(label string) func(*judge.Policy, error) {
+		return func(p *judge.Policy, err error) {
+			if err != nil {
+				m.refused(label)
+				return
+			}
+			m.loaded(label, p)
+			s.known.add(p)
+		}
+	}
 	for _, dir := range []struct {
 		label, path string
 		apply       func(*judge.Policy)
@@ -271,24 +291,35 @@ func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Pol
 		{"live", s.cfg.PolicyDir, s.Pipeline.SetPolicy},
 		{"shadow", s.cfg.ShadowPolicyDir, s.Pipeline.SetShadow},
 	} {
-		if dir.path == "" {
-			continue
+		if dir.path != "" {
+			s.reloaders = append(s.reloaders, judge.NewReloader(dir.path, dir.label, dir.apply, report(dir.label), s.cfg.PolicyPoll, s.log))
 		}
-		r := judge.NewReloader(dir.path, dir.label, dir.apply, func(p *judge.Policy, err error) {
-			if err != nil {
-				m.refused(dir.label)
-				return
-			}
-			m.loaded(dir.label, p)
-			s.known.add(p)
-		}, s.cfg.PolicyPoll, s.log)
-		_, _ = r.Load(ctx) // reported inside; a refusal keeps what runs
+	}
+	if s.cfg.PolicyBundle != "" {
+		if s.cfg.PolicyDir != "" {
+			return errors.New("policy: a policy directory and a policy bundle both replace the live policy; configure one")
+		}
+		if s.cfg.PolicyBundleKey == "" {
+			return errors.New("policy bundle: no key to verify its signature (unsigned bundles are refused)")
+		}
+		key, err := judge.LoadBundleKey(s.cfg.PolicyBundleKey, s.cfg.PolicyBundleAlg)
+		if err != nil {
+			return err
+		}
+		r, err := judge.NewBundleReloader(s.cfg.PolicyBundle, key, "live", s.Pipeline.SetPolicy, report("live"), s.cfg.PolicyPoll, s.log)
+		if err != nil {
+			return err
+		}
 		s.reloaders = append(s.reloaders, r)
+	}
+	for _, r := range s.reloaders {
+		_, _ = r.Load(ctx) // reported inside; a refusal keeps what runs
 		go r.Run(runCtx)
 	}
+	return nil
 }
 
-// Reload asks every policy directory to be looked at now (SIGHUP).
+// Reload asks every policy directory and bundle to be looked at now (SIGHUP).
 func (s *Service) Reload() {
 	for _, r := range s.reloaders {
 		r.Trigger()
