@@ -76,9 +76,11 @@ func (s *KV) applyEntry(e jetstream.KeyValueEntry) {
 		s.apply(e.Key(), nil, e.Revision())
 		return
 	}
-	a, err := decode(e.Value())
+	a, err := decode(e.Key(), e.Value())
 	if err != nil {
-		s.log.Error("appeal unreadable; keeping the previous version", "appeal", e.Key(), "revision", e.Revision(), "err", err)
+		// Skipped, not fatal: the lists serve every other appeal, and the
+		// previous version of this one if there was one.
+		natsbus.Skip(s.log, natsbus.SourceAppeals, err, "key", e.Key(), "revision", e.Revision())
 		return
 	}
 	s.apply(e.Key(), a, e.Revision())
@@ -95,10 +97,15 @@ func (s *KV) apply(id string, a *appeals.Appeal, rev uint64) {
 	s.index[id] = entry{a: a, rev: rev}
 }
 
-func decode(b []byte) (*appeals.Appeal, error) {
+// decode reads the appeal stored under key; anything that is not one
+// ("null" decodes without error) is moderation.ErrCorrupt.
+func decode(key string, b []byte) (*appeals.Appeal, error) {
 	var a appeals.Appeal
 	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode appeal %s: %w (%v)", key, moderation.ErrCorrupt, err)
+	}
+	if a.ID != key {
+		return nil, fmt.Errorf("decode appeal %s: %w (it names appeal %q)", key, moderation.ErrCorrupt, a.ID)
 	}
 	return &a, nil
 }
@@ -114,9 +121,9 @@ func (s *KV) Get(ctx context.Context, id string) (*appeals.Appeal, uint64, error
 	if err != nil {
 		return nil, 0, fmt.Errorf("get appeal %s: %w", id, err)
 	}
-	a, err := decode(e.Value())
-	if err != nil {
-		return nil, 0, fmt.Errorf("decode appeal %s at revision %d: %w", id, e.Revision(), err)
+	a, err := decode(id, e.Value())
+	if err != nil { // moderation.ErrCorrupt: this one appeal cannot be read
+		return nil, 0, fmt.Errorf("revision %d: %w", e.Revision(), err)
 	}
 	return a, e.Revision(), nil
 }
@@ -171,7 +178,7 @@ func (s *KV) Update(ctx context.Context, a *appeals.Appeal, rev uint64) (uint64,
 // what was written, rather than keeping a, so the index holds its own copy
 // in the form every other instance reads.
 func (s *KV) stored(id string, b []byte, rev uint64) {
-	a, err := decode(b)
+	a, err := decode(id, b)
 	if err != nil { // cannot happen for what we just encoded; the watch will still deliver it
 		s.log.Error("appeal just written unreadable", "appeal", id, "revision", rev, "err", err)
 		return

@@ -51,6 +51,7 @@ type cacheShard struct {
 // [from, until), in which it may be returned without checking again.
 type cacheEntry struct {
 	id          Identity
+	jti         string // the token's id, checked against revocations on every hit
 	from, until int64
 }
 
@@ -66,16 +67,16 @@ func (c *tokenCache) shard(key string) *cacheShard {
 	return &c.shards[maphash.String(c.seed, key)%cacheShards]
 }
 
-// get returns the identity cached for key if now is inside its window.
-func (c *tokenCache) get(key string, now int64) (Identity, bool) {
+// get returns the entry cached for key if now is inside its window.
+func (c *tokenCache) get(key string, now int64) (cacheEntry, bool) {
 	s := c.shard(key)
 	s.mu.RLock()
 	e, ok := s.m[key]
 	s.mu.RUnlock()
 	if !ok || now < e.from || now >= e.until {
-		return Identity{}, false
+		return cacheEntry{}, false
 	}
-	return e.id, true
+	return e, true
 }
 
 // put stores e under key, evicting if the shard is full: an expired entry

@@ -155,7 +155,7 @@ func BenchmarkVerify(b *testing.B) {
 		v := NewVerifier(key.Public().(ed25519.PublicKey))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, _, err := v.verify(tok, now); err != nil {
+			if _, _, _, _, err := v.verify(tok, now); err != nil {
 				b.Fatal(err)
 			}
 		}

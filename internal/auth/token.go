@@ -49,21 +49,34 @@ func NewIssuer(key ed25519.PrivateKey) *Issuer {
 	return &Issuer{key: key}
 }
 
+// Minted is a token just signed, with what an audit record says of it.
+type Minted struct {
+	Token   string // the bearer token itself: never logged or recorded
+	ID      string // its jti claim, random: what revocation names
+	Expires time.Time
+}
+
 // Mint signs a token for id valid from now for ttl (DefaultTTL if ttl <= 0).
 // expires is the token's exp claim, which JWT keeps to the second.
 func (i *Issuer) Mint(id Identity, ttl time.Duration, now time.Time) (token string, expires time.Time, err error) {
+	m, err := i.Issue(id, ttl, now)
+	return m.Token, m.Expires, err
+}
+
+// Issue is Mint, also returning the token's id.
+func (i *Issuer) Issue(id Identity, ttl time.Duration, now time.Time) (Minted, error) {
 	if len(i.key) != ed25519.PrivateKeySize {
-		return "", time.Time{}, errors.New("mint token: issuer has no Ed25519 key")
+		return Minted{}, errors.New("mint token: issuer has no Ed25519 key")
 	}
 	if err := id.Validate(); err != nil {
-		return "", time.Time{}, fmt.Errorf("mint token: %w", err)
+		return Minted{}, fmt.Errorf("mint token: %w", err)
 	}
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {
-		return "", time.Time{}, fmt.Errorf("mint token: token id: %w", err)
+		return Minted{}, fmt.Errorf("mint token: token id: %w", err)
 	}
 	exp := jwt.NewNumericDate(now.Add(ttl))
 	c := claims{
@@ -78,11 +91,45 @@ func (i *Issuer) Mint(id Identity, ttl time.Duration, now time.Time) (token stri
 			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
 		},
 	}
-	token, err = jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(i.key)
+	token, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(i.key)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("mint token: sign: %w", err)
+		return Minted{}, fmt.Errorf("mint token: sign: %w", err)
 	}
-	return token, exp.Time, nil
+	return Minted{Token: token, ID: c.ID, Expires: exp.Time}, nil
+}
+
+// TokenID returns a token's id (jti) without checking its signature: to
+// revoke a token given whole. Revoking an id that no token of ours carries
+// refuses nothing, so a forged token gains nothing here.
+func TokenID(token string) (string, error) {
+	if len(token) > maxTokenLen {
+		return "", errors.New("token id: malformed token")
+	}
+	var c claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return "", errors.New("token id: malformed token")
+	}
+	if !validName(c.ID, 64, "_-") {
+		return "", errors.New("token id: the token carries no id (jti)")
+	}
+	return c.ID, nil
+}
+
+// Claims returns whom a token says it speaks for and when it says it
+// expires, without checking its signature: for the record of a
+// revocation, never to trust.
+func Claims(token string) (id Identity, expires time.Time, ok bool) {
+	if len(token) > maxTokenLen {
+		return Identity{}, time.Time{}, false
+	}
+	var c claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return Identity{}, time.Time{}, false
+	}
+	if c.ExpiresAt != nil {
+		expires = c.ExpiresAt.Time
+	}
+	return Identity{Subject: c.Subject, Role: c.Role, Account: c.Account}, expires, true
 }
 
 // Verifier checks tokens against the service's public key.
@@ -91,9 +138,14 @@ func (i *Issuer) Mint(id Identity, ttl time.Duration, now time.Time) (token stri
 // 50 to 100 µs and the same few service tokens arrive on every Check call;
 // the cache turns that into a map lookup. See tokenCache.
 type Verifier struct {
-	pub   ed25519.PublicKey
-	cache *tokenCache
+	pub     ed25519.PublicKey
+	cache   *tokenCache
+	revoked *Revocations // nil: nothing is revoked
 }
+
+// CheckRevocations makes v refuse tokens whose id is in r, whether or not
+// they were accepted (and cached) before; r may change at any time.
+func (v *Verifier) CheckRevocations(r *Revocations) { v.revoked = r }
 
 // NewVerifier returns a Verifier accepting tokens signed by pub's private key.
 func NewVerifier(pub ed25519.PublicKey) *Verifier {
@@ -123,22 +175,30 @@ func (v *Verifier) Verify(token string, now time.Time) (Identity, error) {
 	if len(token) > maxTokenLen {
 		return Identity{}, unauthenticated("malformed token")
 	}
-	if id, ok := v.cache.get(token, now.UnixNano()); ok {
-		return id, nil
+	if e, ok := v.cache.get(token, now.UnixNano()); ok {
+		// Revocation is checked on every call, cached or not: a map
+		// lookup, and nothing at all while no token is revoked.
+		if v.revoked.Has(e.jti) {
+			return Identity{}, unauthenticated("token revoked")
+		}
+		return e.id, nil
 	}
-	id, from, until, err := v.verify(token, now)
+	id, jti, from, until, err := v.verify(token, now)
 	if err != nil {
 		return Identity{}, err
 	}
+	if v.revoked.Has(jti) {
+		return Identity{}, unauthenticated("token revoked")
+	}
 	if now.Before(until) { // else accepted only by the leeway: nothing to cache
-		v.cache.put(token, cacheEntry{id: id, from: from.UnixNano(), until: until.UnixNano()}, now.UnixNano())
+		v.cache.put(token, cacheEntry{id: id, jti: jti, from: from.UnixNano(), until: until.UnixNano()}, now.UnixNano())
 	}
 	return id, nil
 }
 
 // verify does the full check. from and until bound when a cached copy of
 // the result may be returned without checking again.
-func (v *Verifier) verify(token string, now time.Time) (id Identity, from, until time.Time, err error) {
+func (v *Verifier) verify(token string, now time.Time) (id Identity, jti string, from, until time.Time, err error) {
 	p := jwt.NewParser(
 		jwt.WithIssuer(issuer),
 		jwt.WithAudience(audience),
@@ -155,21 +215,24 @@ func (v *Verifier) verify(token string, now time.Time) (id Identity, from, until
 		return v.pub, nil
 	})
 	if err != nil {
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated(reason(err))
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated(reason(err))
 	}
 	id = Identity{Subject: c.Subject, Role: c.Role, Account: c.Account}
 	switch {
 	case id.Subject == "":
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated("missing subject")
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("missing subject")
 	case !id.Role.Valid():
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated("unknown role")
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("unknown role")
 	case id.Role == RoleOwner && id.Account == "":
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated("owner token without account")
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("owner token without account")
 	case id.Role != RoleOwner && id.Account != "":
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated("account on a non-owner token")
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("account on a non-owner token")
+	case !validName(c.ID, 64, "_-"):
+		// Every token Issue signs has one; one without could not be revoked.
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("missing token id")
 	}
 	if err := id.Validate(); err != nil {
-		return Identity{}, time.Time{}, time.Time{}, unauthenticated("invalid identity")
+		return Identity{}, "", time.Time{}, time.Time{}, unauthenticated("invalid identity")
 	}
 	// The cache answers only inside the window a full check would accept,
 	// except that it stops at exp itself rather than exp+leeway: a token in
@@ -180,7 +243,7 @@ func (v *Verifier) verify(token string, now time.Time) (id Identity, from, until
 			from = t.Add(-leeway)
 		}
 	}
-	return id, from, c.ExpiresAt.Time, nil
+	return id, c.ID, from, c.ExpiresAt.Time, nil
 }
 
 func unauthenticated(reason string) error {

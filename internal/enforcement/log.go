@@ -27,9 +27,26 @@ func enforcementSubject(account string) string {
 	return natsbus.EnforcementPrefix + account
 }
 
+// decodeDecision reads the decision stored on subject. Anything that is
+// not one (not JSON, or JSON without a decision id, or for another account
+// than its subject names: "null" decodes without error) is
+// moderation.ErrCorrupt, which readers skip and report.
+func decodeDecision(subject string, b []byte) (*moderation.Decision, error) {
+	var d moderation.Decision
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("decode decision: %w (%v)", moderation.ErrCorrupt, err)
+	}
+	if d.DecisionID == "" || natsbus.EnforcementPrefix+d.Account != subject {
+		return nil, fmt.Errorf("decode decision: %w (decision id %q, account %q on %s)", moderation.ErrCorrupt, d.DecisionID, d.Account, subject)
+	}
+	return &d, nil
+}
+
 // List returns up to limit decisions at or after sequence from, oldest
 // first: one account's, or every account's when account is empty. next is
-// where the following page starts; 0 when there is none.
+// where the following page starts; 0 when there is none. A record that is
+// not a decision is skipped and reported (natsbus.Skip): the stream denies
+// deletes, so failing on it would fail every listing that reaches it.
 func (l *Log) List(ctx context.Context, account string, from uint64, limit int) (page []moderation.DecisionRecord, next uint64, err error) {
 	subject := enforcementSubject(account)
 	seq := max(from, 1)
@@ -44,12 +61,13 @@ func (l *Log) List(ctx context.Context, account string, from uint64, limit int) 
 		if len(page) == limit {
 			return page, msg.Sequence, nil // one more exists: it starts the next page
 		}
-		var d moderation.Decision
-		if err := json.Unmarshal(msg.Data, &d); err != nil {
-			return nil, 0, fmt.Errorf("decode decision at %d: %w", msg.Sequence, err)
-		}
-		page = append(page, moderation.DecisionRecord{Seq: msg.Sequence, Decision: &d})
 		seq = msg.Sequence + 1
+		d, err := decodeDecision(msg.Subject, msg.Data)
+		if err != nil {
+			natsbus.Skip(nil, natsbus.SourceDecisions, err, "seq", msg.Sequence, "subject", msg.Subject)
+			continue
+		}
+		page = append(page, moderation.DecisionRecord{Seq: msg.Sequence, Decision: d})
 	}
 }
 
@@ -76,7 +94,8 @@ func (l *Log) Get(ctx context.Context, account, decisionID string) (*moderation.
 // Watch calls fn with each decision published from sequence from on (0:
 // only those published from now), for one account or every account, until
 // ctx ends or fn fails. An ordered consumer resumes by itself across NATS
-// outages.
+// outages. Records that are not decisions are skipped and reported, as in
+// List.
 func (l *Log) Watch(ctx context.Context, account string, from uint64, fn func(moderation.DecisionRecord) error) error {
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{enforcementSubject(account)}, DeliverPolicy: jetstream.DeliverNewPolicy}
 	if from > 0 {
@@ -105,11 +124,12 @@ func (l *Log) Watch(ctx context.Context, account string, from uint64, fn func(mo
 		if err != nil {
 			return fmt.Errorf("watch decisions: %w", err)
 		}
-		var d moderation.Decision
-		if err := json.Unmarshal(msg.Data(), &d); err != nil {
-			return fmt.Errorf("decode decision at %d: %w", meta.Sequence.Stream, err)
+		d, err := decodeDecision(msg.Subject(), msg.Data())
+		if err != nil {
+			natsbus.Skip(nil, natsbus.SourceDecisions, err, "seq", meta.Sequence.Stream, "subject", msg.Subject())
+			continue
 		}
-		if err := fn(moderation.DecisionRecord{Seq: meta.Sequence.Stream, Decision: &d}); err != nil {
+		if err := fn(moderation.DecisionRecord{Seq: meta.Sequence.Stream, Decision: d}); err != nil {
 			return err
 		}
 	}

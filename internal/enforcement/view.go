@@ -95,9 +95,11 @@ func (v *View) apply(e jetstream.KeyValueEntry) {
 		v.mu.Unlock()
 		return
 	}
-	st, err := decodeState(e.Value())
+	st, err := decodeState(e.Key(), e.Value())
 	if err != nil {
-		v.log.Error("account state unreadable; keeping the previous one", "account", e.Key(), "revision", e.Revision(), "err", err)
+		// The previous state, if any, stays: the last one known is a
+		// better answer for Check than none.
+		natsbus.Skip(v.log, natsbus.SourceAccountStates, err, "key", e.Key(), "revision", e.Revision())
 		return
 	}
 	v.mu.Lock()
@@ -125,10 +127,15 @@ func (v *View) set(account string, en *entry, size int) {
 	}
 }
 
-func decodeState(b []byte) (*moderation.AccountState, error) {
+// decodeState reads the state stored under key; anything that is not one
+// ("null" decodes without error) is moderation.ErrCorrupt.
+func decodeState(key string, b []byte) (*moderation.AccountState, error) {
 	var st moderation.AccountState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode state of %s: %w (%v)", key, moderation.ErrCorrupt, err)
+	}
+	if st.Account != key {
+		return nil, fmt.Errorf("decode state of %s: %w (it names account %q)", key, moderation.ErrCorrupt, st.Account)
 	}
 	return &st, nil
 }
@@ -174,9 +181,9 @@ func (v *View) readBack(account string) *moderation.AccountState {
 		v.log.Debug("read back account state", "account", account, "err", err)
 		return nil
 	}
-	st, err := decodeState(e.Value())
+	st, err := decodeState(account, e.Value())
 	if err != nil {
-		v.log.Error("account state unreadable", "account", account, "revision", e.Revision(), "err", err)
+		natsbus.Skip(v.log, natsbus.SourceAccountStates, err, "key", account, "revision", e.Revision())
 		return nil
 	}
 	if !v.loaded.Load() {

@@ -113,6 +113,7 @@ type Deps struct {
 	Backtester  Backtester
 	Verifier    *auth.Verifier    // checks bearer tokens
 	Issuer      *auth.Issuer      // mints tokens for AdminService; nil refuses
+	Tokens      Tokens            // audits mints, keeps revocations; nil refuses both
 	Authorizer  *authz.Authorizer // the authorization policy
 }
 

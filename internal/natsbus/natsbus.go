@@ -30,6 +30,10 @@ const (
 	AppealsBucket   = "APPEALS"
 	PipelineDurable = "pipeline"
 
+	// RevocationsBucket holds revoked API token ids; every instance
+	// follows it into memory and refuses those tokens.
+	RevocationsBucket = "REVOCATIONS"
+
 	// EnforcementPrefix + account is where enforcement changes are published.
 	// The DECISIONS stream captures these subjects, so one publish is both
 	// the notification platform services subscribe to and the audit record.
@@ -138,6 +142,8 @@ type Streams struct {
 	DLQ       jetstream.Stream
 	Accounts  jetstream.KeyValue
 	Appeals   jetstream.KeyValue
+	// Revocations is keyed by token id (jti).
+	Revocations jetstream.KeyValue
 }
 
 // Setup creates or updates, idempotently, every stream and bucket the
@@ -208,6 +214,16 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare bucket %s: %w", AppealsBucket, err)
+	}
+	s.Revocations, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      RevocationsBucket,
+		Description: "revoked API token ids, with who revoked them",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare bucket %s: %w", RevocationsBucket, err)
 	}
 	return &s, nil
 }

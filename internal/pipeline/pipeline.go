@@ -360,7 +360,7 @@ func (p *Pipeline) Stalled(ctx context.Context) error {
 		since = s.waitingSince
 	}
 	if stuck := now.Sub(since); stuck >= p.cfg.StallAfter {
-		return fmt.Errorf("pipeline has not advanced for %s with %d events waiting", stuck.Round(time.Second), s.waiting)
+		return fmt.Errorf("pipeline has not advanced for %s; events waiting: %d", stuck.Round(time.Second), s.waiting)
 	}
 	return nil
 }

@@ -350,6 +350,10 @@ func TestRoleMethodMatrix(t *testing.T) {
 			_, err := moderationv1.NewAdminServiceClient(c).MintToken(ctx, &moderationv1.MintTokenRequest{Subject: "svc-new", Role: "service"})
 			return err
 		},
+		"AdminService/RevokeToken": func(c *grpc.ClientConn, a string) error {
+			_, err := moderationv1.NewAdminServiceClient(c).RevokeToken(ctx, &moderationv1.RevokeTokenRequest{Which: &moderationv1.RevokeTokenRequest_TokenId{TokenId: "matrix-never-minted"}})
+			return err
+		},
 	}
 	type tc struct {
 		caller, account string
@@ -385,6 +389,7 @@ func TestRoleMethodMatrix(t *testing.T) {
 		"AppealService/ListMyAppeals":        append(all(own, owners), tc{"owner", other, false}),
 		"AppealService/WithdrawAppeal":       append(all(own, owners), tc{"owner", other, false}),
 		"AdminService/MintToken":             all("", admins),
+		"AdminService/RevokeToken":           all("", admins),
 	}
 	if len(matrix) != len(calls) {
 		t.Fatalf("matrix covers %d methods, calls %d", len(matrix), len(calls))

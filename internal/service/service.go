@@ -155,6 +155,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}
 	}()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Readers skip and report records they cannot decode (DESIGN.md,
+	// reliability): one counter for the process, logged on this service's log.
+	s.Registry.MustRegister(natsbus.SkippedRecords)
+	natsbus.ReportSkipsTo(s.log)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -171,7 +175,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.log.Info("embedded NATS with JetStream listening", "url", s.NATSURL, "store", filepath.Join(cfg.DataDir, "jetstream"))
 	}
 	s.nc, err = natsbus.Connect(s.NATSURL, "moderationd",
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { s.log.Warn("NATS disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil { // our own Close or Drain, as Stop does: nothing to warn of
+				s.log.Debug("NATS connection closed")
+				return
+			}
+			s.log.Warn("NATS disconnected", "err", err)
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }))
 	if err != nil {
 		return nil, err
@@ -214,6 +224,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := s.followRevocations(ctx, runCtx, store)
+	if err != nil {
+		return nil, err
+	}
+	verifier.CheckRevocations(tokens.revoked)
 	authorizer, err := authz.New()
 	if err != nil {
 		return nil, err
@@ -229,6 +244,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Reevaluator: reevaluator{svc: s, store: store},
 		Verifier:    verifier,
 		Issuer:      s.issuer,
+		Tokens:      tokens,
 		Authorizer:  authorizer,
 	}, grpcapi.Options{
 		DenyUnknownWhenStale: cfg.DenyUnknownWhenStale,

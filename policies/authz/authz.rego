@@ -48,6 +48,7 @@ methods := {
 	"moderation.v1.AppealService/ListMyAppeals": "list appeals as their owner",
 	"moderation.v1.AppealService/WithdrawAppeal": "withdraw appeals",
 	"moderation.v1.AdminService/MintToken": "mint tokens",
+	"moderation.v1.AdminService/RevokeToken": "revoke tokens",
 }
 
 # grants is, for each role, the methods it may call and the accounts it may

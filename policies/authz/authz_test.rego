@@ -100,6 +100,10 @@ _cases := {
 		"allowed": ["admin", "none"],
 		"refused": ["reviewer", "none", "only admins may mint tokens"],
 	},
+	"RevokeToken": {
+		"allowed": ["admin", "none"],
+		"refused": ["service", "none", "only admins may revoke tokens"],
+	},
 }
 
 test_cases_cover_every_method if {

@@ -103,7 +103,10 @@ type MintTokenResponse struct {
 	// The bearer token, for the authorization metadata as "Bearer <token>".
 	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
 	// When it stops being accepted.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The token's id (its jti claim), which RevokeToken takes and the audit
+	// record names.
+	TokenId       string `protobuf:"bytes,3,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -152,6 +155,171 @@ func (x *MintTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *MintTokenResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+// RevokeTokenRequest names the token to revoke.
+type RevokeTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Which:
+	//
+	//	*RevokeTokenRequest_TokenId
+	//	*RevokeTokenRequest_Token
+	Which isRevokeTokenRequest_Which `protobuf_oneof:"which"`
+	// Why, for the audit record.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenRequest) Reset() {
+	*x = RevokeTokenRequest{}
+	mi := &file_moderation_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenRequest) ProtoMessage() {}
+
+func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RevokeTokenRequest) GetWhich() isRevokeTokenRequest_Which {
+	if x != nil {
+		return x.Which
+	}
+	return nil
+}
+
+func (x *RevokeTokenRequest) GetTokenId() string {
+	if x != nil {
+		if x, ok := x.Which.(*RevokeTokenRequest_TokenId); ok {
+			return x.TokenId
+		}
+	}
+	return ""
+}
+
+func (x *RevokeTokenRequest) GetToken() string {
+	if x != nil {
+		if x, ok := x.Which.(*RevokeTokenRequest_Token); ok {
+			return x.Token
+		}
+	}
+	return ""
+}
+
+func (x *RevokeTokenRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type isRevokeTokenRequest_Which interface {
+	isRevokeTokenRequest_Which()
+}
+
+type RevokeTokenRequest_TokenId struct {
+	// The token's id, as MintTokenResponse and the audit record give it.
+	TokenId string `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3,oneof"`
+}
+
+type RevokeTokenRequest_Token struct {
+	// The token itself, when its id is not at hand.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3,oneof"`
+}
+
+func (*RevokeTokenRequest_TokenId) isRevokeTokenRequest_Which() {}
+
+func (*RevokeTokenRequest_Token) isRevokeTokenRequest_Which() {}
+
+// RevokeTokenResponse says what was revoked.
+type RevokeTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revoked token's id.
+	TokenId string `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// When it was revoked: earlier than this call if it already was.
+	RevokedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	// Who revoked it, as "role:subject".
+	Actor         string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenResponse) Reset() {
+	*x = RevokeTokenResponse{}
+	mi := &file_moderation_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenResponse) ProtoMessage() {}
+
+func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RevokeTokenResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RevokeTokenResponse) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
+func (x *RevokeTokenResponse) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
 var File_moderation_v1_admin_proto protoreflect.FileDescriptor
 
 const file_moderation_v1_admin_proto_rawDesc = "" +
@@ -162,13 +330,26 @@ const file_moderation_v1_admin_proto_rawDesc = "" +
 	"\x04role\x18\x02 \x01(\tB&\xbaH#r!R\aserviceR\breviewerR\x05adminR\x05ownerR\x04role\x129\n" +
 	"\aaccount\x18\x03 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^([A-Za-z0-9_-]{1,64})?$R\aaccount\x12<\n" +
 	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x0f\xbaH\f\xaa\x01\t\"\x05\b\x80\xe7\x84\x0f2\x00R\x03ttl:x\xbaHu\x1as\n" +
-	"\rowner_account\x122account is required for role owner and only for it\x1a.(this.role == 'owner') == (this.account != '')\"d\n" +
+	"\rowner_account\x122account is required for role owner and only for it\x1a.(this.role == 'owner') == (this.account != '')\"\x7f\n" +
 	"\x11MintTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
 	"\n" +
-	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt2^\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x19\n" +
+	"\btoken_id\x18\x03 \x01(\tR\atokenId\"\xa1\x01\n" +
+	"\x12RevokeTokenRequest\x129\n" +
+	"\btoken_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$H\x00R\atokenId\x12\"\n" +
+	"\x05token\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80@H\x00R\x05token\x12\x1c\n" +
+	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x04noteB\x0e\n" +
+	"\x05which\x12\x05\xbaH\x02\b\x01\"\x81\x01\n" +
+	"\x13RevokeTokenResponse\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\x129\n" +
+	"\n" +
+	"revoked_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor2\xb4\x01\n" +
 	"\fAdminService\x12N\n" +
-	"\tMintToken\x12\x1f.moderation.v1.MintTokenRequest\x1a .moderation.v1.MintTokenResponseB+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
+	"\tMintToken\x12\x1f.moderation.v1.MintTokenRequest\x1a .moderation.v1.MintTokenResponse\x12T\n" +
+	"\vRevokeToken\x12!.moderation.v1.RevokeTokenRequest\x1a\".moderation.v1.RevokeTokenResponseB+Z)moderation/api/moderation/v1;moderationv1b\x06proto3"
 
 var (
 	file_moderation_v1_admin_proto_rawDescOnce sync.Once
@@ -182,23 +363,28 @@ func file_moderation_v1_admin_proto_rawDescGZIP() []byte {
 	return file_moderation_v1_admin_proto_rawDescData
 }
 
-var file_moderation_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_moderation_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_moderation_v1_admin_proto_goTypes = []any{
 	(*MintTokenRequest)(nil),      // 0: moderation.v1.MintTokenRequest
 	(*MintTokenResponse)(nil),     // 1: moderation.v1.MintTokenResponse
-	(*durationpb.Duration)(nil),   // 2: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*RevokeTokenRequest)(nil),    // 2: moderation.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),   // 3: moderation.v1.RevokeTokenResponse
+	(*durationpb.Duration)(nil),   // 4: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_moderation_v1_admin_proto_depIdxs = []int32{
-	2, // 0: moderation.v1.MintTokenRequest.ttl:type_name -> google.protobuf.Duration
-	3, // 1: moderation.v1.MintTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	0, // 2: moderation.v1.AdminService.MintToken:input_type -> moderation.v1.MintTokenRequest
-	1, // 3: moderation.v1.AdminService.MintToken:output_type -> moderation.v1.MintTokenResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 0: moderation.v1.MintTokenRequest.ttl:type_name -> google.protobuf.Duration
+	5, // 1: moderation.v1.MintTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	5, // 2: moderation.v1.RevokeTokenResponse.revoked_at:type_name -> google.protobuf.Timestamp
+	0, // 3: moderation.v1.AdminService.MintToken:input_type -> moderation.v1.MintTokenRequest
+	2, // 4: moderation.v1.AdminService.RevokeToken:input_type -> moderation.v1.RevokeTokenRequest
+	1, // 5: moderation.v1.AdminService.MintToken:output_type -> moderation.v1.MintTokenResponse
+	3, // 6: moderation.v1.AdminService.RevokeToken:output_type -> moderation.v1.RevokeTokenResponse
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_moderation_v1_admin_proto_init() }
@@ -206,13 +392,17 @@ func file_moderation_v1_admin_proto_init() {
 	if File_moderation_v1_admin_proto != nil {
 		return
 	}
+	file_moderation_v1_admin_proto_msgTypes[2].OneofWrappers = []any{
+		(*RevokeTokenRequest_TokenId)(nil),
+		(*RevokeTokenRequest_Token)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_moderation_v1_admin_proto_rawDesc), len(file_moderation_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

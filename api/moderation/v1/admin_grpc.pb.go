@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_MintToken_FullMethodName = "/moderation.v1.AdminService/MintToken"
+	AdminService_MintToken_FullMethodName   = "/moderation.v1.AdminService/MintToken"
+	AdminService_RevokeToken_FullMethodName = "/moderation.v1.AdminService/RevokeToken"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -30,6 +31,9 @@ const (
 type AdminServiceClient interface {
 	// MintToken issues a bearer token for a caller.
 	MintToken(ctx context.Context, in *MintTokenRequest, opts ...grpc.CallOption) (*MintTokenResponse, error)
+	// RevokeToken refuses a token from now on, on every instance, though it
+	// has not expired. Revoking a token already revoked changes nothing.
+	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
 }
 
 type adminServiceClient struct {
@@ -50,6 +54,16 @@ func (c *adminServiceClient) MintToken(ctx context.Context, in *MintTokenRequest
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeTokenResponse)
+	err := c.cc.Invoke(ctx, AdminService_RevokeToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -58,6 +72,9 @@ func (c *adminServiceClient) MintToken(ctx context.Context, in *MintTokenRequest
 type AdminServiceServer interface {
 	// MintToken issues a bearer token for a caller.
 	MintToken(context.Context, *MintTokenRequest) (*MintTokenResponse, error)
+	// RevokeToken refuses a token from now on, on every instance, though it
+	// has not expired. Revoking a token already revoked changes nothing.
+	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -70,6 +87,9 @@ type UnimplementedAdminServiceServer struct{}
 
 func (UnimplementedAdminServiceServer) MintToken(context.Context, *MintTokenRequest) (*MintTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MintToken not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeToken not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -110,6 +130,24 @@ func _AdminService_MintToken_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeToken(ctx, req.(*RevokeTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -120,6 +158,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MintToken",
 			Handler:    _AdminService_MintToken_Handler,
+		},
+		{
+			MethodName: "RevokeToken",
+			Handler:    _AdminService_RevokeToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"moderation/internal/events"
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+	"moderation/internal/replay"
+)
+
+// TestPoisonThroughTheBinary replays the attacks on the service against
+// the real binary: friend requests dated 1969, 9999 and 2100 (each used to
+// panic or blind the detectors, and crash-loop every restart), an event one
+// byte under the payload limit (its dead letter did not fit and stalled
+// every account), an account whose stored state is not JSON, and a bad
+// event after the dead-letter stream was deleted. Each must be
+// dead-lettered under its reason and counted, an honest spammer in between
+// must still be limited, /readyz must answer truthfully, and the binary
+// must restart on the same data dir and go on processing.
+func TestPoisonThroughTheBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary")
+	}
+	dir := t.TempDir()
+	p := start(t, dir)
+	_, pub := connect(t, p.natsURL, natsRole(dir, "publisher"))
+	_, svcJS := connect(t, p.natsURL, natsRole(dir, "service"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+
+	accounts, err := svcJS.KeyValue(ctx, natsbus.AccountsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.Put(ctx, "acct_corrupt", []byte("{not json")); err != nil {
+		t.Fatalf("write corrupt state: %v", err)
+	}
+
+	var recs []replay.Record
+	for i, at := range []time.Time{
+		time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		recs = append(recs, poisonFriendAdd(t, fmt.Sprintf("time-%d", i), "acct_time", at, i))
+	}
+	for i := range 150 {
+		at := now.Add(-50*time.Minute + time.Duration(i)*20*time.Second)
+		recs = append(recs, poisonFriendAdd(t, fmt.Sprintf("good-%d", i), "acct_good", at, i),
+			poisonFriendAdd(t, fmt.Sprintf("corrupt-%d", i), "acct_corrupt", at, i))
+	}
+	if _, err := replay.Publish(ctx, pub, recs, nil); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	big := []byte(strings.Repeat("A", int(pub.Conn().MaxPayload())-1)) // no headers: all of it is data
+	if _, err := pub.Publish(ctx, "mod.events.friend_add.acct_big", big); err != nil {
+		t.Fatalf("publish %d bytes: %v", len(big), err)
+	}
+	stored := uint64(len(recs) + 1)
+	poll(t, "every event acknowledged", 90*time.Second, func() bool { return caughtUp(ctx, svcJS, stored) })
+
+	httpAddr := listeningHTTP(t, p)
+	if code, body := httpGet(t, httpAddr, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz after the poison: got %d %q, want 200", code, body)
+	}
+	metrics := func() string { _, m := httpGet(t, httpAddr, "/metrics"); return m }
+	m := metrics()
+	for _, want := range []struct {
+		series string
+		min    float64
+	}{
+		{`moderation_dead_letters_total{reason="bad_time"}`, 3},
+		{`moderation_dead_letters_total{reason="too_large"}`, 1},
+		{`moderation_dead_letters_truncated_total`, 1},
+		{`moderation_dead_letters_total{reason="bad_state"}`, 1},
+		{`moderation_permanent_failures_total{reason="bad_state"}`, 1},
+	} {
+		if got := seriesValue(m, want.series); got < want.min {
+			t.Errorf("%s: got %v, want at least %v", want.series, got, want.min)
+		}
+	}
+	var goodLimited bool
+	for _, d := range decisions(t, svcJS) {
+		switch d.Account {
+		case "acct_good":
+			goodLimited = goodLimited || d.Action == moderation.ActionLimit
+		case "acct_time", "acct_corrupt", "acct_big":
+			t.Errorf("decision on %s: got %s, want none", d.Account, d.Action)
+		}
+	}
+	if !goodLimited {
+		t.Error("acct_good: got no limit, want the spammer limited despite the poison around it")
+	}
+
+	// The dead-letter stream deleted: the next bad event brings it back.
+	if err := svcJS.DeleteStream(ctx, natsbus.DLQStream); err != nil {
+		t.Fatalf("delete DLQ: %v", err)
+	}
+	if _, err := pub.Publish(ctx, "mod.events.friend_add.acct_x", []byte(`{"id": "trunc`)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the bad event acknowledged", 30*time.Second, func() bool { return caughtUp(ctx, svcJS, stored+1) })
+	dlq, err := svcJS.Stream(ctx, natsbus.DLQStream)
+	if err != nil {
+		t.Fatalf("DLQ after the bad event: %v", err)
+	}
+	if msg, err := dlq.GetLastMsgForSubject(ctx, "mod.dlq."+events.ReasonBadJSON); err != nil || msg.Header.Get(natsbus.HeaderOriginalSubject) != "mod.events.friend_add.acct_x" {
+		t.Errorf("bad_json dead letter in the declared-again DLQ: got %v (%v), want acct_x's event", msg, err)
+	}
+
+	// Restart on the same data dir: the poison is still in the events
+	// stream and the rebuild reads it; the binary must come up and go on.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("still running 15 s after SIGTERM")
+	}
+	p2 := start(t, dir)
+	_, pub2 := connect(t, p2.natsURL, natsRole(dir, "publisher"))
+	_, svcJS2 := connect(t, p2.natsURL, natsRole(dir, "service"))
+	after := poisonFriendAdd(t, "after-restart", "acct_after", time.Now().UTC(), 0)
+	if _, err := replay.Publish(ctx, pub2, []replay.Record{after}, nil); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the event after the restart acknowledged", 30*time.Second, func() bool { return caughtUp(ctx, svcJS2, stored+2) })
+	httpAddr2 := listeningHTTP(t, p2)
+	poll(t, "/readyz after the restart", 15*time.Second, func() bool { code, _ := httpGet(t, httpAddr2, "/readyz"); return code == http.StatusOK })
+	for _, proc := range []*process{p, p2} {
+		if log := proc.logText(); strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") {
+			t.Errorf("a run panicked:\n%s", log)
+		}
+	}
+}
+
+// natsRole connects as role with the credentials the service wrote in its
+// data dir, or anonymously when there are none (a server without
+// authentication).
+func natsRole(dataDir, role string) nats.Option {
+	creds := filepath.Join(dataDir, "nats", role+".creds")
+	if _, err := os.Stat(creds); err == nil {
+		return nats.UserCredentials(creds)
+	}
+	return func(*nats.Options) error { return nil }
+}
+
+func poisonFriendAdd(t *testing.T, id, account string, at time.Time, i int) replay.Record {
+	t.Helper()
+	ev := &moderation.Event{ID: id, Kind: moderation.KindFriendAdd, Account: account, At: at,
+		FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("stranger_%d", i), Source: moderation.SourceSearch}}
+	if i == 0 {
+		ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: time.Now().Add(-12 * time.Hour)}
+	}
+	data, err := events.EncodeJSON(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := nats.Header{}
+	h.Set(nats.MsgIdHdr, id)
+	return replay.Record{Subject: ev.Subject(), Header: h, Data: data}
+}
+
+// listeningHTTP is the ops address the process logged.
+func listeningHTTP(t *testing.T, p *process) string {
+	t.Helper()
+	for _, line := range strings.Split(p.logText(), "\n") {
+		var rec struct{ Msg, HTTP string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "moderation service listening" && rec.HTTP != "" {
+			return rec.HTTP
+		}
+	}
+	t.Fatalf("no HTTP address in the log:\n%s", p.logText())
+	return ""
+}
+
+func httpGet(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// seriesValue is the value of one series in Prometheus text, 0 if absent.
+func seriesValue(text, series string) float64 {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
