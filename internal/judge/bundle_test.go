@@ -250,6 +250,24 @@ func (a *attempts) last() *Policy {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// logBuffer collects a logger's lines for a test to count.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
 func writeFile(t *testing.T, path string, raw []byte) {
 	t.Helper()
 	// Beside, then renamed: the reloader never reads half a bundle.
@@ -423,11 +441,18 @@ type bundleServer struct {
 	raw         []byte
 	gets        atomic.Int64 // answered 200
 	notModified atomic.Int64 // answered 304
+	down        atomic.Bool  // answer 503
+	unavailable atomic.Int64 // answered 503
 }
 
 func (b *bundleServer) set(raw []byte) { b.mu.Lock(); b.raw = raw; b.mu.Unlock() }
 
 func (b *bundleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if b.down.Load() {
+		b.unavailable.Add(1)
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	b.mu.Lock()
 	raw := b.raw
 	b.mu.Unlock()
@@ -453,7 +478,8 @@ func TestBundleURL(t *testing.T) {
 	t.Cleanup(ts.Close)
 
 	var got attempts
-	r, err := NewBundleReloader(ts.URL+"/bundles/moderation.tar.gz?token=secret", s.key(t), "live", got.apply, got.report, 20*time.Millisecond, quiet())
+	var logs logBuffer
+	r, err := NewBundleReloader(ts.URL+"/bundles/moderation.tar.gz?token=secret", s.key(t), "live", got.apply, got.report, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,13 +500,26 @@ func TestBundleURL(t *testing.T) {
 		t.Fatalf("after 304s: %d applied, %d reported, %d bundles served; want 1, 1, 1", applied, reported, srv.gets.Load())
 	}
 
+	// A server that is down is no candidate: nothing is refused or loaded.
+	srv.down.Store(true)
+	waitUntil(t, "polls answered 503", func() bool { return srv.unavailable.Load() >= 3 })
+	srv.down.Store(false)
+	n := srv.notModified.Load()
+	waitUntil(t, "a 304 once the server is back", func() bool { return srv.notModified.Load() > n })
+	if applied, reported := got.counts(); applied != 1 || reported != 1 {
+		t.Fatalf("after 503s: %d applied, %d reported; want 1 and 1", applied, reported)
+	}
+	if n := logs.count("policy source unreadable"); n != 1 {
+		t.Errorf("the server being down was logged %d times, want once", n)
+	}
+
 	srv.set(buildBundle(t, policyFiles(t, true), "r2", &s))
 	waitUntil(t, "the changed bundle loaded", func() bool {
 		p := got.last()
 		return p != nil && strings.Contains(p.Version, "#r2@")
 	})
 	// And then the server answers 304 again: nothing more is loaded.
-	n := srv.notModified.Load()
+	n = srv.notModified.Load()
 	waitUntil(t, "another 304", func() bool { return srv.notModified.Load() >= n+2 })
 	if applied, _ := got.counts(); applied != 2 {
 		t.Errorf("applied %d policies, want 2", applied)
@@ -497,6 +536,12 @@ func TestBundleURL(t *testing.T) {
 	waitUntil(t, "304s after the refusal", func() bool { return srv.notModified.Load() >= n+2 })
 	if applied, reported := got.counts(); applied != 2 || reported != 3 || !strings.Contains(got.last().Version, "#r2@") {
 		t.Errorf("after the refusal: %d applied, %d reported, running %s; want 2, 3 and r2", applied, reported, got.last().Version)
+	}
+	if n := logs.count("policy candidate refused; the running policy stays"); n != 1 {
+		t.Errorf("the refusal was logged %d times, want once", n)
+	}
+	if n := logs.count("token=secret"); n != 0 {
+		t.Errorf("the URL's query (a token) was logged %d times", n)
 	}
 }
 
