@@ -18,13 +18,14 @@ import (
 	"moderation/internal/backtest"
 	"moderation/internal/console"
 	"moderation/internal/judge"
+	"moderation/internal/natsbus"
 )
 
 func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("policy", "", "candidate policy directory (Rego modules, their tests and data.json)")
-	url := fs.String("nats-url", envOr("MODERATION_NATS_URL", "nats://127.0.0.1:4222"), "NATS server holding the events and decisions")
+	conn := addNATSFlags(fs, natsbus.RoleService)
 	since := fs.String("since", "", "replay events stored from this time (RFC 3339, or a duration ago such as 24h); default all retained")
 	until := fs.String("until", "", "replay events stored up to this time (RFC 3339 or a duration ago); default now")
 	zone := fs.String("timezone", envOr("MODERATION_TIMEZONE", "Asia/Shanghai"), "the platform's time zone, as the service runs")
@@ -68,7 +69,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.Policy, err = judge.Compile(ctx, os.DirFS(*dir), "candidate:"+strings.TrimRight(*dir, "/")); err != nil {
 		return err
 	}
-	nc, js, err := connectJetStream(*url, "modctl backtest")
+	nc, js, err := conn.connect("modctl backtest")
 	if err != nil {
 		return err
 	}

@@ -12,11 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"moderation/internal/natsbus"
 )
 
 const usage = `usage: modctl <command> [flags]
@@ -35,6 +30,7 @@ commands:
   train             train the advertising model on labelled text
   backtest          replay retained events through a candidate policy and report what would change
   token             mint a bearer token for the gRPC API from the service's key
+  nats-creds        issue NATS credentials (publisher, follower) from the service's account key
 
 check, decisions, watch, timeline, action, appeals and reevaluate call the
 service's gRPC API at -addr (MODERATION_GRPC_LISTEN) with -token
@@ -67,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"train":    trainCmd,
 		"backtest": backtestCmd,
 		"token":    tokenCmd,
+		// NATS credentials for the embedded server, from its account key.
+		"nats-creds": natsCredsCmd,
 		// Commands on the gRPC API, connecting through conn.go.
 		"decisions":  decisionsCmd,
 		"watch":      watchCmd,
@@ -90,18 +88,4 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// connectJetStream connects to NATS for one command.
-func connectJetStream(url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := natsbus.Connect(url, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("open JetStream: %w", err)
-	}
-	return nc, js, nil
 }

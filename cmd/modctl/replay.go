@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"moderation/internal/console"
+	"moderation/internal/natsbus"
 	"moderation/internal/replay"
 )
 
 func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("nats-url", envOr("MODERATION_NATS_URL", "nats://127.0.0.1:4222"), "NATS server to publish to")
+	conn := addNATSFlags(fs, natsbus.RolePublisher)
 	rebase := fs.String("rebase", "exact", "how event times move to the present: exact (the last event just before now), days (whole days: calendar quotas keep their days), none (as recorded)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: modctl replay [flags] FILE|DIR\n\nPublishes every event in FILE, or in every *.jsonl under DIR, to mod.events.<kind>.<account>.")
@@ -50,7 +51,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		recs = append(recs, r...)
 	}
-	nc, js, err := connectJetStream(*url, "modctl replay")
+	nc, js, err := conn.connect("modctl replay")
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,13 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (comma-separated URLs); empty embeds a server")
 	fs.BoolVar(&cfg.NATSSyncAlways, "nats-sync-always", false, "fsync every JetStream write on the embedded server (survives power loss; slower)")
+	fs.StringVar(&cfg.NATSTLSCert, "nats-tls-cert", "", "certificate (PEM) the embedded NATS server's client port serves TLS with; clients then need TLS")
+	fs.StringVar(&cfg.NATSTLSKey, "nats-tls-key", "", "private key (PEM) of -nats-tls-cert")
+	fs.StringVar(&cfg.NATSExternal.Creds, "nats-creds", "", "with -nats-url: user credentials (.creds) to connect with")
+	fs.StringVar(&cfg.NATSExternal.NKeySeed, "nats-nkey", "", "with -nats-url: file holding the user nkey seed to connect with")
+	fs.StringVar(&cfg.NATSExternal.CA, "nats-ca", "", "CA (PEM) that signed the NATS server's certificate (used with -nats-url; modctl reads it as well)")
+	fs.StringVar(&cfg.NATSExternal.Cert, "nats-cert", "", "with -nats-url: client certificate (PEM) for a server that verifies clients")
+	fs.StringVar(&cfg.NATSExternal.Key, "nats-key", "", "with -nats-url: private key (PEM) of -nats-cert")
 	fs.StringVar(&cfg.GRPCListen, "grpc-listen", "127.0.0.1:50051", "gRPC API address")
 	fs.StringVar(&cfg.HTTPListen, "http-listen", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
 	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 300, "memory bound for per-account detector windows, in MiB")
@@ -107,6 +114,9 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 		return cfg, fmt.Errorf("flag -owner-rate: must be positive, got %g", cfg.OwnerRate)
 	}
 	cfg.OwnerBurst = max(1, int(4*cfg.OwnerRate))
+	if err := checkNATSFlags(cfg); err != nil {
+		return cfg, err
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") || (cfg.ClientCA != "" && cfg.TLSCert == "") {
 		return cfg, fmt.Errorf("flags -tls-cert and -tls-key go together, and -client-ca needs them")
 	}

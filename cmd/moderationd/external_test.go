@@ -6,29 +6,36 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
 	moderationv1 "moderation/api/moderation/v1"
 	"moderation/internal/natsbus"
+	"moderation/internal/natsbus/natstest"
 	"moderation/internal/replay"
 )
 
 // TestExternalNATS runs moderationd against a separate nats-server process
-// (Debian's 2.9 package in CI) given by --nats-url: nothing is embedded,
-// the streams are declared on that server, and a bulk adder is still
-// actioned end to end.
+// (Debian's 2.9 package in CI) given by --nats-url, which takes only an
+// nkey user over TLS with client certificates: nothing is embedded, the
+// streams are declared on that server, and a bulk adder is still actioned
+// end to end.
 func TestExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	startNATS, url := externalNATS(t)
-	startNATS()
+	ext := externalNATS(t)
+	ext.start()
+	url := ext.url
 
 	dataDir := t.TempDir()
-	p := start(t, dataDir, "--nats-url", url)
+	p := start(t, dataDir, ext.args...)
 	if p.natsURL != url {
 		t.Errorf("service uses %s, want the external %s", p.natsURL, url)
 	}
@@ -38,8 +45,12 @@ func TestExternalNATS(t *testing.T) {
 	if _, err := os.Stat(dataDir + "/jetstream"); err == nil {
 		t.Errorf("service created an embedded store in %s/jetstream", dataDir)
 	}
+	if nc, err := nats.Connect(url, nats.RootCAs(ext.pki.CA), nats.ClientCert(ext.pki.ClientCert, ext.pki.ClientKey)); err == nil {
+		nc.Close()
+		t.Errorf("the external server took a client without its nkey; the test would not show that the service authenticated")
+	}
 
-	_, js := connect(t, url)
+	_, js := connect(t, url, ext.opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, name := range []string{natsbus.EventsStream, natsbus.DecisionsStream, natsbus.DLQStream, "KV_" + natsbus.AccountsBucket, "KV_" + natsbus.AppealsBucket} {
@@ -79,9 +90,9 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	startNATS, url := externalNATS(t)
-	ns := startNATS()
-	p := start(t, t.TempDir(), "--nats-url", url)
+	ext := externalNATS(t)
+	ns := ext.start()
+	p := start(t, t.TempDir(), ext.args...)
 
 	client := moderationv1.NewModerationServiceClient(p.dial(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -94,7 +105,7 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 		return r
 	}
 	publish := func(path string) {
-		_, js := connect(t, url)
+		_, js := connect(t, ext.url, ext.opts...)
 		recs, err := replay.ReadFile(path, replay.Options{Now: time.Now()})
 		if err != nil {
 			t.Fatal(err)
@@ -116,16 +127,28 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 		t.Errorf("during the outage an unknown account was refused; the default is to fail open")
 	}
 
-	startNATS()
+	ext.start()
 	poll(t, "answers fresh again after NATS returns", 30*time.Second, func() bool { return !check("acct_bulk_new").Stale })
 	publish("../../fixtures/scenarios/steady-adder/events.jsonl")
 	poll(t, "enforcement after the outage reaching Check", 30*time.Second, func() bool { return !check("acct_steady").Allowed })
 }
 
+// external is a nats-server process: how to start it, where it is, the
+// moderationd flags and the client options that reach it.
+type external struct {
+	start func() *exec.Cmd
+	url   string
+	args  []string
+	opts  []nats.Option
+	pki   natstest.PKI
+}
+
 // externalNATS finds Debian's nats-server (installed by .ci/run; the test is
-// skipped without it outside CI) and returns a function that starts it on a
-// fixed port and store, so a restart finds its streams again, and the URL.
-func externalNATS(t *testing.T) (start func() *exec.Cmd, url string) {
+// skipped without it outside CI) and configures it on a fixed port and
+// store, so a restart finds its streams again. It takes one nkey user,
+// over TLS, with client certificates: moderationd must use --nats-nkey,
+// --nats-ca, --nats-cert and --nats-key to reach it.
+func externalNATS(t *testing.T) external {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -134,9 +157,39 @@ func externalNATS(t *testing.T) (start func() *exec.Cmd, url string) {
 		}
 		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
 	}
-	port, store := freePort(t), t.TempDir()
-	start = func() *exec.Cmd {
-		ns := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", store)
+	port, store, dir := freePort(t), t.TempDir(), t.TempDir()
+	pki := natstest.NewPKI(t)
+	user, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := user.PublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := user.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedFile := filepath.Join(dir, "user.nk")
+	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, `listen: "127.0.0.1:%d"
+jetstream { store_dir: %q }
+tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true, timeout: 2 }
+authorization { users: [ { nkey: %q } ] }
+`, port, store, pki.ServerCert, pki.ServerKey, pki.CA, pub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nkey, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	start := func() *exec.Cmd {
+		ns := exec.Command(bin, "-c", conf)
 		if err := ns.Start(); err != nil {
 			t.Fatalf("start nats-server: %v", err)
 		}
@@ -150,5 +203,11 @@ func externalNATS(t *testing.T) (start func() *exec.Cmd, url string) {
 		})
 		return ns
 	}
-	return start, fmt.Sprintf("nats://127.0.0.1:%d", port)
+	return external{
+		start: start,
+		url:   url,
+		args:  []string{"--nats-url", url, "--nats-nkey", seedFile, "--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey},
+		opts:  []nats.Option{nkey, nats.RootCAs(pki.CA), nats.ClientCert(pki.ClientCert, pki.ClientKey)},
+		pki:   pki,
+	}
 }

@@ -115,15 +115,21 @@ func start(t *testing.T, dataDir string, extra ...string) *process {
 	return p
 }
 
+// as connects to the process's embedded NATS server as role, with the
+// credentials it created in its data dir.
+func (p *process) as(role string) nats.Option { return natsbus.As(p.dataDir, role) }
+
 func (p *process) logText() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.log.String()
 }
 
-func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+// connect connects to NATS with opts; to the embedded server, with
+// credentials: p.as(role) or svc.NATSAs(role).
+func connect(t *testing.T, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatalf("connect %s: %v", url, err)
 	}
@@ -225,7 +231,7 @@ func TestKillDuringReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Stop()
-	_, refJS := connect(t, ref.NATSURL)
+	_, refJS := connect(t, ref.NATSURL, ref.NATSAs(natsbus.RoleService))
 	if _, err := replay.Publish(ctx, refJS, recs, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +261,8 @@ func crashRun(t *testing.T, ctx context.Context, recs []replay.Record, want []mo
 	n := uint64(len(recs))
 	dir := t.TempDir()
 	p := start(t, dir, "--dedup-window", "10m")
-	_, js := connect(t, p.natsURL)
+	// As the service: the test reads the streams' and consumer's state.
+	_, js := connect(t, p.natsURL, p.as(natsbus.RoleService))
 	go func() { _, _ = replay.Publish(ctx, js, recs, nil) }() // fails when the server dies; republished below
 	var stored, acked uint64
 	poll(t, "the kill point", time.Minute, func() bool {
@@ -292,7 +299,7 @@ func crashRun(t *testing.T, ctx context.Context, recs []replay.Record, want []mo
 	t.Logf("killed with %d of %d events stored, %d acknowledged, %d decisions made", stored, n, acked, before)
 
 	p2 := start(t, dir, "--dedup-window", "10m")
-	_, js2 := connect(t, p2.natsURL)
+	_, js2 := connect(t, p2.natsURL, p2.as(natsbus.RoleService))
 	sum, err := replay.Publish(ctx, js2, recs, nil)
 	if err != nil {
 		t.Fatalf("replay after restart: %v", err)
@@ -347,7 +354,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 		t.Skip("builds the real binary")
 	}
 	p := start(t, t.TempDir())
-	_, js := connect(t, p.natsURL)
+	_, js := connect(t, p.natsURL, p.as(natsbus.RolePublisher))
 	recs, err := traffic.Synthetic(5000, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -12,45 +12,27 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/appeals"
 	"moderation/internal/appealstore"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
+	"moderation/internal/natsbus/natstest"
 )
 
 // jetStream is an embedded NATS server with JetStream on a random port
-// and the service's streams and buckets. It returns the server's URL too,
-// so a test can connect as a second instance of the service.
-func jetStream(t *testing.T) (*natsbus.Streams, string) {
+// and the service's streams and buckets. It returns the server too, so a
+// test can connect as a second instance of the service.
+func jetStream(t *testing.T) (*natsbus.Streams, *natstest.Server) {
 	t.Helper()
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedConfig{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	_, js := connect(t, ns.ClientURL())
+	srv := natstest.Start(t)
+	_, js := srv.Connect(t, natsbus.RoleService)
 	streams, err := natsbus.Setup(context.Background(), js, natsbus.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return streams, ns.ClientURL()
-}
-
-func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := natsbus.Connect(url, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
+	return streams, srv
 }
 
 // open opens a store over kv that lives until the test ends, and waits
@@ -296,7 +278,7 @@ func ids(as []*appeals.Appeal) []string {
 }
 
 func TestList(t *testing.T) {
-	streams, url := jetStream(t)
+	streams, srv := jetStream(t)
 	s := open(t, streams.Appeals)
 	ctx := context.Background()
 	now := time.Now()
@@ -377,7 +359,7 @@ func TestList(t *testing.T) {
 	t.Run("another instance's writes", func(t *testing.T) {
 		// A second service instance: its own connection and store on the
 		// same bucket.
-		_, js2 := connect(t, url)
+		_, js2 := srv.Connect(t, natsbus.RoleService)
 		kv2, err := js2.KeyValue(ctx, natsbus.AppealsBucket)
 		if err != nil {
 			t.Fatal(err)

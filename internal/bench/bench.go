@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/internal/console"
+	"moderation/internal/natsbus"
 	"moderation/internal/replay"
 	"moderation/internal/service"
 	"moderation/internal/traffic"
@@ -68,8 +69,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := svc.WaitReady(ctx); err != nil {
 		return res, err
 	}
-	// A separate connection for the publisher, as a platform service has.
-	nc, err := nats.Connect(svc.NATSURL, nats.Name("bench publisher"))
+	// A separate connection for the publisher, as a platform service has;
+	// with the service's credentials, since it also declares the scratch
+	// streams the first two phases publish into.
+	nc, err := nats.Connect(svc.NATSURL, nats.Name("bench publisher"), natsbus.As(dir, natsbus.RoleService))
 	if err != nil {
 		return res, fmt.Errorf("connect bench publisher: %w", err)
 	}

@@ -14,26 +14,14 @@ import (
 	"moderation/internal/enforcement"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
+	"moderation/internal/natsbus/natstest"
 )
 
 // jetStream is an embedded NATS server with JetStream on a random port
 // and the service's streams and buckets.
 func jetStream(t *testing.T) (jetstream.JetStream, *natsbus.Streams, *nats.Conn) {
 	t.Helper()
-	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedConfig{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsbus.Connect(ns.ClientURL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.Start(t).Connect(t, natsbus.RoleService)
 	streams, err := natsbus.Setup(context.Background(), js, natsbus.Config{})
 	if err != nil {
 		t.Fatal(err)

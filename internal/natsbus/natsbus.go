@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -57,11 +59,17 @@ type EmbeddedConfig struct {
 	Listen     string // host:port for outside clients; port -1 picks a free one
 	StoreDir   string
 	SyncAlways bool // fsync every write: survives power loss, costs throughput
+	// DataDir holds the server's trust in DataDir/nats: operator and
+	// account keys, and the credentials of each role (see CredsPath).
+	DataDir string
+	// TLSCert and TLSKey, when set, serve the client port over TLS only.
+	TLSCert, TLSKey string
 }
 
 // StartEmbedded runs a nats-server with JetStream inside this process. It
 // listens for outside clients so platform services and the nats CLI can
-// publish to it.
+// publish to it, and accepts only users signed by its own account (see
+// Trust): never an anonymous client.
 func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
@@ -70,6 +78,19 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
 		return nil, fmt.Errorf("parse nats listen port %q: %w", portStr, err)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("start embedded nats server: no data dir for its keys and credentials")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("start embedded nats server: a TLS certificate needs its key, and a key its certificate")
+	}
+	trust, err := LoadOrCreateTrust(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := adoptAnonymousStore(cfg.StoreDir, trust); err != nil {
+		return nil, err
 	}
 	opts := &server.Options{
 		ServerName: "moderation",
@@ -82,6 +103,16 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		NoLog:      true,
 		MaxPayload: 1 << 20,
 	}
+	if err := trust.configure(opts); err != nil {
+		return nil, err
+	}
+	if cfg.TLSCert != "" {
+		if opts.TLSConfig, err = server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}); err != nil {
+			return nil, fmt.Errorf("load nats tls certificate: %w", err)
+		}
+		opts.TLS = true
+		opts.TLSTimeout = 2
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("create embedded nats server: %w", err)
@@ -92,6 +123,83 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		return nil, errors.New("embedded nats server not ready after 15s")
 	}
 	return ns, nil
+}
+
+// ClientOptions are how the service connects to the server it embeds: as
+// its own service user and, over TLS, trusting the certificate it serves.
+func (cfg EmbeddedConfig) ClientOptions() ([]nats.Option, error) {
+	opts := []nats.Option{As(cfg.DataDir, RoleService)}
+	if cfg.TLSCert != "" {
+		tc, err := pinnedTLS(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.Secure(tc))
+	}
+	return opts, nil
+}
+
+// ExternalConfig is how the service authenticates to an external server:
+// a .creds file or an nkey seed, and TLS with a CA and a client
+// certificate, each optional.
+type ExternalConfig struct {
+	Creds    string // user JWT and seed (.creds)
+	NKeySeed string // file holding a user nkey seed
+	CA       string // CA (PEM) that signed the server's certificate
+	Cert     string // client certificate (PEM), for servers that verify clients
+	Key      string // key (PEM) of Cert
+}
+
+// ClientOptions turns the configuration into connection options. The
+// service's inbox prefix is among them: give its user subscribe permission
+// on _MOD_INBOX.> and deny it to everyone else.
+func (cfg ExternalConfig) ClientOptions() ([]nats.Option, error) {
+	opts := []nats.Option{ServiceInbox()}
+	if cfg.Creds != "" && cfg.NKeySeed != "" {
+		return nil, errors.New("nats credentials: a .creds file or an nkey seed, not both")
+	}
+	if cfg.Creds != "" {
+		opts = append(opts, nats.UserCredentials(cfg.Creds))
+	}
+	if cfg.NKeySeed != "" {
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeySeed)
+		if err != nil {
+			return nil, fmt.Errorf("read nats nkey seed %s: %w", cfg.NKeySeed, err)
+		}
+		opts = append(opts, o)
+	}
+	if cfg.CA != "" {
+		opts = append(opts, nats.RootCAs(cfg.CA))
+	}
+	if (cfg.Cert == "") != (cfg.Key == "") {
+		return nil, errors.New("nats client certificate: the certificate and its key go together")
+	}
+	if cfg.Cert != "" {
+		opts = append(opts, nats.ClientCert(cfg.Cert, cfg.Key))
+	}
+	return opts, nil
+}
+
+// adoptAnonymousStore moves the streams a server without accounts kept (in
+// its global account, $G) to the application account, once: a data dir
+// from before accounts keeps its events, decisions and buckets.
+func adoptAnonymousStore(storeDir string, trust *Trust) error {
+	pub, err := trust.accountPublicKey()
+	if err != nil {
+		return err
+	}
+	root := filepath.Join(storeDir, server.JetStreamStoreDir)
+	from, to := filepath.Join(root, server.DEFAULT_GLOBAL_ACCOUNT), filepath.Join(root, pub)
+	if _, err := os.Stat(from); err != nil {
+		return nil // nothing to adopt
+	}
+	if _, err := os.Stat(to); err == nil {
+		return nil // adopted before; the old directory is left as it was
+	}
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("move streams to the application account: %w", err)
+	}
+	return nil
 }
 
 // Connect dials NATS with reconnects that never give up: a service that

@@ -85,10 +85,10 @@ func TestMalformedEventsGoToDeadLetters(t *testing.T) {
 	for _, b := range bad {
 		want[b.reason] = 1000 / len(bad)
 	}
-	checkDeadLetters(t, js, want)
+	checkDeadLetters(t, svc.JS, want)
 
 	// Each dead letter carries the original bytes, its reason and a readable error.
-	stream, err := js.Stream(ctx, natsbus.DLQStream)
+	stream, err := svc.JS.Stream(ctx, natsbus.DLQStream)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -242,7 +242,7 @@ func TestShadowPolicy(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	stream, err := js.Stream(ctx, natsbus.DecisionsStream)
+	stream, err := svc.JS.Stream(ctx, natsbus.DecisionsStream)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,14 @@ type Config struct {
 	StallAfter time.Duration
 	Replicas             int
 
+	// NATSTLSCert and NATSTLSKey serve the embedded server's client port
+	// over TLS. The embedded server never takes anonymous clients: it
+	// creates credentials in DataDir/nats (natsbus.CredsPath).
+	NATSTLSCert, NATSTLSKey string
+	// NATSExternal is how the service authenticates to the server at
+	// NATSURL: credentials or an nkey, a CA, a client certificate.
+	NATSExternal natsbus.ExternalConfig
+
 	// TokenKeyFile is the Ed25519 key that signs and verifies bearer
 	// tokens; empty: auth.DefaultKeyFile(DataDir), created on first start.
 	// TokenKeyPEM, when set, is the key itself (from the environment).
@@ -164,17 +172,27 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	s.NATSURL = cfg.NATSURL
+	var natsOpts []nats.Option
 	if s.NATSURL == "" {
-		s.ns, err = natsbus.StartEmbedded(natsbus.EmbeddedConfig{
+		embedded := natsbus.EmbeddedConfig{
 			Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.NATSSyncAlways,
-		})
-		if err != nil {
+			DataDir: cfg.DataDir, TLSCert: cfg.NATSTLSCert, TLSKey: cfg.NATSTLSKey,
+		}
+		if s.ns, err = natsbus.StartEmbedded(embedded); err != nil {
+			return nil, err
+		}
+		if natsOpts, err = embedded.ClientOptions(); err != nil {
 			return nil, err
 		}
 		s.NATSURL = s.ns.ClientURL()
-		s.log.Info("embedded NATS with JetStream listening", "url", s.NATSURL, "store", filepath.Join(cfg.DataDir, "jetstream"))
+		s.log.Info("embedded NATS with JetStream listening", "url", s.NATSURL, "store", filepath.Join(cfg.DataDir, "jetstream"),
+			"tls", cfg.NATSTLSCert != "", "publisher_creds", natsbus.CredsPath(cfg.DataDir, natsbus.RolePublisher),
+			"follower_creds", natsbus.CredsPath(cfg.DataDir, natsbus.RoleFollower),
+			"more_creds", "modctl nats-creds -role publisher|follower -name NAME -data-dir "+cfg.DataDir)
+	} else if natsOpts, err = cfg.NATSExternal.ClientOptions(); err != nil {
+		return nil, err
 	}
-	s.nc, err = natsbus.Connect(s.NATSURL, "moderationd",
+	s.nc, err = natsbus.Connect(s.NATSURL, "moderationd", append(natsOpts,
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err == nil { // our own Close or Drain, as Stop does: nothing to warn of
 				s.log.Debug("NATS connection closed")
@@ -182,7 +200,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			}
 			s.log.Warn("NATS disconnected", "err", err)
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }))
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }))...)
 	if err != nil {
 		return nil, err
 	}

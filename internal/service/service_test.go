@@ -56,10 +56,13 @@ func startServiceWith(t *testing.T, configure func(*service.Config)) *service.Se
 	return svc
 }
 
-// publisher is a platform service's own connection to the service's NATS.
+// publisher is a platform service's own connection to the service's NATS,
+// with the publisher credentials the service created: it may publish
+// events and follow enforcement, nothing else. Tests read streams as the
+// service, through svc.JS.
 func publisher(t *testing.T, svc *service.Service) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(svc.NATSURL)
+	nc, err := nats.Connect(svc.NATSURL, svc.NATSAs(natsbus.RolePublisher))
 	if err != nil {
 		t.Fatalf("connect publisher: %v", err)
 	}
@@ -218,7 +221,7 @@ func TestScenarios(t *testing.T) {
 			if got := svc.Pipeline.Processed(); got != uint64(len(recs)) {
 				t.Errorf("processed: got %d, want %d", got, len(recs))
 			}
-			checkDeadLetters(t, js, want.DeadLetters)
+			checkDeadLetters(t, svc.JS, want.DeadLetters)
 		})
 	}
 }
