@@ -216,3 +216,28 @@ func seriesValue(text, series string) float64 {
 	return v
 }
 
+
+func TestMaxClockSkewFlag(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, tt := range []struct {
+		args    []string
+		want    time.Duration
+		wantErr bool
+	}{
+		{nil, 10 * time.Minute, false},
+		{[]string{"--max-clock-skew", "90s"}, 90 * time.Second, false},
+		{[]string{"--max-clock-skew", "0s"}, 0, true},
+		{[]string{"--max-clock-skew", "-1m"}, 0, true},
+	} {
+		cfg, err := loadConfig(tt.args, none)
+		if tt.wantErr {
+			if err == nil || !strings.Contains(err.Error(), "max-clock-skew") {
+				t.Errorf("%v: got %v, want an error naming max-clock-skew", tt.args, err)
+			}
+			continue
+		}
+		if err != nil || cfg.MaxClockSkew != tt.want {
+			t.Errorf("%v: got %v (%v), want %v", tt.args, cfg.MaxClockSkew, err, tt.want)
+		}
+	}
+}

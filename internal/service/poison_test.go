@@ -11,6 +11,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	moderationv1 "moderation/api/moderation/v1"
 
 	"moderation/internal/events"
 	"moderation/internal/moderation"
@@ -257,3 +262,30 @@ func readyz(t *testing.T, addr string, want int) {
 	}
 }
 
+
+// TestIngestRefusesAbsurdTimes: gRPC Ingest checks event time as the
+// pipeline does, naming the event and its field, and stores nothing of the
+// batch.
+func TestIngestRefusesAbsurdTimes(t *testing.T) {
+	svc := startService(t)
+	client := moderationv1.NewModerationServiceClient(apiConn(t, svc, platform))
+	for name, at := range map[string]time.Time{
+		"1969": time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
+		"2100": time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		"9999": time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+		"an hour ahead": time.Now().Add(time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := friendAdd("e2", "acct_y")
+			bad.At = timestamppb.New(at)
+			_, err := client.Ingest(context.Background(), &moderationv1.IngestRequest{Events: []*moderationv1.Event{friendAdd("e1", "acct_y"), bad}})
+			if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "events[1].at") {
+				t.Fatalf("got %v, want InvalidArgument naming events[1].at", err)
+			}
+		})
+	}
+	info, err := svc.Streams.Events.Info(context.Background())
+	if err != nil || info.State.Msgs != 0 {
+		t.Errorf("events stored after refused batches: got %v (%v), want 0", info.State.Msgs, err)
+	}
+}
