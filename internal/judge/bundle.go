@@ -217,7 +217,7 @@ func (b *bundleSource) readFile(force bool) ([]byte, error) {
 		return nil, unreadable{fmt.Errorf("policy bundle: %w", err)}
 	}
 	stamp := fileStamp{st.ModTime(), st.Size()}
-	if stamp == b.stamp && !force {
+	if stamp.mod.Equal(b.stamp.mod) && stamp.size == b.stamp.size && !force {
 		return nil, nil
 	}
 	if st.Size() > MaxBundleBytes {
