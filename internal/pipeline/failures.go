@@ -118,7 +118,8 @@ var errStreamsPresent = errors.New("every stream the pipeline writes exists")
 // deadLetter stores msg in the dead-letter stream under reason, with the
 // error that sent it there. The copy always fits: when the original and the
 // headers exceed what the server accepts, the data is cut to fit and the
-// headers say so (Mod-Truncated: true, Mod-Original-Size); the whole
+// headers say so (Mod-Truncated: true, Mod-Original-Size), and if the
+// stream refuses even that, the copy is the headers alone; the whole
 // original stays in the events stream at Mod-Original-Seq until it ages out.
 func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64, reason string, cause error) error {
 	dl := &nats.Msg{Subject: "mod.dlq." + reason, Data: msg.Data(), Header: nats.Header{}}
@@ -137,7 +138,16 @@ func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 	if limit := p.js.Conn().MaxPayload(); limit > 0 {
 		fitDeadLetter(dl, limit)
 	}
-	if _, err := p.js.PublishMsg(ctx, dl); err != nil {
+	_, err := p.js.PublishMsg(ctx, dl)
+	if permanentReason(err) == events.ReasonTooLarge && len(dl.Data) > 0 {
+		// Refused all the same (a stream limit below the server's, say):
+		// keep the reference alone; the original is at Mod-Original-Seq.
+		dl.Header.Set(HeaderTruncated, "true")
+		dl.Header.Set(HeaderOriginalSize, strconv.Itoa(len(msg.Data())))
+		dl.Data = nil
+		_, err = p.js.PublishMsg(ctx, dl)
+	}
+	if err != nil {
 		return fmt.Errorf("dead-letter event %d (%s): %w", seq, reason, err)
 	}
 	p.metrics.deadLetter(reason)

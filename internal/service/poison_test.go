@@ -289,3 +289,40 @@ func TestIngestRefusesAbsurdTimes(t *testing.T) {
 		t.Errorf("events stored after refused batches: got %v (%v), want 0", info.State.Msgs, err)
 	}
 }
+
+// TestDeadLetterByReference: when the dead-letter stream refuses even a
+// copy cut to the server's payload limit (an operator capped its message
+// size), the dead letter keeps the headers alone, pointing at the original
+// in the events stream, and the pipeline moves on.
+func TestDeadLetterByReference(t *testing.T) {
+	svc := startService(t)
+	_, js := publisher(t, svc)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dlq, err := svc.JS.Stream(ctx, natsbus.DLQStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := dlq.CachedInfo().Config
+	cfg.MaxMsgSize = 2048
+	if _, err := svc.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatalf("cap DLQ message size: %v", err)
+	}
+	big := []byte(`{"id":"big","padding":"` + strings.Repeat("A", moderation.MaxEventBytes) + `"}`)
+	ack, err := js.Publish(ctx, "mod.events.friend_add.acct_big", big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replay.Publish(ctx, js, []replay.Record{friendAddRecord(t, "next", "acct_next", time.Now().UTC(), 0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both events processed", 20*time.Second, func() bool { return svc.Pipeline.Processed() >= 2 })
+	got := deadLetters(t, svc.JS)[events.ReasonTooLarge]
+	if len(got) != 1 {
+		t.Fatalf("too_large dead letters: got %d, want 1", len(got))
+	}
+	if h := got[0].Header; len(got[0].Data) != 0 || h.Get(pipeline.HeaderTruncated) != "true" ||
+		h.Get(pipeline.HeaderOriginalSize) != strconv.Itoa(len(big)) || h.Get(natsbus.HeaderOriginalSeq) != strconv.FormatUint(ack.Sequence, 10) {
+		t.Errorf("dead letter: got %d bytes and headers %v, want none, Mod-Truncated true, Mod-Original-Size %d, Mod-Original-Seq %d", len(got[0].Data), h, len(big), ack.Sequence)
+	}
+}
