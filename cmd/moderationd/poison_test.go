@@ -216,7 +216,6 @@ func seriesValue(text, series string) float64 {
 	return v
 }
 
-
 func TestMaxClockSkewFlag(t *testing.T) {
 	none := func(string) string { return "" }
 	for _, tt := range []struct {

@@ -262,7 +262,6 @@ func readyz(t *testing.T, addr string, want int) {
 	}
 }
 
-
 // TestIngestRefusesAbsurdTimes: gRPC Ingest checks event time as the
 // pipeline does, naming the event and its field, and stores nothing of the
 // batch.
@@ -270,9 +269,9 @@ func TestIngestRefusesAbsurdTimes(t *testing.T) {
 	svc := startService(t)
 	client := moderationv1.NewModerationServiceClient(apiConn(t, svc, platform))
 	for name, at := range map[string]time.Time{
-		"1969": time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
-		"2100": time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		"9999": time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+		"1969":          time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
+		"2100":          time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		"9999":          time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
 		"an hour ahead": time.Now().Add(time.Hour),
 	} {
 		t.Run(name, func(t *testing.T) {
