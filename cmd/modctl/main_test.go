@@ -245,7 +245,7 @@ func startService(t *testing.T) *service.Service {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("MODERATION_DATA_DIR", dir)
-	for _, v := range []string{"MODERATION_TOKEN", "MODERATION_TLS_CA", "MODERATION_TLS_CERT", "MODERATION_TLS_KEY"} {
+	for _, v := range []string{"MODERATION_TOKEN", "MODERATION_TLS_CA", "MODERATION_TLS_CERT", "MODERATION_TLS_KEY", "MODERATION_NATS_URL", "MODERATION_NATS_LISTEN", "MODERATION_NATS_CA"} {
 		t.Setenv(v, "")
 	}
 	svc := startServiceIn(t, dir, "127.0.0.1:0")
