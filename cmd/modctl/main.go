@@ -29,7 +29,9 @@ commands:
                     -check: gRPC Check beside a bare grpc-go server
   train             train the advertising model on labelled text
   backtest          replay retained events through a candidate policy and report what would change
-  token             mint a bearer token for the gRPC API from the service's key
+  token             mint a bearer token for the gRPC API (audited by the service;
+                    signed here with its key when it does not answer);
+                    token revoke ID|TOKEN revokes one
   nats-creds        issue NATS credentials (publisher, follower) from the service's account key
 
 check, decisions, watch, timeline, action, appeals and reevaluate call the

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,9 @@ func tokenEnv(t *testing.T) (dataDir string, pub ed25519.PublicKey) {
 	t.Helper()
 	t.Setenv("MODERATION_TOKEN_KEY_FILE", "")
 	t.Setenv("MODERATION_DATA_DIR", "")
+	t.Setenv("MODERATION_TOKEN", "")
+	// No service answers here: the token is signed locally with the key.
+	t.Setenv("MODERATION_GRPC_LISTEN", "127.0.0.1:1")
 	dataDir = t.TempDir()
 	key, _, err := auth.LoadOrCreateKey(auth.DefaultKeyFile(dataDir))
 	if err != nil {
@@ -33,16 +37,22 @@ func tokenEnv(t *testing.T) (dataDir string, pub ed25519.PublicKey) {
 	return dataDir, key.Public().(ed25519.PublicKey)
 }
 
-// runToken runs modctl token and returns its stdout; it fails the test if
-// the command fails or writes to stderr.
+// runToken runs modctl token with no service to ask and returns its
+// stdout; it fails the test if the command fails or writes to stderr
+// anything but the one line reporting the local mint.
 func runToken(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), append([]string{"token"}, args...), &out, &errOut); err != nil {
 		t.Fatalf("modctl token %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
-	if errOut.Len() != 0 {
-		t.Errorf("got stderr %q, want none", errOut.String())
+	notice, ok := strings.CutPrefix(errOut.String(), "modctl token: minted locally: ")
+	var rec auth.TokenRecord
+	if !ok || strings.Count(notice, "\n") != 1 || json.Unmarshal([]byte(notice), &rec) != nil || rec.Op != "mint" || rec.TokenID == "" {
+		t.Errorf("got stderr %q, want one line reporting the local mint", errOut.String())
+	}
+	if strings.Contains(notice, "eyJ") { // how every JWT begins
+		t.Errorf("the local mint's report holds the token: %s", notice)
 	}
 	return out.String()
 }
@@ -190,4 +200,53 @@ func TestTokenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTokenThroughTheService: with the service up, modctl token has it
+// mint the token, so the mint is audited with modctl's caller as actor and
+// nothing is reported locally; modctl token revoke then has every call
+// with that token refused.
+func TestTokenThroughTheService(t *testing.T) {
+	svc := startService(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	api := []string{"-addr", svc.GRPCAddr, "-data-dir", os.Getenv("MODERATION_DATA_DIR")}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, append([]string{"token", "-role", "reviewer", "-subject", "erin", "-json"}, api...), &out, &errOut); err != nil {
+		t.Fatalf("modctl token: %v\n%s", err, errOut.String())
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("got stderr %q, want none: the service minted it", errOut.String())
+	}
+	var minted struct {
+		Token   string `json:"token"`
+		TokenID string `json:"token_id"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &minted); err != nil || minted.TokenID == "" {
+		t.Fatalf("got %q (%v), want the token and its id", out.String(), err)
+	}
+	msg, err := svc.Streams.Decisions.GetLastMsgForSubject(ctx, "mod.audit.token."+minted.TokenID)
+	if err != nil {
+		t.Fatalf("audit record of the mint: %v", err)
+	}
+	var rec auth.TokenRecord
+	if err := json.Unmarshal(msg.Data, &rec); err != nil || rec.Op != "mint" || rec.Subject != "erin" || !strings.HasPrefix(rec.Actor, "admin:modctl:") {
+		t.Errorf("audit record: got %s, want the mint for erin by admin:modctl:<user>", msg.Data)
+	}
+
+	as := func(token string) error {
+		var o, e bytes.Buffer
+		return run(ctx, []string{"decisions", "-addr", svc.GRPCAddr, "-token", token}, &o, &e)
+	}
+	if err := as(minted.Token); err != nil {
+		t.Fatalf("call with the token: %v", err)
+	}
+	revoked := modctl(t, ctx, append([]string{"token", "revoke", minted.TokenID, "-note", "left the team"}, api...)...)
+	if !strings.Contains(revoked, "revoked token "+minted.TokenID) {
+		t.Errorf("got %q, want it to say the token was revoked", revoked)
+	}
+	eventually(t, "the revoked token refused", func() (string, bool) {
+		err := as(minted.Token)
+		return fmt.Sprint(err), err != nil && strings.Contains(err.Error(), "token revoked")
+	})
 }
