@@ -88,6 +88,17 @@ func TestNATSPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A publisher may follow _INBOX.> for its acks; the service must never
+	// answer or deliver there, or any publisher would read it. A second
+	// publisher that sends nothing sees only the first one's acks.
+	spy, _ := connect(t, p.natsURL, p.as(natsbus.RolePublisher))
+	snoop, err := spy.SubscribeSync(nats.InboxPrefix + ">")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spy.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []*nats.Conn{pub, fol} {
 		if _, err := c.SubscribeSync(natsbus.PurgePrefix + ">"); err != nil {
 			t.Fatal(err)
@@ -115,6 +126,16 @@ func TestNATSPermissions(t *testing.T) {
 		var d moderation.Decision
 		if err := json.Unmarshal(m.Data, &d); err != nil || d.Account != "acct_bulk_new" {
 			t.Errorf("%s received %s %s, want the bulk adder's decision (%v)", name, m.Subject, m.Data, err)
+		}
+	}
+	for {
+		m, err := snoop.NextMsg(100 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		var ack jetstream.PubAck
+		if err := json.Unmarshal(m.Data, &ack); err != nil || ack.Stream != natsbus.EventsStream {
+			t.Errorf("a publisher read %s on %s, which is not a publish ack: the service's traffic passes through _INBOX", m.Data, m.Subject)
 		}
 	}
 	select {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,8 +36,8 @@ func TestPoisonThroughTheBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := start(t, dir)
-	_, pub := connect(t, p.natsURL, natsRole(dir, "publisher"))
-	_, svcJS := connect(t, p.natsURL, natsRole(dir, "service"))
+	_, pub := connect(t, p.natsURL, natsbus.As(dir, natsbus.RolePublisher))
+	_, svcJS := connect(t, p.natsURL, natsbus.As(dir, natsbus.RoleService))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -138,8 +136,8 @@ func TestPoisonThroughTheBinary(t *testing.T) {
 		t.Fatal("still running 15 s after SIGTERM")
 	}
 	p2 := start(t, dir)
-	_, pub2 := connect(t, p2.natsURL, natsRole(dir, "publisher"))
-	_, svcJS2 := connect(t, p2.natsURL, natsRole(dir, "service"))
+	_, pub2 := connect(t, p2.natsURL, natsbus.As(dir, natsbus.RolePublisher))
+	_, svcJS2 := connect(t, p2.natsURL, natsbus.As(dir, natsbus.RoleService))
 	after := poisonFriendAdd(t, "after-restart", "acct_after", time.Now().UTC(), 0)
 	if _, err := replay.Publish(ctx, pub2, []replay.Record{after}, nil); err != nil {
 		t.Fatal(err)
@@ -152,17 +150,6 @@ func TestPoisonThroughTheBinary(t *testing.T) {
 			t.Errorf("a run panicked:\n%s", log)
 		}
 	}
-}
-
-// natsRole connects as role with the credentials the service wrote in its
-// data dir, or anonymously when there are none (a server without
-// authentication).
-func natsRole(dataDir, role string) nats.Option {
-	creds := filepath.Join(dataDir, "nats", role+".creds")
-	if _, err := os.Stat(creds); err == nil {
-		return nats.UserCredentials(creds)
-	}
-	return func(*nats.Options) error { return nil }
 }
 
 func poisonFriendAdd(t *testing.T, id, account string, at time.Time, i int) replay.Record {

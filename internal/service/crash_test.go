@@ -167,11 +167,7 @@ func (c *child) conn(t *testing.T, id auth.Identity) *grpc.ClientConn {
 // natsConn connects to the child's NATS as the service itself.
 func (c *child) natsConn(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	var opts []nats.Option
-	if creds := natsbus.CredsPath(c.dataDir, "service"); fileExists(creds) {
-		opts = append(opts, nats.UserCredentials(creds), nats.CustomInboxPrefix("_MOD_INBOX"))
-	}
-	nc, err := nats.Connect(c.nats, opts...)
+	nc, err := nats.Connect(c.nats, natsbus.As(c.dataDir, natsbus.RoleService))
 	if err != nil {
 		t.Fatalf("connect to the child's NATS: %v", err)
 	}
@@ -181,11 +177,6 @@ func (c *child) natsConn(t *testing.T) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	return js
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // restarted starts the service again on the child's data dir, in this
