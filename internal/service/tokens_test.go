@@ -77,6 +77,21 @@ func TestRevokedTokenRefused(t *testing.T) {
 		t.Errorf("revoke again: got %v, %v; want the first revocation", again, err)
 	}
 
+	// Revoked by another instance: this one learns it from the bucket.
+	third, err := admins.MintToken(ctx, &moderationv1.MintTokenRequest{Subject: "frank", Role: "service"})
+	if err != nil {
+		t.Fatalf("mint: %v", err)
+	}
+	if err := call(svc, third.Token); err != nil {
+		t.Fatalf("call with the third token: got %v, want OK", err)
+	}
+	if _, err := svc.Streams.Revocations.Put(ctx, third.TokenId, []byte(`{"op":"revoke","token_id":"`+third.TokenId+`","actor":"admin:elsewhere"}`)); err != nil {
+		t.Fatal(err)
+	}
+	began = time.Now()
+	waitFor(t, "a token revoked elsewhere refused", time.Second, func() bool { return status.Code(call(svc, third.Token)) == codes.Unauthenticated })
+	t.Logf("refused %s after another instance revoked it", time.Since(began).Round(time.Microsecond))
+
 	recs := tokenRecords(t, svc, minted.TokenId, 2)
 	mint, revoke := recs[0], recs[1]
 	if mint.Op != "mint" || mint.Actor != "admin:root" || mint.Subject != "carol" || mint.Role != auth.RoleReviewer ||
@@ -93,6 +108,9 @@ func TestRevokedTokenRefused(t *testing.T) {
 	svc2 := startServiceWith(t, func(c *service.Config) { c.DataDir = dir })
 	if err := call(svc2, minted.Token); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("revoked token after a restart: got %v, want Unauthenticated", err)
+	}
+	if err := call(svc2, third.Token); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("token revoked elsewhere, after a restart: got %v, want Unauthenticated", err)
 	}
 	if err := call(svc2, other.Token); err != nil {
 		t.Errorf("another token after a restart: got %v, want OK", err)
