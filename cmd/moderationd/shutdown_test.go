@@ -62,6 +62,7 @@ func TestSIGTERMLogsNoWarnings(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 
+	began := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +75,13 @@ func TestSIGTERMLogsNoWarnings(t *testing.T) {
 		t.Fatal("still running 10 s after SIGTERM")
 	}
 	<-changes // the watch ended with the service
+	took := time.Since(began)
+	t.Logf("exited 0 in %s", took.Round(time.Millisecond))
+	// The open watch ends when the stop begins: it does not hold the stop
+	// to gRPC's 3-second graceful deadline.
+	if took > 2500*time.Millisecond {
+		t.Errorf("got %s from SIGTERM to exit with a watch open, want well under the 3 s graceful deadline", took.Round(time.Millisecond))
+	}
 	log := p.logText()
 	if !strings.Contains(log, `"msg":"stopped"`) {
 		t.Errorf("no clean stop in the log")

@@ -86,6 +86,27 @@ func beginStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handle
 	return handler(srv, &ctxStream{ServerStream: ss, ctx: begin(ss.Context())})
 }
 
+// endStreamsOn ends a stream's context when done closes. A watch runs until
+// its caller hangs up; without this a graceful stop would wait for every
+// watcher and then cut all calls at its deadline.
+func endStreamsOn(done <-chan struct{}) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if done == nil {
+			return handler(srv, ss)
+		}
+		ctx, cancel := context.WithCancel(ss.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		return handler(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
 // ctxStream is a server stream with a replaced context.
 type ctxStream struct {
 	grpc.ServerStream

@@ -134,6 +134,10 @@ type Options struct {
 	AppealWindow time.Duration
 	// Registry receives the per-method call metrics.
 	Registry prometheus.Registerer
+	// EndStreams, closed when the service begins to stop, ends the
+	// context of every open stream, so a graceful stop waits for handlers
+	// to return rather than for watchers to hang up.
+	EndStreams <-chan struct{}
 }
 
 // checkedByHand are the hot path's requests: protovalidate's regular
@@ -208,6 +212,7 @@ func NewServer(deps Deps, opts Options, log *slog.Logger) (*grpc.Server, *health
 		),
 		grpc.ChainStreamInterceptor(
 			beginStream,
+			endStreamsOn(opts.EndStreams),
 			metrics.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(logger, logOpts...),
 			selector.StreamServerInterceptor(grpcauth.StreamServerInterceptor(authn), guarded),

@@ -147,6 +147,9 @@ type Service struct {
 	failed    chan struct{} // closed on the first failure of a running part
 	errOnce   sync.Once
 	err       error
+
+	// streams ends the open API streams (watches) when Stop begins.
+	streams context.CancelFunc
 }
 
 // Start brings the service up and returns once it listens everywhere. The
@@ -242,6 +245,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	streamsCtx, endStreams := context.WithCancel(context.Background())
+	s.streams = endStreams
 	tokens, err := s.followRevocations(ctx, runCtx, store)
 	if err != nil {
 		return nil, err
@@ -272,6 +277,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		OwnerBurst:           cfg.OwnerBurst,
 		AppealWindow:         cmp.Or(cfg.AppealWindow, policy.AppealWindow),
 		Registry:             s.Registry,
+		EndStreams:           streamsCtx.Done(),
 	}, s.log)
 	if err != nil {
 		grpcLn.Close()
@@ -429,6 +435,9 @@ func (s *Service) WaitReady(ctx context.Context) error {
 func (s *Service) Stop() {
 	if s.health != nil {
 		s.health.Shutdown()
+	}
+	if s.streams != nil {
+		s.streams() // watches end now, so GracefulStop need not wait them out
 	}
 	if s.grpc != nil {
 		done := make(chan struct{})
