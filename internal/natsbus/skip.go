@@ -27,7 +27,7 @@ const (
 var SkippedRecords = func() *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "moderation_records_skipped_total",
-		Help: "Stored records a reader could not decode and skipped (each is logged with its stream sequence or key).",
+		Help: "Times a reader skipped a stored record it could not decode, by where the record is; each skip is logged with the record's stream sequence or key. A record stays until removed, so every read that reaches it counts again.",
 	}, []string{"source"})
 	for _, s := range []string{SourceDecisions, SourceAccountStates, SourceAppeals, SourceRevocations} {
 		c.WithLabelValues(s) // present at 0, so an alert can compare
