@@ -109,6 +109,9 @@ func replayEvents(ctx context.Context, stream jetstream.Stream, cfg Config, feed
 			cfg.Progress(int64(seq-first+1), int64(last-first+1))
 		}
 		ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
+		if err == nil {
+			err = events.CheckClock(ev, meta.Timestamp, cfg.Pipeline.MaxClockSkew)
+		}
 		if err != nil {
 			return true, nil // a dead letter then as now
 		}

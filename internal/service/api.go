@@ -85,7 +85,7 @@ func (b backtester) Backtest(ctx context.Context, files map[string]string, since
 	}
 	cfg := b.svc.cfg
 	r, err := backtest.Run(ctx, b.svc.JS, backtest.Config{Policy: pol, Since: since, Until: until,
-		Pipeline: pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel}})
+		Pipeline: pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew}})
 	if err != nil {
 		return nil, err
 	}

@@ -21,8 +21,8 @@ import (
 	moderationv1 "moderation/api/moderation/v1"
 	"moderation/appeals"
 	"moderation/internal/auth"
-	"moderation/internal/moderation"
 	"moderation/internal/enforcement"
+	"moderation/internal/moderation"
 	"moderation/internal/service"
 )
 

@@ -196,7 +196,7 @@ func TestSoakWithHostileEvents(t *testing.T) {
 		account := fmt.Sprintf("poison_%d", a)
 		for j := range 200 {
 			b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("%s-%d", account, j), "kind": "friend_add", "account": account,
-				"at": time.Date(2026, 3, 2, 8, 0, j, 0, time.UTC).Format(time.RFC3339),
+				"at":           time.Date(2026, 3, 2, 8, 0, j, 0, time.UTC).Format(time.RFC3339),
 				"account_info": map[string]any{"type": "personal", "created_at": "2026-03-02T00:00:00Z"},
 				"friend_add":   map[string]any{"target": fmt.Sprintf("stranger_%d", j), "source": "search"}})
 			poisonEvents = append(poisonEvents, record("mod.events.friend_add."+account, fmt.Sprintf("%s-%d", account, j), b))
