@@ -82,6 +82,8 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	// Not a flag: nobody should find it in -h. Tests rehearse crashes with it.
+	cfg.CrashAfterStateWrite = getenv("MODERATION_CRASH_AFTER_STATE_WRITE")
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return cfg, fmt.Errorf("flag -log-level: %w", err)

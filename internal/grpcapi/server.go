@@ -132,6 +132,9 @@ type Options struct {
 	OwnerBurst int
 	// AppealWindow is how long a manual action can be appealed.
 	AppealWindow time.Duration
+	// MaxClockSkew is how far ahead of the clock Ingest accepts an event's
+	// time; 0: the events package's default.
+	MaxClockSkew time.Duration
 	// Registry receives the per-method call metrics.
 	Registry prometheus.Registerer
 	// EndStreams, closed when the service begins to stop, ends the

@@ -74,7 +74,7 @@ type Config struct {
 	// StallAfter is how long events may wait with none processed before
 	// Ready reports the pipeline stalled; 0: 30 seconds.
 	StallAfter time.Duration
-	Replicas             int
+	Replicas   int
 
 	// NATSTLSCert and NATSTLSKey serve the embedded server's client port
 	// over TLS. The embedded server never takes anonymous clients: it
@@ -114,7 +114,12 @@ type Config struct {
 	OverturnAlertRate     float64
 	OverturnAlertMin      int
 	ShadowOverturnedRules bool
-	Log                   *slog.Logger
+	// CrashAfterStateWrite names an account-change path (judge, manual,
+	// appeal, reevaluate, purge) after whose state write the process kills
+	// itself: how the tests rehearse a crash between the write and the
+	// publish. Empty in normal use.
+	CrashAfterStateWrite string
+	Log                  *slog.Logger
 }
 
 // Service is a running instance.
@@ -225,6 +230,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
+	store.CrashAfterWrite = cfg.CrashAfterStateWrite
+	s.running.Add(1)
+	go func() { defer s.running.Done(); store.Reconcile(runCtx, 5*time.Second, s.log) }()
 	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
@@ -275,6 +283,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		TLS:                  tlsConfig,
 		OwnerRate:            cfg.OwnerRate,
 		OwnerBurst:           cfg.OwnerBurst,
+		MaxClockSkew:         cfg.MaxClockSkew,
 		AppealWindow:         cmp.Or(cfg.AppealWindow, policy.AppealWindow),
 		Registry:             s.Registry,
 		EndStreams:           streamsCtx.Done(),
