@@ -101,13 +101,20 @@ func Permissions(role string) (jwt.Permissions, error) {
 }
 
 // Trust holds the keys of the embedded server's operator, its application
-// account (where all streams and buckets live) and its system account.
-// They are kept in <data-dir>/nats so that credentials handed out stay
-// valid across restarts.
+// account (where all streams and buckets live), the account's signing key
+// (which signs users) and its system account. They are kept in
+// <data-dir>/nats so that credentials handed out stay valid across
+// restarts.
+//
+// Users are signed by the signing key, not the account's own: deleting
+// signing.nk and restarting invalidates every credential issued so far
+// (the role files are written again) while the account, and with it the
+// JetStream store, stays the same.
 type Trust struct {
 	dir      string
 	operator nkeys.KeyPair
 	account  nkeys.KeyPair
+	signing  nkeys.KeyPair
 	system   nkeys.KeyPair
 }
 
@@ -115,6 +122,7 @@ type Trust struct {
 const (
 	operatorSeedFile = "operator.nk"
 	accountSeedFile  = "account.nk"
+	signingSeedFile  = "signing.nk"
 	systemSeedFile   = "system.nk"
 )
 
@@ -134,22 +142,25 @@ func LoadOrCreateTrust(dataDir string) (*Trust, error) {
 	if t.account, err = loadOrCreateSeed(filepath.Join(dir, accountSeedFile), nkeys.CreateAccount); err != nil {
 		return nil, err
 	}
+	if t.signing, err = loadOrCreateSeed(filepath.Join(dir, signingSeedFile), nkeys.CreateAccount); err != nil {
+		return nil, err
+	}
 	if t.system, err = loadOrCreateSeed(filepath.Join(dir, systemSeedFile), nkeys.CreateAccount); err != nil {
 		return nil, err
 	}
-	accountPub, err := t.account.PublicKey()
+	signingPub, err := t.signing.PublicKey()
 	if err != nil {
-		return nil, fmt.Errorf("account public key: %w", err)
+		return nil, fmt.Errorf("signing public key: %w", err)
 	}
 	for _, role := range Roles {
 		file := CredsPath(dataDir, role)
-		if current, err := credsIssuer(file); err == nil && current == accountPub {
+		if current, err := credsIssuer(file); err == nil && current == signingPub {
 			continue
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		// Missing, or signed by an account key that is gone (its seed was
-		// deleted): such a file could never connect, so it is replaced.
+		// Missing, or signed by a key that is gone (rotated): such a file
+		// could never connect, so it is replaced.
 		creds, err := t.UserCreds(role, role, 0)
 		if err != nil {
 			return nil, err
@@ -170,10 +181,13 @@ func LoadTrust(dataDir string) (*Trust, error) {
 	if t.account, err = loadSeed(filepath.Join(dir, accountSeedFile)); err != nil {
 		return nil, err
 	}
+	if t.signing, err = loadSeed(filepath.Join(dir, signingSeedFile)); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
-// UserCreds signs a new user of role with the account key and returns it
+// UserCreds signs a new user of role with the signing key and returns it
 // as a .creds file (what nats.UserCredentials and the nats CLI read). A
 // ttl of 0 never expires.
 func (t *Trust) UserCreds(role, name string, ttl time.Duration) ([]byte, error) {
@@ -193,14 +207,19 @@ func (t *Trust) UserCreds(role, name string, ttl time.Duration) ([]byte, error) 
 	if err != nil {
 		return nil, fmt.Errorf("user seed: %w", err)
 	}
+	accountPub, err := t.accountPublicKey()
+	if err != nil {
+		return nil, err
+	}
 	claims := jwt.NewUserClaims(pub)
+	claims.IssuerAccount = accountPub
 	claims.Name = name
 	claims.Permissions = perms
 	claims.Tags.Add("role:" + role)
 	if ttl > 0 {
 		claims.Expires = time.Now().Add(ttl).Unix()
 	}
-	token, err := claims.Encode(t.account)
+	token, err := claims.Encode(t.signing)
 	if err != nil {
 		return nil, fmt.Errorf("sign %s user %s: %w", role, name, err)
 	}
@@ -227,6 +246,10 @@ func (t *Trust) configure(opts *server.Options) error {
 	if err != nil {
 		return fmt.Errorf("system account public key: %w", err)
 	}
+	signingPub, err := t.signing.PublicKey()
+	if err != nil {
+		return fmt.Errorf("signing public key: %w", err)
+	}
 	oc := jwt.NewOperatorClaims(opPub)
 	oc.Name = "moderation"
 	oc.SystemAccount = sysPub
@@ -241,6 +264,7 @@ func (t *Trust) configure(opts *server.Options) error {
 
 	ac := jwt.NewAccountClaims(accPub)
 	ac.Name = appAccountName
+	ac.SigningKeys.Add(signingPub)
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{
 		MemoryStorage: jwt.NoLimit, DiskStorage: jwt.NoLimit, Streams: jwt.NoLimit, Consumer: jwt.NoLimit,
 	}
@@ -264,7 +288,6 @@ func (t *Trust) configure(opts *server.Options) error {
 	opts.TrustedOperators = []*jwt.OperatorClaims{oc}
 	opts.AccountResolver = resolver
 	opts.SystemAccount = sysPub
-	opts.NoAuthUser = ""
 	return nil
 }
 
@@ -308,7 +331,7 @@ func loadSeed(file string) (nkeys.KeyPair, error) {
 	return kp, nil
 }
 
-// credsIssuer is the account that signed the user in a .creds file.
+// credsIssuer is the key that signed the user in a .creds file.
 func credsIssuer(file string) (string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {

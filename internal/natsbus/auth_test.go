@@ -81,8 +81,8 @@ func TestTrustFiles(t *testing.T) {
 			t.Errorf("no %s credentials in %s after the first start (have %v)", role, natsbus.TrustDir(dir), files)
 		}
 	}
-	if len(before) != 6 {
-		t.Errorf("trust dir holds %d files, want 3 keys and 3 credentials: %v", len(before), files)
+	if len(before) != 7 {
+		t.Errorf("trust dir holds %d files, want 4 keys and 3 credentials: %v", len(before), files)
 	}
 
 	ns.Shutdown()
@@ -104,7 +104,7 @@ func TestTrustFiles(t *testing.T) {
 	nc.Close()
 }
 
-// TestIssuedCreds: credentials issued later from the account key carry
+// TestIssuedCreds: credentials issued later from the signing key carry
 // their role's permissions, and an expired one is refused.
 func TestIssuedCreds(t *testing.T) {
 	dir := t.TempDir()
@@ -206,5 +206,80 @@ func TestAdoptsAnonymousStore(t *testing.T) {
 	}
 	if info.State.Msgs != 1 {
 		t.Errorf("events kept: got %d, want 1", info.State.Msgs)
+	}
+}
+
+// TestRotateSigningKey: deleting the signing key and restarting refuses
+// every credential issued before, writes the role files again, and keeps
+// the account, so its streams are still there.
+func TestRotateSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	ns := startEmbedded(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, err := natsbus.Connect(ns.ClientURL(), "test", natsbus.As(dir, natsbus.RoleService))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsbus.Setup(ctx, js, natsbus.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	trust, err := natsbus.LoadTrust(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := trust.UserCreds(natsbus.RolePublisher, "svc-old", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := filepath.Join(t.TempDir(), "old.creds")
+	if err := os.WriteFile(issued, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(natsbus.CredsPath(dir, natsbus.RolePublisher))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	if err := os.Remove(filepath.Join(natsbus.TrustDir(dir), "signing.nk")); err != nil {
+		t.Fatal(err)
+	}
+	ns = startEmbedded(t, dir)
+	if nc, err := nats.Connect(ns.ClientURL(), nats.UserCredentials(issued)); err == nil {
+		nc.Close()
+		t.Error("credentials issued before the rotation still connect")
+	}
+	now, err := os.ReadFile(natsbus.CredsPath(dir, natsbus.RolePublisher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(now, old) {
+		t.Error("publisher.creds not written again after the rotation")
+	}
+	for _, role := range natsbus.Roles {
+		nc, err := natsbus.Connect(ns.ClientURL(), "test", natsbus.As(dir, role))
+		if err != nil {
+			t.Errorf("%s credentials after the rotation: %v", role, err)
+			continue
+		}
+		nc.Close()
+	}
+	nc, err = natsbus.Connect(ns.ClientURL(), "test", natsbus.As(dir, natsbus.RoleService))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if js, err = jetstream.New(nc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Stream(ctx, natsbus.DecisionsStream); err != nil {
+		t.Errorf("the decisions stream after the rotation: %v", err)
 	}
 }
