@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
@@ -23,14 +24,14 @@ import (
 
 // TestExternalNATS runs moderationd against a separate nats-server process
 // (Debian's 2.9 package in CI) given by --nats-url, which takes only an
-// nkey user over TLS with client certificates: nothing is embedded, the
-// streams are declared on that server, and a bulk adder is still actioned
-// end to end.
+// nkey user over TLS with client certificates (--nats-nkey, --nats-ca,
+// --nats-cert, --nats-key): nothing is embedded, the streams are declared
+// on that server, and a bulk adder is still actioned end to end.
 func TestExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	ext := externalNATS(t)
+	ext := externalNATS(t, nkeyOverMutualTLS)
 	ext.start()
 	url := ext.url
 
@@ -45,10 +46,7 @@ func TestExternalNATS(t *testing.T) {
 	if _, err := os.Stat(dataDir + "/jetstream"); err == nil {
 		t.Errorf("service created an embedded store in %s/jetstream", dataDir)
 	}
-	if nc, err := nats.Connect(url, nats.RootCAs(ext.pki.CA), nats.ClientCert(ext.pki.ClientCert, ext.pki.ClientKey)); err == nil {
-		nc.Close()
-		t.Errorf("the external server took a client without its nkey; the test would not show that the service authenticated")
-	}
+	ext.refusesAnonymous(t)
 
 	_, js := connect(t, url, ext.opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -85,13 +83,15 @@ func freePort(t *testing.T) int {
 // TestCheckSurvivesNATSOutage stops the NATS server under a running
 // service: Check keeps answering from memory with the stale flag set, and
 // when NATS returns the service recovers without a restart: the flag
-// clears and new enforcement reaches Check again.
+// clears and new enforcement reaches Check again. That server runs with
+// an operator and accounts; the service connects with --nats-creds.
 func TestCheckSurvivesNATSOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts external processes")
 	}
-	ext := externalNATS(t)
+	ext := externalNATS(t, operatorCreds)
 	ns := ext.start()
+	ext.refusesAnonymous(t)
 	p := start(t, t.TempDir(), ext.args...)
 
 	client := moderationv1.NewModerationServiceClient(p.dial(t))
@@ -134,30 +134,36 @@ func TestCheckSurvivesNATSOutage(t *testing.T) {
 }
 
 // external is a nats-server process: how to start it, where it is, the
-// moderationd flags and the client options that reach it.
+// moderationd flags and the client options that reach it, and the client
+// options without its credentials (which it must refuse).
 type external struct {
-	start func() *exec.Cmd
-	url   string
-	args  []string
-	opts  []nats.Option
-	pki   natstest.PKI
+	start     func() *exec.Cmd
+	url       string
+	args      []string
+	opts      []nats.Option
+	anonymous []nats.Option
 }
 
-// externalNATS finds Debian's nats-server (installed by .ci/run; the test is
-// skipped without it outside CI) and configures it on a fixed port and
-// store, so a restart finds its streams again. It takes one nkey user,
-// over TLS, with client certificates: moderationd must use --nats-nkey,
-// --nats-ca, --nats-cert and --nats-key to reach it.
-func externalNATS(t *testing.T) external {
+// refusesAnonymous checks that the server takes no client without
+// credentials; otherwise the test would not show that the service
+// authenticated.
+func (e external) refusesAnonymous(t *testing.T) {
 	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
+	if nc, err := nats.Connect(e.url, e.anonymous...); err == nil {
+		nc.Close()
+		t.Errorf("the external server took a client without credentials")
 	}
-	port, store, dir := freePort(t), t.TempDir(), t.TempDir()
+}
+
+// externalAuth writes in dir what a nats-server needs to authenticate its
+// clients, and returns its configuration lines, the moderationd flags
+// and client options that authenticate, and the client options without
+// credentials.
+type externalAuth func(t *testing.T, dir string) (conf string, args []string, opts, anonymous []nats.Option)
+
+// nkeyOverMutualTLS: one nkey user, over TLS with client certificates.
+func nkeyOverMutualTLS(t *testing.T, dir string) (string, []string, []nats.Option, []nats.Option) {
+	t.Helper()
 	pki := natstest.NewPKI(t)
 	user, err := nkeys.CreateUser()
 	if err != nil {
@@ -175,16 +181,85 @@ func externalNATS(t *testing.T) external {
 	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf := filepath.Join(dir, "nats.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, `listen: "127.0.0.1:%d"
-jetstream { store_dir: %q }
-tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true, timeout: 2 }
-authorization { users: [ { nkey: %q } ] }
-`, port, store, pki.ServerCert, pki.ServerKey, pki.CA, pub), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	nkey, err := nats.NkeyOptionFromSeed(seedFile)
 	if err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true, timeout: 2 }
+authorization { users: [ { nkey: %q } ] }
+`, pki.ServerCert, pki.ServerKey, pki.CA, pub)
+	tlsOpts := []nats.Option{nats.RootCAs(pki.CA), nats.ClientCert(pki.ClientCert, pki.ClientKey)}
+	return conf, []string{"--nats-nkey", seedFile, "--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey},
+		append([]nats.Option{nkey}, tlsOpts...), tlsOpts
+}
+
+// operatorCreds: an operator, an account with JetStream and a system
+// account, preloaded in a memory resolver; one user, as a .creds file.
+func operatorCreds(t *testing.T, dir string) (string, []string, []nats.Option, []nats.Option) {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := func(create func() (nkeys.KeyPair, error)) (nkeys.KeyPair, string) {
+		kp, err := create()
+		must(err)
+		pub, err := kp.PublicKey()
+		must(err)
+		return kp, pub
+	}
+	op, opPub := key(nkeys.CreateOperator)
+	acc, accPub := key(nkeys.CreateAccount)
+	_, sysPub := key(nkeys.CreateAccount)
+	user, userPub := key(nkeys.CreateUser)
+
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.SystemAccount = sysPub
+	opJWT, err := oc.Encode(op)
+	must(err)
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: jwt.NoLimit, DiskStorage: jwt.NoLimit, Streams: jwt.NoLimit, Consumer: jwt.NoLimit}
+	accJWT, err := ac.Encode(op)
+	must(err)
+	sysJWT, err := jwt.NewAccountClaims(sysPub).Encode(op)
+	must(err)
+	userJWT, err := jwt.NewUserClaims(userPub).Encode(acc)
+	must(err)
+	seed, err := user.Seed()
+	must(err)
+	creds, err := jwt.FormatUserConfig(userJWT, seed)
+	must(err)
+
+	opFile, credsFile := filepath.Join(dir, "operator.jwt"), filepath.Join(dir, "user.creds")
+	must(os.WriteFile(opFile, []byte(opJWT), 0o600))
+	must(os.WriteFile(credsFile, creds, 0o600))
+	conf := fmt.Sprintf(`operator: %q
+system_account: %q
+resolver: MEMORY
+resolver_preload: { %s: %q, %s: %q }
+`, opFile, sysPub, accPub, accJWT, sysPub, sysJWT)
+	return conf, []string{"--nats-creds", credsFile}, []nats.Option{nats.UserCredentials(credsFile)}, nil
+}
+
+// externalNATS finds Debian's nats-server (installed by .ci/run; the test is
+// skipped without it outside CI) and configures it on a fixed port and
+// store, so a restart finds its streams again, authenticating clients as
+// auth says.
+func externalNATS(t *testing.T, auth externalAuth) external {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("nats-server is not installed; .ci/run installs it: %v", err)
+		}
+		t.Skip("nats-server not installed (apt-get install nats-server); CI runs this test")
+	}
+	port, store, dir := freePort(t), t.TempDir(), t.TempDir()
+	authConf, args, opts, anonymous := auth(t, dir)
+	conf := filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, "listen: \"127.0.0.1:%d\"\njetstream { store_dir: %q }\n%s", port, store, authConf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -203,11 +278,5 @@ authorization { users: [ { nkey: %q } ] }
 		})
 		return ns
 	}
-	return external{
-		start: start,
-		url:   url,
-		args:  []string{"--nats-url", url, "--nats-nkey", seedFile, "--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey},
-		opts:  []nats.Option{nkey, nats.RootCAs(pki.CA), nats.ClientCert(pki.ClientCert, pki.ClientKey)},
-		pki:   pki,
-	}
+	return external{start: start, url: url, args: append([]string{"--nats-url", url}, args...), opts: opts, anonymous: anonymous}
 }
