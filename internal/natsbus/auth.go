@@ -134,6 +134,10 @@ func LoadOrCreateTrust(dataDir string) (*Trust, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create nats trust dir: %w", err)
 	}
+	// A directory made by hand may be wider; what is in it is secret.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict nats trust dir: %w", err)
+	}
 	t := &Trust{dir: dir}
 	var err error
 	if t.operator, err = loadOrCreateSeed(filepath.Join(dir, operatorSeedFile), nkeys.CreateOperator); err != nil {

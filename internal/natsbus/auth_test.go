@@ -51,6 +51,9 @@ func TestEmbeddedRefusesAnonymous(t *testing.T) {
 // user, and a restart reuses them, so credentials handed out stay valid.
 func TestTrustFiles(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.Mkdir(natsbus.TrustDir(dir), 0o755); err != nil { // as an operator might
+		t.Fatal(err)
+	}
 	ns := startEmbedded(t, dir)
 	info, err := os.Stat(natsbus.TrustDir(dir))
 	if err != nil {
