@@ -111,7 +111,6 @@ func Permissions(role string) (jwt.Permissions, error) {
 // (the role files are written again) while the account, and with it the
 // JetStream store, stays the same.
 type Trust struct {
-	dir      string
 	operator nkeys.KeyPair
 	account  nkeys.KeyPair
 	signing  nkeys.KeyPair
@@ -138,7 +137,7 @@ func LoadOrCreateTrust(dataDir string) (*Trust, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("restrict nats trust dir: %w", err)
 	}
-	t := &Trust{dir: dir}
+	t := &Trust{}
 	var err error
 	if t.operator, err = loadOrCreateSeed(filepath.Join(dir, operatorSeedFile), nkeys.CreateOperator); err != nil {
 		return nil, err
@@ -180,7 +179,7 @@ func LoadOrCreateTrust(dataDir string) (*Trust, error) {
 // creating nothing: modctl issues credentials with it.
 func LoadTrust(dataDir string) (*Trust, error) {
 	dir := TrustDir(dataDir)
-	t := &Trust{dir: dir}
+	t := &Trust{}
 	var err error
 	if t.account, err = loadSeed(filepath.Join(dir, accountSeedFile)); err != nil {
 		return nil, err
