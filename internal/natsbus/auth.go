@@ -109,7 +109,8 @@ func Permissions(role string) (jwt.Permissions, error) {
 // Users are signed by the signing key, not the account's own: deleting
 // signing.nk and restarting invalidates every credential issued so far
 // (the role files are written again) while the account, and with it the
-// JetStream store, stays the same.
+// JetStream store, stays the same. account.nk must never be lost: the
+// store keeps the streams under the account's public key.
 type Trust struct {
 	operator nkeys.KeyPair
 	account  nkeys.KeyPair
