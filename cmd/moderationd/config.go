@@ -23,7 +23,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	var appealDays int
 	fs := flag.NewFlagSet("moderationd", flag.ContinueOnError)
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where the embedded NATS server keeps its streams")
-	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for platform services (with credentials from <data-dir>/nats: publisher.creds, follower.creds, modctl nats-creds)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server or cluster (comma-separated URLs); empty embeds a server")
 	fs.BoolVar(&cfg.NATSSyncAlways, "nats-sync-always", false, "fsync every JetStream write on the embedded server (survives power loss; slower)")
 	fs.StringVar(&cfg.NATSTLSCert, "nats-tls-cert", "", "certificate (PEM) the embedded NATS server's client port serves TLS with; clients then need TLS")
