@@ -114,6 +114,15 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		opts.TLS = true
 		opts.TLSTimeout = 2
 	}
+	if port > 0 {
+		// The server, logging nothing, would only time out on a port in
+		// use; say so at once.
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats server cannot listen on %s: %w", cfg.Listen, err)
+		}
+		ln.Close()
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("create embedded nats server: %w", err)

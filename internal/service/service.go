@@ -147,6 +147,7 @@ type Service struct {
 	health    *health.Server
 	http      *http.Server
 	cancel    context.CancelFunc
+	lock      *os.File // held on the data dir while running
 	running   sync.WaitGroup
 	started   chan struct{}
 	failed    chan struct{} // closed on the first failure of a running part
@@ -178,6 +179,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s.NATSURL = cfg.NATSURL
 	var natsOpts []nats.Option
@@ -480,5 +484,8 @@ func (s *Service) Stop() {
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+	}
+	if s.lock != nil {
+		s.lock.Close() // releases the data dir
 	}
 }
