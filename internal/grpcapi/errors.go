@@ -27,6 +27,7 @@ var errorCodes = []struct {
 	{moderation.ErrPermission, codes.PermissionDenied},
 	{auth.ErrUnauthenticated, codes.Unauthenticated},
 	{moderation.ErrTooMany, codes.ResourceExhausted},
+	{moderation.ErrCorrupt, codes.DataLoss}, // a stored record no one can read: a person must look
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},
 }

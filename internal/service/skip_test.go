@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"slices"
 	"testing"
 	"time"
@@ -167,6 +169,13 @@ func TestReadersSkipUndecodableRecords(t *testing.T) {
 		r, err := checkClient(t, svc).Check(ctx, &moderationv1.CheckRequest{Account: "acct_junk"})
 		if err != nil || !r.Allowed {
 			t.Errorf("Check on the unreadable state: got %v, %v; want allowed, as an account with none", r, err)
+		}
+		// A change to that account cannot build on a state it cannot read:
+		// the reviewer is told so (DataLoss), and nothing is overwritten.
+		_, err = review.TakeAction(ctx, &moderationv1.TakeActionRequest{Account: "acct_junk", Action: moderationv1.Action_ACTION_WARN,
+			ReasonCode: "bulk_add", Detail: "Sent 400 friend requests to strangers.", Note: "n"})
+		if status.Code(err) != codes.DataLoss {
+			t.Errorf("action on the unreadable state: got %v, want DataLoss", err)
 		}
 	})
 
