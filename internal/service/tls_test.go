@@ -2,18 +2,8 @@ package service_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,80 +16,9 @@ import (
 
 	moderationv1 "moderation/api/moderation/v1"
 	"moderation/internal/auth"
+	"moderation/internal/natsbus/natstest"
 	"moderation/internal/service"
 )
-
-// pki is a CA made for one test, with a server certificate for 127.0.0.1
-// and a client certificate, all as PEM files. It is a compact copy of the
-// generator in internal/auth's tests, which this package cannot import.
-type pki struct {
-	ca, serverCert, serverKey, clientCert, clientKey string
-}
-
-func newPKI(t *testing.T) pki {
-	t.Helper()
-	dir := t.TempDir()
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	template := func(name string) *x509.Certificate {
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &x509.Certificate{
-			SerialNumber: serial,
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-		}
-	}
-
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := template("test-ca")
-	caTmpl.IsCA, caTmpl.BasicConstraintsValid, caTmpl.KeyUsage = true, true, x509.KeyUsageCertSign
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issue := func(name string, tmpl *x509.Certificate) (certFile, keyFile string) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return write(name+".pem", "CERTIFICATE", der), write(name+".key", "PRIVATE KEY", keyDER)
-	}
-
-	p := pki{ca: write("ca.pem", "CERTIFICATE", caDER)}
-	server := template("server")
-	server.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	server.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	p.serverCert, p.serverKey = issue("server", server)
-	client := template("client")
-	client.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	p.clientCert, p.clientKey = issue("client", client)
-	return p
-}
 
 // startTLSService is startService serving gRPC with the given TLS files;
 // clientCA empty means TLS without client certificates.
@@ -178,25 +97,25 @@ func runTLSCases(t *testing.T, svc *service.Service, cases []tlsCase) {
 // TestGRPCOverMutualTLS: with a client CA the service takes only clients
 // with a certificate it signed, and still wants a token from them.
 func TestGRPCOverMutualTLS(t *testing.T) {
-	p := newPKI(t)
-	svc := startTLSService(t, p.serverCert, p.serverKey, p.ca)
+	p := natstest.NewPKI(t)
+	svc := startTLSService(t, p.ServerCert, p.ServerKey, p.CA)
 	runTLSCases(t, svc, []tlsCase{
-		{name: "client cert and token", caFile: p.ca, certFile: p.clientCert, keyFile: p.clientKey, token: true, want: codes.OK},
+		{name: "client cert and token", caFile: p.CA, certFile: p.ClientCert, keyFile: p.ClientKey, token: true, want: codes.OK},
 		// Under TLS 1.3 the server refuses a missing certificate after the
 		// client thinks the handshake done; the client then reads the
 		// server's "certificate required" alert or, if its own write comes
 		// first, a broken pipe. Either way the call is Unavailable.
-		{name: "no client cert", caFile: p.ca, token: true, want: codes.Unavailable},
+		{name: "no client cert", caFile: p.CA, token: true, want: codes.Unavailable},
 		{name: "plaintext", token: true, want: codes.Unavailable},
-		{name: "client cert without token", caFile: p.ca, certFile: p.clientCert, keyFile: p.clientKey, want: codes.Unauthenticated, wantErr: "bearer token"},
+		{name: "client cert without token", caFile: p.CA, certFile: p.ClientCert, keyFile: p.ClientKey, want: codes.Unauthenticated, wantErr: "bearer token"},
 	})
 }
 
 // TestGRPCOverTLS: without a client CA, TLS alone and a token are enough.
 func TestGRPCOverTLS(t *testing.T) {
-	p := newPKI(t)
-	svc := startTLSService(t, p.serverCert, p.serverKey, "")
+	p := natstest.NewPKI(t)
+	svc := startTLSService(t, p.ServerCert, p.ServerKey, "")
 	runTLSCases(t, svc, []tlsCase{
-		{name: "no client cert, token", caFile: p.ca, token: true, want: codes.OK},
+		{name: "no client cert, token", caFile: p.CA, token: true, want: codes.OK},
 	})
 }

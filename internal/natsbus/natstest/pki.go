@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -16,8 +17,10 @@ import (
 )
 
 // PKI is a CA made for one test, with a server certificate for 127.0.0.1
-// and localhost and a client certificate, all as PEM files: what a NATS
-// server with TLS (and clients it verifies) needs.
+// and localhost and a client certificate, all as PEM files: what a server
+// with TLS (and clients it verifies) needs. Each CA has a name of its own,
+// so a second PKI in a test is a stranger to the first: a TLS client picks
+// the certificate it presents by the name of its issuer.
 type PKI struct {
 	CA, ServerCert, ServerKey, ClientCert, ClientKey string
 }
@@ -50,7 +53,8 @@ func NewPKI(t testing.TB) PKI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caTmpl := template("test-ca")
+	caTmpl := template("")
+	caTmpl.Subject.CommonName = fmt.Sprintf("test-ca %x", caTmpl.SerialNumber)
 	caTmpl.IsCA, caTmpl.BasicConstraintsValid, caTmpl.KeyUsage = true, true, x509.KeyUsageCertSign
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
