@@ -119,6 +119,23 @@ func start(t *testing.T, dataDir string, extra ...string) *process {
 // credentials it created in its data dir.
 func (p *process) as(role string) nats.Option { return natsbus.As(p.dataDir, role) }
 
+// stop sends SIGTERM and fails the test unless the process exits 0 within
+// the time given.
+func (p *process) stop(t *testing.T, within time.Duration) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(within):
+		t.Fatalf("still running %s after SIGTERM", within)
+	}
+}
+
 func (p *process) logText() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -365,17 +382,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10 s after SIGTERM")
-	}
+	p.stop(t, 10*time.Second)
 	t.Logf("exited 0 in %s", time.Since(began).Round(time.Millisecond))
 	if !strings.Contains(p.logText(), `"msg":"stopped"`) {
 		t.Errorf("no clean stop in the log")

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,17 +123,7 @@ func TestPoisonThroughTheBinary(t *testing.T) {
 
 	// Restart on the same data dir: the poison is still in the events
 	// stream and the rebuild reads it; the binary must come up and go on.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("still running 15 s after SIGTERM")
-	}
+	p.stop(t, 15*time.Second)
 	p2 := start(t, dir)
 	_, pub2 := connect(t, p2.natsURL, natsbus.As(dir, natsbus.RolePublisher))
 	_, svcJS2 := connect(t, p2.natsURL, natsbus.As(dir, natsbus.RoleService))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,17 +62,7 @@ func TestSIGTERMLogsNoWarnings(t *testing.T) {
 	}
 
 	began := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10 s after SIGTERM")
-	}
+	p.stop(t, 10*time.Second)
 	<-changes // the watch ended with the service
 	took := time.Since(began)
 	t.Logf("exited 0 in %s", took.Round(time.Millisecond))
