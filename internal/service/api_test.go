@@ -106,7 +106,7 @@ func TestManualActionDecisionsAndTimeline(t *testing.T) {
 
 	// The notes are in the audit stream with the actor, never on the
 	// enforcement subject the platform (and the owner) sees.
-	records := auditRecords(t, svc, "mod.audit.manual.acct_x", 2)
+	records := auditRecords[enforcement.ManualRecord](t, svc, "mod.audit.manual.acct_x", 2)
 	for i, want := range []string{"ticket 7: reported by 12 users", "ticket 7 reopened"} {
 		if records[i].Actor != "reviewer:alice" || records[i].Note != want {
 			t.Errorf("audit record %d: got %+v, want actor reviewer:alice note %q", i, records[i], want)
@@ -131,25 +131,36 @@ func friendAdd(id, account string) *moderationv1.Event {
 		Body:        &moderationv1.Event_FriendAdd{FriendAdd: &moderationv1.FriendAdd{Target: "t_" + id, Source: "search"}}}
 }
 
-func auditRecords(t *testing.T, svc *service.Service, subject string, n int) []enforcement.ManualRecord {
+// auditRecords waits for n records of type R on subject in the decisions
+// stream and returns them oldest first; a record R does not read is skipped.
+func auditRecords[R any](t *testing.T, svc *service.Service, subject string, n int) []R {
 	t.Helper()
-	var out []enforcement.ManualRecord
+	var out []R
 	waitFor(t, "audit records on "+subject, 5*time.Second, func() bool {
 		out = out[:0]
-		for seq := uint64(1); ; {
-			msg, err := svc.Streams.Decisions.GetMsg(context.Background(), seq, jetstream.WithGetMsgSubject(subject))
-			if err != nil {
-				break
-			}
-			var r enforcement.ManualRecord
+		for _, msg := range storedOn(svc, subject) {
+			var r R
 			if json.Unmarshal(msg.Data, &r) == nil {
 				out = append(out, r)
 			}
-			seq = msg.Sequence + 1
 		}
 		return len(out) >= n
 	})
 	return out
+}
+
+// storedOn reads the messages on subject (wildcards allowed) in the
+// decisions stream, oldest first.
+func storedOn(svc *service.Service, subject string) []*jetstream.RawStreamMsg {
+	var out []*jetstream.RawStreamMsg
+	for seq := uint64(1); ; {
+		msg, err := svc.Streams.Decisions.GetMsg(context.Background(), seq, jetstream.WithGetMsgSubject(subject))
+		if err != nil {
+			return out
+		}
+		out = append(out, msg)
+		seq = msg.Sequence + 1
+	}
 }
 
 // TestIngestNamesTheBadField: a batch with an invalid event stores nothing

@@ -2,12 +2,10 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -92,7 +90,7 @@ func TestRevokedTokenRefused(t *testing.T) {
 	waitFor(t, "a token revoked elsewhere refused", time.Second, func() bool { return status.Code(call(svc, third.Token)) == codes.Unauthenticated })
 	t.Logf("refused %s after another instance revoked it", time.Since(began).Round(time.Microsecond))
 
-	recs := tokenRecords(t, svc, minted.TokenId, 2)
+	recs := auditRecords[auth.TokenRecord](t, svc, "mod.audit.token."+minted.TokenId, 2)
 	mint, revoke := recs[0], recs[1]
 	if mint.Op != "mint" || mint.Actor != "admin:root" || mint.Subject != "carol" || mint.Role != auth.RoleReviewer ||
 		!mint.ExpiresAt.Equal(minted.ExpiresAt.AsTime()) {
@@ -117,42 +115,14 @@ func TestRevokedTokenRefused(t *testing.T) {
 	}
 }
 
-// tokenRecords waits for n audit records of a token and returns them
-// oldest first.
-func tokenRecords(t *testing.T, svc *service.Service, tokenID string, n int) []auth.TokenRecord {
-	t.Helper()
-	var out []auth.TokenRecord
-	waitFor(t, "audit records of token "+tokenID, 5*time.Second, func() bool {
-		out = out[:0]
-		for seq := uint64(1); ; {
-			msg, err := svc.Streams.Decisions.GetMsg(context.Background(), seq, jetstream.WithGetMsgSubject("mod.audit.token."+tokenID))
-			if err != nil {
-				break
-			}
-			var r auth.TokenRecord
-			if json.Unmarshal(msg.Data, &r) == nil {
-				out = append(out, r)
-			}
-			seq = msg.Sequence + 1
-		}
-		return len(out) >= n
-	})
-	return out
-}
-
 // assertNoTokenInAudit reads every audit record for the tokens themselves.
 func assertNoTokenInAudit(t *testing.T, svc *service.Service, tokens ...string) {
 	t.Helper()
-	for seq := uint64(1); ; {
-		msg, err := svc.Streams.Decisions.GetMsg(context.Background(), seq, jetstream.WithGetMsgSubject("mod.audit.>"))
-		if err != nil {
-			return
-		}
+	for _, msg := range storedOn(svc, "mod.audit.>") {
 		for _, tok := range tokens {
 			if strings.Contains(string(msg.Data), tok) {
 				t.Errorf("audit record %d on %s holds a token: %s", msg.Sequence, msg.Subject, msg.Data)
 			}
 		}
-		seq = msg.Sequence + 1
 	}
 }
