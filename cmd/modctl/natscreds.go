@@ -32,12 +32,8 @@ func natsCredsCmd(_ context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "\nissues NATS user credentials (.creds) for the embedded server, e.g.\n  modctl nats-creds -role publisher -name svc-broadcast -out broadcast.creds")
 		flags.PrintDefaults()
 	}
-	if err := flags.Parse(args); err != nil {
+	if err := parseNoArgs(flags, args); err != nil {
 		return err
-	}
-	if flags.NArg() != 0 {
-		flags.Usage()
-		return fmt.Errorf("nats-creds takes no arguments, got %q", flags.Args())
 	}
 	if !slices.Contains(natsbus.Roles, *role) {
 		return fmt.Errorf("flag -role: %q is not one of %s", *role, strings.Join(natsbus.Roles, ", "))

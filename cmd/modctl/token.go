@@ -54,12 +54,8 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "The service mints it and audits the mint; if it does not answer (or with -local) the token is\nsigned here with its key, and the mint is reported on stderr instead.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return fmt.Errorf("token takes no arguments, got %q", fs.Args())
 	}
 	id, err := tokenIdentity(*role, *subject, *account)
 	if err != nil {
@@ -188,6 +184,19 @@ func tokenRevokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return writeJSON(stdout, resp, true)
 	}
 	fmt.Fprintf(stdout, "revoked token %s at %s by %s\n", resp.GetTokenId(), formatTime(resp.GetRevokedAt()), resp.GetActor())
+	return nil
+}
+
+// parseNoArgs parses the flags of a command that takes no arguments, and
+// refuses any, naming the command by its flag set.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())
+	}
 	return nil
 }
 
