@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	moderationv1 "moderation/api/moderation/v1"
 	"moderation/internal/events"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
@@ -103,6 +104,20 @@ func TestPoisonThroughTheBinary(t *testing.T) {
 	}
 	if !goodLimited {
 		t.Error("acct_good: got no limit, want the spammer limited despite the poison around it")
+	}
+
+	// A record on the enforcement subject that is not a decision (written
+	// as the service, the only identity that may): the account's history
+	// is still served, the bad record skipped and counted.
+	if _, err := svcJS.Publish(ctx, natsbus.EnforcementPrefix+"acct_good", []byte("\x00 not a decision")); err != nil {
+		t.Fatal(err)
+	}
+	list, err := moderationv1.NewModerationServiceClient(p.dial(t)).ListDecisions(ctx, &moderationv1.ListDecisionsRequest{Account: "acct_good"})
+	if err != nil || len(list.GetDecisions()) == 0 {
+		t.Errorf("acct_good's decisions with a bad record among them: got %v, %v; want its decisions", list, err)
+	}
+	if got := seriesValue(metrics(), `moderation_records_skipped_total{source="decisions"}`); got < 1 {
+		t.Errorf("skipped decisions counted: got %v, want at least 1", got)
 	}
 
 	// The dead-letter stream deleted: the next bad event brings it back.

@@ -217,19 +217,6 @@ func agree(t *testing.T, svc *service.Service, account string) *moderation.Decis
 	return &last
 }
 
-// countOn counts the messages stored on subject in the decisions stream.
-func countOn(t *testing.T, svc *service.Service, subject string) int {
-	t.Helper()
-	n := 0
-	for seq := uint64(1); ; n++ {
-		msg, err := svc.Streams.Decisions.GetMsg(context.Background(), seq, jetstream.WithGetMsgSubject(subject))
-		if err != nil {
-			return n
-		}
-		seq = msg.Sequence + 1
-	}
-}
-
 // TestCrashAfterStateWrite kills the service between an account change's
 // state write and its publish, on each of the five paths that change an
 // account, restarts it, and finds the enforcement subject ending with what
@@ -263,17 +250,12 @@ func TestCrashAfterStateWrite(t *testing.T) {
 		awaitStatus(t, svc, "acct_bulk_new", moderationv1.Status_STATUS_LIMITED)
 		agree(t, svc, "acct_bulk_new")
 		ids := map[string]int{}
-		for seq := uint64(1); ; {
-			msg, err := svc.Streams.Decisions.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(natsbus.EnforcementPrefix+"acct_bulk_new"))
-			if err != nil {
-				break
-			}
+		for _, msg := range storedOn(svc, natsbus.EnforcementPrefix+"acct_bulk_new") {
 			var d moderation.Decision
 			if err := json.Unmarshal(msg.Data, &d); err != nil {
 				t.Fatal(err)
 			}
 			ids[d.DecisionID]++
-			seq = msg.Sequence + 1
 		}
 		if len(ids) < 2 {
 			t.Errorf("decisions on acct_bulk_new: got %v, want the warning cut short by the crash and the limit after it", ids)
@@ -303,10 +285,10 @@ func TestCrashAfterStateWrite(t *testing.T) {
 		if again.DecisionId != d.DecisionID || d.Action != moderation.ActionSuspend {
 			t.Errorf("retried action: got %s, want the first decision %s (%s)", again.DecisionId, d.DecisionID, d.Action)
 		}
-		if n := countOn(t, svc, natsbus.EnforcementPrefix+"acct_manual"); n != 1 {
+		if n := len(storedOn(svc, natsbus.EnforcementPrefix+"acct_manual")); n != 1 {
 			t.Errorf("decisions on acct_manual after a retry: got %d, want 1", n)
 		}
-		if n := countOn(t, svc, natsbus.AuditPrefix+"manual.acct_manual"); n != 1 {
+		if n := len(storedOn(svc, natsbus.AuditPrefix+"manual.acct_manual")); n != 1 {
 			t.Errorf("audit records of the action: got %d, want 1", n)
 		}
 	})
@@ -408,7 +390,7 @@ func TestCrashAfterStateWrite(t *testing.T) {
 			msg, err := svc.Streams.Decisions.GetLastMsgForSubject(ctx, natsbus.PurgePrefix+"acct_closed")
 			return err == nil && strings.Contains(string(msg.Data), d.DecisionId)
 		})
-		if n := countOn(t, svc, natsbus.PurgePrefix+"acct_closed"); n != 1 {
+		if n := len(storedOn(svc, natsbus.PurgePrefix+"acct_closed")); n != 1 {
 			t.Errorf("purge notices: got %d, want 1", n)
 		}
 	})
