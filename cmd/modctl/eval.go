@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"moderation/detectors/adtext"
+	"moderation/internal/console"
+)
+
+func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("model", "", "the model to measure (written by modctl train); default: the model built into the binary")
+	data := fs.String("data", "", "the test data: "+dataHelp)
+	train := fs.String("train", "", "training data: train a model on it (with the train flags below) and measure that instead of -model; the baseline is trained on it too")
+	baseline := fs.String("baseline", "nb", "baseline printed beside the model when -train is given: nb (multinomial naive Bayes on the same features) or none")
+	threshold := fs.Float64("threshold", 0.5, "score at which a text counts as an ad")
+	options := trainFlags(fs, stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: modctl eval [-model FILE | -train DATA] -data DATA\n\n"+
+			"Measures an advertising model on labelled text: precision, recall, F1, ROC AUC, the confusion\n"+
+			"table, a threshold sweep and a per-file breakdown. With -train it first trains a model and the\n"+
+			"naive Bayes baseline on the training data, and prints both side by side.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *data == "" || fs.NArg() > 0:
+		fs.Usage()
+		return errors.New("eval needs -data")
+	case *train != "" && *modelPath != "":
+		return errors.New("eval takes -model or -train, not both")
+	case *baseline != "nb" && *baseline != "none":
+		return fmt.Errorf("-baseline %q: want nb or none", *baseline)
+	case !(*threshold > 0 && *threshold < 1):
+		return fmt.Errorf("-threshold %v: want a score in (0, 1)", *threshold)
+	}
+	test, err := openData(*data)
+	if err != nil {
+		return err
+	}
+	type scorer struct {
+		name  string
+		score func(string) float64
+	}
+	var scorers []scorer
+	switch {
+	case *train != "":
+		opts, err := options()
+		if err != nil {
+			return err
+		}
+		src, err := openData(*train)
+		if err != nil {
+			return err
+		}
+		began := time.Now()
+		m, rep, err := adtext.Train(src, opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "trained on %s (%s examples, %s ads) in %s\n", *train,
+			console.FormatInt(int64(rep.Train+rep.Test)), console.FormatInt(int64(rep.Ads)), time.Since(began).Round(time.Millisecond))
+		scorers = append(scorers, scorer{"model", m.Score})
+		if *baseline == "nb" {
+			nb, err := adtext.TrainNaiveBayes(src)
+			if err != nil {
+				return err
+			}
+			scorers = append(scorers, scorer{"naive Bayes", nb.Score})
+		}
+	case *modelPath != "":
+		f, err := os.Open(*modelPath)
+		if err != nil {
+			return err
+		}
+		m, err := adtext.Load(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *modelPath, err)
+		}
+		scorers = append(scorers, scorer{"model", m.Score})
+	default:
+		scorers = append(scorers, scorer{"built-in model", adtext.Default().Score})
+	}
+
+	// One pass over the test data, scoring with every scorer; the scores
+	// are kept (8 bytes an example and scorer) for AUC and the sweep.
+	var files []string
+	var fileOf []int
+	var labels []bool
+	scores := make([][]float64, len(scorers))
+	progress := console.NewProgress(stderr, "score "+*data, 0)
+	for l, err := range test {
+		if err != nil {
+			progress.Done()
+			return err
+		}
+		k := slices.Index(files, l.File)
+		if k < 0 {
+			k = len(files)
+			files = append(files, l.File)
+		}
+		fileOf = append(fileOf, k)
+		labels = append(labels, l.Ad)
+		for i, s := range scorers {
+			scores[i] = append(scores[i], s.score(l.Text))
+		}
+		progress.Add(1)
+	}
+	progress.Done()
+	if len(labels) == 0 {
+		return fmt.Errorf("no examples in %s", *data)
+	}
+	ads := 0
+	for _, y := range labels {
+		if y {
+			ads++
+		}
+	}
+	fmt.Fprintf(stdout, "\nmeasured on %s: %s examples, %s ads, %s not; threshold %.2f\n\n", *data,
+		console.FormatInt(int64(len(labels))), console.FormatInt(int64(ads)), console.FormatInt(int64(len(labels)-ads)), *threshold)
+
+	confusion := func(i int, keep func(int) bool) adtext.Confusion {
+		var c adtext.Confusion
+		for j, p := range scores[i] {
+			if keep == nil || keep(j) {
+				c.Add(p >= *threshold, labels[j])
+			}
+		}
+		return c
+	}
+	f3 := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+	header := []string{""}
+	for _, s := range scorers {
+		header = append(header, s.name)
+	}
+	rows := [][]string{{"precision"}, {"recall"}, {"F1"}, {"accuracy"}, {"ROC AUC"}, {"true positives"}, {"false positives"}, {"false negatives"}, {"true negatives"}}
+	for i := range scorers {
+		c := confusion(i, nil)
+		for r, v := range []string{f3(c.Precision()), f3(c.Recall()), f3(c.F1()), f3(c.Accuracy()), f3(rocAUC(scores[i], labels)),
+			strconv.Itoa(c.TP), strconv.Itoa(c.FP), strconv.Itoa(c.FN), strconv.Itoa(c.TN)} {
+			rows[r] = append(rows[r], v)
+		}
+	}
+	console.Table(stdout, header, rows)
+
+	fmt.Fprintf(stdout, "\nthreshold sweep (%s", scorers[0].name)
+	if len(scorers) > 1 {
+		fmt.Fprintf(stdout, "; F1 of %s", scorers[1].name)
+	}
+	fmt.Fprintln(stdout, ")")
+	sweepHeader := []string{"threshold", "precision", "recall", "F1", "false positives", "false negatives"}
+	if len(scorers) > 1 {
+		sweepHeader = append(sweepHeader, scorers[1].name+" F1")
+	}
+	var sweep [][]string
+	for _, t := range []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99} {
+		var cs []adtext.Confusion
+		for i := range scorers {
+			var c adtext.Confusion
+			for j, p := range scores[i] {
+				c.Add(p >= t, labels[j])
+			}
+			cs = append(cs, c)
+		}
+		row := []string{strconv.FormatFloat(t, 'f', 2, 64), f3(cs[0].Precision()), f3(cs[0].Recall()), f3(cs[0].F1()), strconv.Itoa(cs[0].FP), strconv.Itoa(cs[0].FN)}
+		if len(cs) > 1 {
+			row = append(row, f3(cs[1].F1()))
+		}
+		sweep = append(sweep, row)
+	}
+	console.Table(stdout, sweepHeader, sweep)
+
+	fmt.Fprintf(stdout, "\nper file (%s", scorers[0].name)
+	if len(scorers) > 1 {
+		fmt.Fprintf(stdout, "; errors of %s", scorers[1].name)
+	}
+	fmt.Fprintln(stdout, "): a file of one class has no precision or recall to speak of, read its errors")
+	fileHeader := []string{"file", "examples", "ads", "precision", "recall", "F1", "errors"}
+	if len(scorers) > 1 {
+		fileHeader = append(fileHeader, scorers[1].name+" errors")
+	}
+	var perFile [][]string
+	for k, name := range files {
+		in := func(j int) bool { return fileOf[j] == k }
+		c := confusion(0, in)
+		row := []string{name, strconv.Itoa(c.TP + c.FP + c.FN + c.TN), strconv.Itoa(c.TP + c.FN),
+			f3(c.Precision()), f3(c.Recall()), f3(c.F1()), strconv.Itoa(c.FP + c.FN)}
+		if len(scorers) > 1 {
+			b := confusion(1, in)
+			row = append(row, strconv.Itoa(b.FP+b.FN))
+		}
+		perFile = append(perFile, row)
+	}
+	console.Table(stdout, fileHeader, perFile)
+	return nil
+}
+
+// rocAUC is the area under the ROC curve: the chance that a random ad
+// scores above a random non-ad, ties counting half.
+func rocAUC(scores []float64, labels []bool) float64 {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case scores[a] < scores[b]:
+			return -1
+		case scores[a] > scores[b]:
+			return 1
+		}
+		return 0
+	})
+	// Rank sum of the ads, with tied scores sharing their mean rank.
+	var rankSum float64
+	pos := 0
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			j++
+		}
+		mean := float64(i+j+1) / 2 // ranks i+1 .. j
+		for k := i; k < j; k++ {
+			if labels[idx[k]] {
+				rankSum += mean
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := len(idx) - pos
+	if pos == 0 || neg == 0 {
+		return 0
+	}
+	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"moderation/detectors/adtext"
+)
+
+func scoreCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	return scoreTexts(args, os.Stdin, stdout, stderr)
+}
+
+// scoreTexts is scoreCmd reading stdin from in, for tests.
+func scoreTexts(args []string, in io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("model", "", "the model to score with (written by modctl train); default: the model built into the binary")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: modctl score [-model FILE] [TEXT...]\n\n"+
+			"Scores texts as the ad_content detector does: the score, the features found and the text the\n"+
+			"model read. Without TEXT, scores each line of standard input.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m := adtext.Default()
+	if *modelPath != "" {
+		f, err := os.Open(*modelPath)
+		if err != nil {
+			return err
+		}
+		m, err = adtext.Load(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *modelPath, err)
+		}
+	}
+	show := func(text string) {
+		p, f := m.Analyze(text)
+		fmt.Fprintf(stdout, "%.3f  %s\n", p, text)
+		fmt.Fprintf(stdout, "       features: %s\n", f.Explain())
+		if read := adtext.ModelText(text); read != text {
+			fmt.Fprintf(stdout, "       read as:  %s\n", read)
+		}
+	}
+	if fs.NArg() > 0 {
+		for _, t := range fs.Args() {
+			show(t)
+		}
+		return nil
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	n := 0
+	for sc.Scan() {
+		if t := strings.TrimSpace(sc.Text()); t != "" {
+			show(t)
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read standard input: %w", err)
+	}
+	if n == 0 {
+		return errors.New("score needs TEXT arguments or lines on standard input")
+	}
+	return nil
+}
