@@ -28,6 +28,8 @@ commands:
   bench             measure the pipeline beside raw JetStream, in one run;
                     -check: gRPC Check beside a bare grpc-go server
   train             train the advertising model on labelled text
+  eval              measure an advertising model (and a naive Bayes baseline) on labelled text
+  score TEXT...     score texts with the advertising model: score, features, text as read
   backtest          replay retained events through a candidate policy and report what would change
   token             mint a bearer token for the gRPC API (audited by the service;
                     signed here with its key when it does not answer);
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"check":    checkCmd,
 		"bench":    benchCmd,
 		"train":    trainCmd,
+		"eval":     evalCmd,
+		"score":    scoreCmd,
 		"backtest": backtestCmd,
 		"token":    tokenCmd,
 		// NATS credentials for the embedded server, from its account key.
