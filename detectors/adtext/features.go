@@ -69,7 +69,9 @@ func (f Features) Explain() string {
 	return strings.Join(parts, ", ")
 }
 
-// Extract counts the advertising features of text.
+// Extract counts the advertising features of text as its reader sees it
+// (see Normalize): 「加 薇 一三八一二三四五六七八」 has a contact handle and
+// a phone number.
 func Extract(text string) Features {
 	var buf [normBuf]byte
 	return scan(normalize(buf[:0], text))
@@ -79,11 +81,21 @@ func Extract(text string) Features {
 // texts (over ~680 Chinese characters) cost one allocation.
 const normBuf = 2048
 
-// normalize appends text to dst folded for matching: ASCII lowercased,
+// normalize appends text to dst as the scanners and the model read it: as
+// its reader sees it (Normalize), then folded for matching.
+func normalize(dst []byte, text string) []byte {
+	if !needsWork(text) {
+		return fold(dst, text)
+	}
+	var buf [normBuf]byte
+	return fold(dst, appendNormal(buf[:0], text, nil))
+}
+
+// fold appends text to dst folded for matching: ASCII lowercased,
 // fullwidth forms (ＶＸ，１３８) mapped to ASCII, zero-width characters
 // dropped, and every run of white space made one space. Digits are kept:
 // phone and price detection needs them; the n-gram hasher folds them.
-func normalize(dst []byte, text string) []byte {
+func fold[T string | []byte](dst []byte, text T) []byte {
 	space := true // drops leading space
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -103,7 +115,8 @@ func normalize(dst []byte, text string) []byte {
 			space = false
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
+		var rb [utf8.UTFMax]byte
+		r, size := utf8.DecodeRune(rb[:copy(rb[:], text[i:])])
 		raw := text[i : i+size]
 		i += size
 		switch {
@@ -168,6 +181,11 @@ func scan(s []byte) Features {
 			i = scanNumber(s, i, &f)
 			continue
 		}
+		if end, ok := contactAt(s, i); ok {
+			f.Handles++
+			i = end
+			continue
+		}
 		if k, n := matchKeyword(s, i); n > 0 {
 			switch k {
 			case kindHandle:
@@ -183,6 +201,24 @@ func scan(s []byte) Features {
 		i += runeLen(c)
 	}
 	return f
+}
+
+// contactAt reports whether a contact marker followed by its handle starts
+// at s[i] (wechat lily_8899, 微信号 lily8899, QQ 12345678) and where it
+// ends. A marker with no handle after it (微信公众号, QQ音乐) is left to the
+// keyword table.
+func contactAt(s []byte, i int) (end int, ok bool) {
+	if n := wechatMarker(s, i); n > 0 {
+		if end, _, ok := wechatID(s, i+n, s[i] < utf8.RuneSelf); ok {
+			return end, true
+		}
+	}
+	if n := qqMarker(s, i); n > 0 {
+		if end, _, ok := qqNumber(s, i+n); ok {
+			return end, true
+		}
+	}
+	return 0, false
 }
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
@@ -368,10 +404,11 @@ func priceAfter(s []byte, k int) bool {
 
 // scanPhone reports whether a phone number starts at s[i]: digits in
 // groups joined by single spaces or dashes (138 1234 5678, 010-6512-3456),
-// optionally after +.
+// optionally after +. When two numbers follow each other (138 1234 5678
+// 010-6512-3456) the first groups that make a number are taken.
 func scanPhone(s []byte, i int) (end int, ok bool) {
 	var d [16]byte
-	var groups [6]int
+	var groups, ends [6]int
 	nd, ng := 0, 0
 	j := i
 	for j < len(s) {
@@ -383,6 +420,7 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 			nd++
 			if ng < len(groups) {
 				groups[ng]++
+				ends[ng] = j + 1
 			}
 			j++
 			continue
@@ -399,7 +437,25 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 		return 0, false // 13800.5, 2024x: not a phone
 	}
 	plus := i > 0 && s[i-1] == '+'
-	digits := d[:min(nd, len(d))]
+	if phoneDigits(d[:min(nd, len(d))], nd, groups[:min(ng, len(groups))], plus) {
+		return j, true
+	}
+	// Try the first groups alone, longest first.
+	for g := min(ng, len(groups)) - 1; g >= 1; g-- {
+		n := 0
+		for _, k := range groups[:g] {
+			n += k
+		}
+		if n <= len(d) && phoneDigits(d[:n], n, groups[:g], plus) {
+			return ends[g-1], true
+		}
+	}
+	return 0, false
+}
+
+// phoneDigits reports whether nd digits d (the first 16 of them) in groups
+// make a phone number.
+func phoneDigits(digits []byte, nd int, groups []int, plus bool) bool {
 	if nd == 13 && string(digits[:2]) == "86" {
 		digits, nd = digits[2:], 11
 	}
@@ -408,11 +464,11 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 	case nd == 11 && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9':
 	case digits[0] == '0' && nd >= 10 && nd <= 12:
 	case nd == 10 && (string(digits[:3]) == "400" || string(digits[:3]) == "800"):
-	case nd == 10 && ng == 3 && groups[0] == 3 && groups[1] == 3 && groups[2] == 4: // 555-123-4567
+	case nd == 10 && len(groups) == 3 && groups[0] == 3 && groups[1] == 3 && groups[2] == 4: // 555-123-4567
 	default:
-		return 0, false
+		return false
 	}
-	return j, true
+	return true
 }
 
 type kind uint8

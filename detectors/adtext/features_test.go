@@ -68,8 +68,8 @@ func TestExplain(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"  Hello\n\n  WORLD ", "hello world"},
-		{"ＶＸ：ＡＢＣ１２３", "vx:abc123"},
-		{"加\u200bV\u3000信", "加v 信"},
+		{"ＶＸ：ＡＢＣ１２３", "wechat:abc123"},
+		{"加\u200bV\u3000信", "加微信"},
 		{"ÀÉÎ Ωmega", "àéî ωmega"},
 		{"bad \xff utf8", "bad \xff utf8"},
 	}

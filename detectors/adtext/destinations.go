@@ -1,0 +1,274 @@
+package adtext
+
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Destination is where a text sends its reader: a contact handle or a link.
+type Destination struct {
+	// Kind is "wechat", "phone", "qq", "domain" or "shortlink".
+	Kind string
+	// Value is canonical, so the same destination written two ways is
+	// equal: a WeChat id lowercased, a phone number or QQ number as digits
+	// (no +86, spaces or dashes), a domain as its registrable domain
+	// lowercased (shop.example.com.cn → example.com.cn), a short link as
+	// host and path (t.cn/A6xYz), since the shortener is not the
+	// destination.
+	Value string
+	// Generic marks domains that millions of honest texts link to (weibo.com,
+	// qq.com, gov.cn, mailing-list hosts): true destinations, but not
+	// evidence that two accounts work together.
+	Generic bool
+}
+
+// Destinations returns the destinations in a normalised text (see
+// Normalize), each once, in order of first appearance.
+func Destinations(normalised string) []Destination {
+	var out []Destination
+	add := func(d Destination) {
+		for _, x := range out {
+			if x.Kind == d.Kind && x.Value == d.Value {
+				return
+			}
+		}
+		out = append(out, d)
+	}
+	var buf [normBuf]byte
+	s := fold(buf[:0], normalised) // lowercase, one space: the scanners' input
+	for i := 0; i < len(s); {
+		c := s[i]
+		if isAlnum(c) && (i == 0 || !isHostByte(s[i-1]) && s[i-1] != '@') {
+			if end, _, ok := scanLink(s, i); ok {
+				add(linkDestination(s[i:end]))
+				i = end
+				continue
+			}
+		}
+		if isDigit(c) {
+			if i > 0 && (isLetter(s[i-1]) || s[i-1] == '_') {
+				for i < len(s) && isAlnum(s[i]) {
+					i++
+				}
+				continue
+			}
+			if end, digits, ok := phoneAt(s, i); ok {
+				add(Destination{Kind: "phone", Value: digits})
+				i = end
+				continue
+			}
+			for i < len(s) && isDigit(s[i]) {
+				i++
+			}
+			continue
+		}
+		if n := wechatMarker(s, i); n > 0 {
+			if end, id, ok := wechatID(s, i+n, s[i] < 0x80); ok {
+				add(Destination{Kind: "wechat", Value: id})
+				i = end
+				continue
+			}
+			i += n
+			continue
+		}
+		if n := qqMarker(s, i); n > 0 {
+			if end, num, ok := qqNumber(s, i+n); ok {
+				add(Destination{Kind: "qq", Value: num})
+				i = end
+				continue
+			}
+			i += n
+			continue
+		}
+		i += runeLen(c)
+	}
+	return out
+}
+
+// wechatMarker returns the length of a WeChat marker at s[i] (微信,
+// wechat, vx, wx), 0 if none.
+func wechatMarker(s []byte, i int) int {
+	for _, m := range [...]string{"微信", "wechat", "vx", "wx", "v信"} {
+		if hasPrefix(s, i, m) {
+			if isLetter(m[0]) && i > 0 && isLetter(s[i-1]) {
+				return 0
+			}
+			if end := i + len(m); isLetter(m[len(m)-1]) && end < len(s) && isLetter(s[end]) && m != "wechat" {
+				return 0
+			}
+			return len(m)
+		}
+	}
+	return 0
+}
+
+// wechatID reads a WeChat id after a marker ending at s[i]: after an
+// optional 号, id, colon, 是 or spaces, a letter then 5 to 19 letters,
+// digits, dashes or underscores. After a Latin marker with nothing between
+// ("wechat friends"), an id needs a digit, dash or underscore, so that
+// prose is not read as one.
+func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
+	explicit := false
+	for k := 0; k < 4; k++ {
+		switch {
+		case hasPrefix(s, i, "号"):
+			i += len("号")
+			explicit = true
+		case hasPrefix(s, i, "是"):
+			i += len("是")
+			explicit = true
+		case hasPrefix(s, i, "id") && (i+2 == len(s) || !isAlnum(s[i+2]) || s[i+2] == ':'):
+			i += 2
+			explicit = true
+		case i < len(s) && (s[i] == ':' || s[i] == '='):
+			i++
+			explicit = true
+		case i < len(s) && s[i] == ' ':
+			i++
+		}
+	}
+	if i >= len(s) || !isLetter(s[i]) {
+		return 0, "", false
+	}
+	j := i
+	special := false
+	for j < len(s) && (isAlnum(s[j]) || s[j] == '-' || s[j] == '_') {
+		if !isLetter(s[j]) {
+			special = true
+		}
+		j++
+	}
+	n := j - i
+	if n < 6 || n > 20 || latin && !explicit && !special || !latin && !explicit && !special && j < len(s) && s[j] == ' ' {
+		return 0, "", false
+	}
+	switch string(s[i:j]) {
+	case "wechat", "weixin", "http", "https":
+		return 0, "", false
+	}
+	return j, string(s[i:j]), true
+}
+
+// qqMarker returns the length of a QQ marker at s[i], 0 if none.
+func qqMarker(s []byte, i int) int {
+	if hasPrefix(s, i, "qq") && (i == 0 || !isLetter(s[i-1])) && (i+2 == len(s) || !isLetter(s[i+2])) {
+		return 2
+	}
+	return 0
+}
+
+// qqNumber reads a QQ number after a marker: after 号, 群, 是, colon or
+// spaces, 5 to 11 digits.
+func qqNumber(s []byte, i int) (end int, num string, ok bool) {
+	for k := 0; k < 4; k++ {
+		switch {
+		case hasPrefix(s, i, "号码"):
+			i += len("号码")
+		case hasPrefix(s, i, "号"), hasPrefix(s, i, "群"), hasPrefix(s, i, "是"):
+			i += 3
+		case i < len(s) && (s[i] == ':' || s[i] == ' ' || s[i] == '='):
+			i++
+		}
+	}
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if n := j - i; n < 5 || n > 11 || j < len(s) && isLetter(s[j]) {
+		return 0, "", false
+	}
+	return j, string(s[i:j]), true
+}
+
+// phoneAt reads a phone number at s[i] with scanPhone's rules and returns
+// it as digits: a Chinese mobile, a landline with its area code, a 400 or
+// 800 line; +86 and 86 dropped.
+func phoneAt(s []byte, i int) (end int, digits string, ok bool) {
+	end, ok = scanPhone(s, i)
+	if !ok {
+		return 0, "", false
+	}
+	var d [24]byte
+	n := 0
+	for _, c := range s[i:end] {
+		if isDigit(c) && n < len(d) {
+			d[n] = c
+			n++
+		}
+	}
+	v := d[:n]
+	if len(v) == 13 && string(v[:2]) == "86" {
+		v = v[2:]
+	}
+	if len(v) > 15 {
+		return 0, "", false
+	}
+	return end, string(v), true
+}
+
+// linkDestination turns a link as scanLink found it into a destination.
+func linkDestination(link []byte) Destination {
+	s := string(link)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	host, path := s, ""
+	if k := strings.IndexAny(s, "/?#:"); k >= 0 {
+		host, path = s[:k], s[k:]
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "www."), ".")
+	if shortHosts[host] {
+		path = strings.TrimRight(path, ".,;:!?'\"")
+		if k := strings.IndexAny(path, "?#"); k >= 0 {
+			path = path[:k]
+		}
+		path = strings.TrimRight(path, "/")
+		if len(path) > 1 && path[0] == '/' {
+			return Destination{Kind: "shortlink", Value: host + path}
+		}
+		return Destination{Kind: "domain", Value: host, Generic: true}
+	}
+	domain, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		domain = host
+	}
+	return Destination{Kind: "domain", Value: domain, Generic: genericHost(host, domain)}
+}
+
+// genericDomains are registrable domains that ordinary texts link to by
+// the million: portals, platforms, news, stores' and governments' sites.
+// Accounts linking to them are not thereby a ring.
+var genericDomains = map[string]bool{
+	"qq.com": true, "weibo.com": true, "weibo.cn": true, "weixin.com": true, "wechat.com": true, "baidu.com": true,
+	"sina.com.cn": true, "sina.cn": true, "sohu.com": true, "163.com": true, "126.com": true, "ifeng.com": true,
+	"people.com.cn": true, "xinhuanet.com": true, "news.cn": true, "cctv.com": true, "chinadaily.com.cn": true,
+	"taobao.com": true, "tmall.com": true, "jd.com": true, "pinduoduo.com": true, "yangkeduo.com": true,
+	"douyin.com": true, "bilibili.com": true, "zhihu.com": true, "xiaohongshu.com": true, "toutiao.com": true,
+	"alipay.com": true, "aliyun.com": true, "meituan.com": true, "ctrip.com": true, "12306.cn": true,
+	"google.com": true, "youtube.com": true, "youtu.be": true, "facebook.com": true, "twitter.com": true, "x.com": true,
+	"instagram.com": true, "linkedin.com": true, "wikipedia.org": true, "github.com": true, "apple.com": true,
+	"microsoft.com": true, "amazon.com": true, "bbc.co.uk": true, "bbc.com": true, "nytimes.com": true,
+	"reuters.com": true, "cnn.com": true, "yahoo.com": true, "sourceforge.net": true, "googlegroups.com": true,
+	"yahoogroups.com": true, "groups.io": true, "example.com": true, "w3.org": true, "mozilla.org": true,
+	"gnu.org": true, "apache.org": true, "python.org": true, "debian.org": true, "redhat.com": true,
+}
+
+// genericHost reports whether a link to host (registrable domain domain)
+// is one millions of honest texts carry: a generic domain, a government
+// or school site, or a mailing-list host (the footer of every message a
+// list sends).
+func genericHost(host, domain string) bool {
+	if genericDomains[domain] {
+		return true
+	}
+	for _, suffix := range [...]string{".gov.cn", ".edu.cn", ".gov", ".edu", ".gov.uk", ".ac.uk", ".org.cn"} {
+		if strings.HasSuffix(host, suffix) || host == suffix[1:] {
+			return true
+		}
+	}
+	for _, prefix := range [...]string{"lists.", "list.", "mailman.", "listserv.", "groups."} {
+		if strings.HasPrefix(host, prefix) {
+			return true
+		}
+	}
+	return false
+}

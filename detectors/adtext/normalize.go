@@ -1,0 +1,951 @@
+package adtext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
+)
+
+// Normalized is a text as its reader sees it, and what it took to get there.
+type Normalized struct {
+	// Text is the text with the disguises a reader does not notice undone:
+	// compatibility forms (full-width, circled, mathematical letters and
+	// digits) folded, zero-width and joiner characters removed, spacing and
+	// dots inside Chinese runs closed, spaced-out Latin words joined,
+	// keycap digits and Chinese numerals in number runs written as ASCII
+	// digits, variant spellings of contact words made canonical (微信,
+	// wechat, QQ, 电话) and disguised links (t[.]cn, "dot com", hxxp)
+	// written as links. Case is kept.
+	Text string
+	// Found lists what normalisation undid, for evidence: "zero-width
+	// characters", "薇信 → 微信", "t[.]cn → t.cn".
+	Found []string
+}
+
+// maxFound bounds Normalized.Found: evidence names a few examples, not all.
+const maxFound = 8
+
+// Normalize returns text as its reader sees it, and what was undone.
+// A pure-ASCII text with nothing to undo is returned as it is.
+func Normalize(text string) Normalized {
+	if !needsWork(text) {
+		return Normalized{Text: text}
+	}
+	var f found
+	var buf [normBuf]byte
+	out := appendNormal(buf[:0], text, &f)
+	return Normalized{Text: string(out), Found: f.list}
+}
+
+// NormalText is Normalize(text).Text without the list of what was undone.
+// It does not allocate when there is nothing to undo.
+func NormalText(text string) string {
+	if !needsWork(text) {
+		return text
+	}
+	var buf [normBuf]byte
+	return string(appendNormal(buf[:0], text, nil))
+}
+
+// found collects what normalisation undid, without repeats. A nil *found
+// collects nothing, so the scoring path builds no strings.
+type found struct{ list []string }
+
+func (f *found) add(s string) {
+	if f == nil || len(f.list) >= maxFound {
+		return
+	}
+	for _, x := range f.list {
+		if x == s {
+			return
+		}
+	}
+	f.list = append(f.list, s)
+}
+
+func (f *found) change(from []rune, to string) {
+	if f == nil {
+		return
+	}
+	f.add(runesString(from) + " → " + to)
+}
+
+func runesString(rs []rune) string {
+	var b strings.Builder
+	for _, r := range rs {
+		writeRune(&b, r)
+	}
+	return b.String()
+}
+
+func writeRune(b *strings.Builder, r rune) {
+	if r >= rawByte {
+		b.WriteByte(byte(r - rawByte))
+		return
+	}
+	b.WriteRune(r)
+}
+
+// rawByte marks a byte that is not valid UTF-8: rawByte+b stands for byte b
+// and is written back unchanged, so normalisation never invents text.
+const rawByte = 0x110000
+
+// runeBuf is how many runes a text is normalised in without allocating.
+const runeBuf = 1024
+
+// needsWork reports whether text may hold something Normalize undoes. Any
+// non-ASCII text may; pure ASCII only with a marker: a bracketed or spelt
+// dot, hxxp, a contact word or letters spaced out one by one.
+func needsWork(text string) bool {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		switch lower(c) {
+		case '[', '(', '{', '<':
+			if i+1 < len(text) && (text[i+1] == '.' || lower(text[i+1]) == 'd') {
+				return true
+			}
+		case 'h':
+			if i+4 <= len(text) && strings.EqualFold(text[i:i+4], "hxxp") {
+				return true
+			}
+		}
+		if !isASCIILetter(c) || i > 0 && isASCIIAlnum(text[i-1]) {
+			continue
+		}
+		j := i
+		for j < len(text) && isASCIILetter(text[j]) {
+			j++
+		}
+		switch w := strings.ToLower(text[i:j]); w {
+		case "vx", "wx", "weixin", "wechat", "qq", "dot":
+			return true
+		case "we":
+			if j+5 <= len(text) && strings.EqualFold(text[j:j+5], " chat") {
+				return true
+			}
+		default:
+			if len(w) == 1 {
+				if j < len(text) && text[j] == ':' {
+					return true
+				}
+				if j+3 < len(text) && isLatinSep(rune(text[j])) && isASCIIAlnum(text[j+1]) && isLatinSep(rune(text[j+2])) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isASCIIDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isASCIIAlnum(c byte) bool  { return isASCIILetter(c) || isASCIIDigit(c) }
+
+func isLetterRune(r rune) bool { return r < utf8.RuneSelf && isASCIILetter(byte(r)) }
+func isDigitRune(r rune) bool  { return r >= '0' && r <= '9' }
+func isAlnumRune(r rune) bool  { return isLetterRune(r) || isDigitRune(r) }
+
+// isHan reports whether r is a Chinese character (the blocks texts use).
+func isHan(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF || r >= 0x3400 && r <= 0x4DBF || r == 0x3007 ||
+		r >= 0xF900 && r <= 0xFAFF || r >= 0x20000 && r <= 0x2FFFF
+}
+
+// appendNormal appends the normalised text to dst, noting in f (if not
+// nil) what it undid. The steps run over runes in a stack buffer:
+//  1. decode, folding compatibility forms and dropping invisible runes;
+//  2. close spacing inside Chinese runs and join spaced-out Latin letters;
+//  3. write Chinese numerals in number runs as digits;
+//  4. encode, rewriting contact words and disguised links on the way.
+func appendNormal(dst []byte, text string, f *found) []byte {
+	var buf [runeBuf]rune
+	rs := decodeFolded(buf[:0], text, f)
+	rs = closeSpacing(rs, f)
+	rs = chineseNumerals(rs, f)
+	return encodeRewriting(dst, rs, f)
+}
+
+// decodeFolded appends the runes of text to rs with compatibility forms
+// folded (NFKC, and width folding for the half- and full-width block),
+// circled and parenthesised digits as digits, invisible runes dropped and
+// every run of white space made one space.
+func decodeFolded(rs []rune, text string, f *found) []rune {
+	var zeroWidth, keycap, fullWidth, compat, circled bool
+	space := true // drops leading space
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
+				if !space {
+					rs = append(rs, ' ')
+					space = true
+				}
+				continue
+			}
+			rs = append(rs, rune(c))
+			space = false
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == utf8.RuneError && size == 1 {
+			rs = append(rs, rawByte+rune(c))
+			i++
+			space = false
+			continue
+		}
+		raw := text[i : i+size]
+		i += size
+		switch {
+		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0x180E ||
+			r >= 0x2061 && r <= 0x2064 || r == 0x00AD || r == 0x034F || r == 0x200E || r == 0x200F:
+			zeroWidth = true
+			continue
+		case r == 0x20E3: // combining enclosing keycap: 1️⃣ is 1, U+FE0F, U+20E3
+			keycap = true
+			continue
+		case r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF: // variation selectors
+			continue
+		case r >= 0x4E00 && r <= 0x9FFF || r >= 0x3041 && r <= 0x30FF || r >= 0xAC00 && r <= 0xD7A3:
+			// Chinese, kana, Hangul: the bulk of most texts, already in
+			// NFKC, so skip the tables.
+			rs = append(rs, r)
+			space = false
+			continue
+		}
+		if d, ok := circledDigit(r); ok {
+			rs = append(rs, d...)
+			circled = true
+			space = false
+			continue
+		}
+		if r >= 0xFF00 && r <= 0xFFEF {
+			if w := width.LookupRune(r).Folded(); w != 0 {
+				if w == ' ' {
+					if !space {
+						rs = append(rs, ' ')
+						space = true
+					}
+					continue
+				}
+				if isAlnumRune(w) {
+					fullWidth = true
+				}
+				rs = append(rs, w)
+				space = false
+				continue
+			}
+		}
+		if unicode.IsSpace(r) {
+			if !space {
+				rs = append(rs, ' ')
+				space = true
+			}
+			continue
+		}
+		if p := norm.NFKC.PropertiesString(raw); len(p.Decomposition()) > 0 && !(r >= 0xAC00 && r <= 0xD7A3) {
+			var tmp [32]byte
+			folded := norm.NFKC.AppendString(tmp[:0], raw)
+			for _, fr := range string(folded) {
+				if fr >= 0x300 && fr <= 0x36F && len(folded) > 2 {
+					continue // a lone combining mark from a ligature's decomposition
+				}
+				if isAlnumRune(fr) {
+					compat = true
+				}
+				if fr == ' ' {
+					if !space {
+						rs = append(rs, ' ')
+						space = true
+					}
+					continue
+				}
+				rs = append(rs, fr)
+				space = false
+			}
+			continue
+		}
+		rs = append(rs, r)
+		space = false
+	}
+	if n := len(rs); n > 0 && rs[n-1] == ' ' {
+		rs = rs[:n-1]
+	}
+	if f != nil {
+		if zeroWidth {
+			f.add("zero-width characters")
+		}
+		if keycap {
+			f.add("keycap digits")
+		}
+		if circled {
+			f.add("circled digits")
+		}
+		if fullWidth {
+			f.add("full-width letters")
+		}
+		if compat {
+			f.add("look-alike letters")
+		}
+	}
+	return rs
+}
+
+// digitRunes backs circledDigit's answers, so they cost no allocation.
+var digitRunes = []rune("0123456789")
+var tenToTwenty = [...][]rune{
+	[]rune("10"), []rune("11"), []rune("12"), []rune("13"), []rune("14"), []rune("15"),
+	[]rune("16"), []rune("17"), []rune("18"), []rune("19"), []rune("20"),
+}
+
+// circledDigit writes the circled, parenthesised, full-stop and dingbat
+// numbers (① ⑴ ⒈ ❶ ➀ ➊ ⓵ ⓪) as bare digits: NFKC writes ⑴ as "(1)" and
+// leaves the dingbats alone, and a phone number spelt with them must read
+// as digits.
+func circledDigit(r rune) ([]rune, bool) {
+	n := -1
+	switch {
+	case r >= 0x2460 && r <= 0x2473: // ①..⑳
+		n = int(r - 0x2460 + 1)
+	case r >= 0x2474 && r <= 0x2487: // ⑴..⒇
+		n = int(r - 0x2474 + 1)
+	case r >= 0x2488 && r <= 0x249B: // ⒈..⒛
+		n = int(r - 0x2488 + 1)
+	case r == 0x24EA || r == 0x24FF || r == 0x1F10B || r == 0x1F10C: // ⓪ ⓿ 🄋 🄌
+		n = 0
+	case r >= 0x24F5 && r <= 0x24FE: // ⓵..⓾
+		n = int(r - 0x24F5 + 1)
+	case r >= 0x2776 && r <= 0x277F: // ❶..❿
+		n = int(r - 0x2776 + 1)
+	case r >= 0x2780 && r <= 0x2789: // ➀..➉
+		n = int(r - 0x2780 + 1)
+	case r >= 0x278A && r <= 0x2793: // ➊..➓
+		n = int(r - 0x278A + 1)
+	case r >= 0x24EB && r <= 0x24F4: // ⓫..⓴
+		n = int(r - 0x24EB + 11)
+	case r >= 0x1F100 && r <= 0x1F10A: // 🄀 🄁..🄊
+		n = int(r - 0x1F100)
+		if n > 0 {
+			n-- // 🄁 is "0,", 🄂 "1,"
+		}
+	}
+	switch {
+	case n < 0:
+		return nil, false
+	case n < 10:
+		return digitRunes[n : n+1], true
+	}
+	return tenToTwenty[n-10], true
+}
+
+// isChineseSep is a separator a marketer puts between Chinese characters
+// to break up a keyword: 加 微 信, 加.微.信, 加-微-信, 加*微*信.
+func isChineseSep(r rune) bool {
+	switch r {
+	case ' ', '.', '·', '•', '-', '_', '*', '|', '/', '\\', '~', '^', '`', '丶', '・':
+		return true
+	}
+	return false
+}
+
+// isLatinSep is a separator between letters spelt out one by one: W e C h
+// a t, c.l.i.c.k.
+func isLatinSep(r rune) bool {
+	switch r {
+	case ' ', '.', '-', '_', '*', '·':
+		return true
+	}
+	return false
+}
+
+// closeSpacing closes separators between Chinese characters and joins
+// Latin letters spelt out one by one (three or more single letters or
+// digits each followed by one separator: "W e C h a t" is WeChat), in
+// place.
+func closeSpacing(rs []rune, f *found) []rune {
+	w := 0
+	spacedHan := 0
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		if isChineseSep(r) && w > 0 && isHan(rs[w-1]) {
+			j := i
+			for j < len(rs) && j-i < 3 && isChineseSep(rs[j]) {
+				j++
+			}
+			// A spaced-out word has single characters between the
+			// separators: 加 微 信, 加微 信. Phrases a writer spaced (二〇二六年
+			// 一三八, 北京 上海) stay apart: closing them would run words
+			// (and numbers) together.
+			if j < len(rs) && isHan(rs[j]) && j-i <= 2 && (w < 2 || !isHan(rs[w-2]) || j+1 >= len(rs) || !isHan(rs[j+1])) {
+				spacedHan++
+				i = j
+				continue
+			}
+		}
+		if isAlnumRune(r) && (i == 0 || !isAlnumRune(rs[i-1])) {
+			if n, end := spacedLetters(rs, i); n >= 3 {
+				if f != nil {
+					var b strings.Builder
+					for k := i; k < end; k++ {
+						if isAlnumRune(rs[k]) {
+							b.WriteRune(rs[k])
+						}
+					}
+					f.change(rs[i:end], b.String())
+				}
+				for k := i; k < end; k++ {
+					if isAlnumRune(rs[k]) {
+						rs[w] = rs[k]
+						w++
+					}
+				}
+				i = end
+				continue
+			}
+		}
+		rs[w] = r
+		w++
+		i++
+	}
+	if spacedHan > 0 {
+		f.add("spaced-out Chinese closed")
+	}
+	return rs[:w]
+}
+
+// spacedLetters counts the single letters or digits from rs[i] each
+// separated from the next by one separator, all with the same separator;
+// end is the index after the last. Dots only join letters (1.2.3 is a
+// version), and a run of digits alone needs five (1 2 3 is a count).
+func spacedLetters(rs []rune, i int) (n, end int) {
+	var sep rune
+	letters := 0
+	j := i
+	for {
+		if j >= len(rs) || !isAlnumRune(rs[j]) || j+1 < len(rs) && isAlnumRune(rs[j+1]) {
+			break
+		}
+		if j+1 < len(rs) && !isLatinSep(rs[j+1]) && !endsSpelling(rs[j+1]) {
+			break // t[.]cn, a.b/c: a link, not a spelt word
+		}
+		if isLetterRune(rs[j]) {
+			letters++
+		} else if sep == '.' {
+			break
+		}
+		n++
+		end = j + 1
+		if j+2 >= len(rs) || !isLatinSep(rs[j+1]) || sep != 0 && rs[j+1] != sep || !isAlnumRune(rs[j+2]) {
+			break
+		}
+		if sep == 0 {
+			sep = rs[j+1]
+			if sep == '.' && !isLetterRune(rs[j]) {
+				break
+			}
+		}
+		j += 2
+	}
+	if n < 3 || letters == 0 && n < 5 {
+		return 0, 0
+	}
+	if i > 0 && (rs[i-1] == '.' || rs[i-1] == '-') {
+		return 0, 0 // inside a version or an id: v.1.2.3, a-b-c-d
+	}
+	return n, end
+}
+
+// endsSpelling reports whether r may follow the last letter of a spelt-out
+// word: punctuation and white space, not the start of a link or an id.
+func endsSpelling(r rune) bool {
+	switch r {
+	case '[', '(', '{', '<', '/', '@', '\\', '#':
+		return false
+	}
+	return !isAlnumRune(r)
+}
+
+// chineseDigit returns the digit a Chinese numeral stands for in a number
+// read out digit by digit (一三八 is 138): the everyday and the financial
+// forms, 〇 and ○ for zero and 幺 for one as telephonists say it.
+func chineseDigit(r rune) (rune, bool) {
+	switch r {
+	case '零', '〇', '○', '洞':
+		return '0', true
+	case '一', '壹', '幺', '弌':
+		return '1', true
+	case '二', '贰', '貳', '弍':
+		return '2', true
+	case '三', '叁', '參', '弎':
+		return '3', true
+	case '四', '肆':
+		return '4', true
+	case '五', '伍':
+		return '5', true
+	case '六', '陆', '陸':
+		return '6', true
+	case '七', '柒':
+		return '7', true
+	case '八', '捌':
+		return '8', true
+	case '九', '玖':
+		return '9', true
+	}
+	return 0, false
+}
+
+// chineseNumerals writes Chinese numerals as digits where they are a
+// number read out digit by digit: a run of five or more numerals and
+// digits (一三八一二三四五六七八, 138一二三四5678) with at least two
+// numerals, or one numeral between digits. Shorter runs are prose (一三八,
+// 二〇二六年, 三五成群) and stay. Separators inside a converted run go.
+func chineseNumerals(rs []rune, f *found) []rune {
+	w := 0
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		if _, ok := chineseDigit(r); !ok && !isDigitRune(r) {
+			rs[w] = r
+			w++
+			i++
+			continue
+		}
+		if isDigitRune(r) && i > 0 && (isLetterRune(rs[i-1]) || rs[i-1] == '_') {
+			rs[w] = r // part of an id: lily8899
+			w++
+			i++
+			continue
+		}
+		// Read the run: numerals and digits, single separators between.
+		cn, dg, seps, between := 0, 0, 0, false
+		end := i
+		for j := i; j < len(rs); {
+			if d, ok := chineseDigit(rs[j]); ok || isDigitRune(rs[j]) {
+				if ok {
+					cn++
+					if j > i && isDigitRune(rs[j-1]) && j+1 < len(rs) && isDigitRune(rs[j+1]) {
+						between = true
+					}
+					_ = d
+				} else {
+					dg++
+				}
+				j++
+				end = j
+				continue
+			}
+			if j+1 < len(rs) && (rs[j] == ' ' || rs[j] == '-' || rs[j] == '.') {
+				if _, ok := chineseDigit(rs[j+1]); ok || isDigitRune(rs[j+1]) {
+					seps++
+					j++
+					continue
+				}
+			}
+			break
+		}
+		// A run broken by separators (一三八 零 九九…) must be long enough
+		// to be a phone or QQ number: 二〇二六年 一三八 三五 is prose.
+		need := 5
+		if seps > 0 {
+			need = 7
+		}
+		if cn == 0 || !(cn+dg >= need && cn >= 2 || between && cn+dg >= need) {
+			for ; i < end; i++ {
+				rs[w] = rs[i]
+				w++
+			}
+			continue
+		}
+		if f != nil {
+			var from, to strings.Builder
+			for k := i; k < end && k < i+3; k++ {
+				from.WriteRune(rs[k])
+				if d, ok := chineseDigit(rs[k]); ok {
+					to.WriteRune(d)
+				} else {
+					to.WriteRune(rs[k])
+				}
+			}
+			f.add("Chinese numerals " + from.String() + "… → " + to.String() + "…")
+		}
+		for ; i < end; i++ {
+			if d, ok := chineseDigit(rs[i]); ok {
+				rs[w] = d
+				w++
+			} else if isDigitRune(rs[i]) {
+				rs[w] = rs[i]
+				w++
+			}
+		}
+	}
+	return rs[:w]
+}
+
+// isHeart reports whether r is a heart a marketer writes for 信 (微❤, v❤).
+func isHeart(r rune) bool {
+	return r == '❤' || r == '♥' || r == '♡' || r == '❥' || r >= 0x1F493 && r <= 0x1F49F ||
+		r == 0x1F9E1 || r == 0x1F90D || r == 0x1F90E || r == 0x1F5A4 || r == 0x1FA75 || r == 0x1FA76 || r == 0x1FA77
+}
+
+// wechatLike are characters a marketer writes for 微 in 微信: they sound or
+// look alike. 威信 and 维信 are also words (prestige, a county), so those
+// are read as 微信 only where a handle follows or 加 precedes.
+func wechatLike(r rune) (always, ok bool) {
+	switch r {
+	case '薇', '徽', '溦', '嶶', '媺', '㣲':
+		return true, true
+	case '威', '维', '維', '危', '唯', '围':
+		return false, true
+	}
+	return false, false
+}
+
+// contactBefore reports whether the rune before rs[i] invites contact:
+// 加, +, 添.
+func contactBefore(rs []rune, i int) bool {
+	for i > 0 && rs[i-1] == ' ' {
+		i--
+	}
+	return i > 0 && (rs[i-1] == '加' || rs[i-1] == '+' || rs[i-1] == '添' || rs[i-1] == '家' || rs[i-1] == '嘉')
+}
+
+// handleAfter reports whether a handle or a number follows rs[i]: an
+// optional colon, 号 or space, then a letter or digit.
+func handleAfter(rs []rune, i int) bool {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '=' || rs[i] == '是'); k++ {
+		i++
+	}
+	return i < len(rs) && isAlnumRune(rs[i])
+}
+
+// digitsAfter is handleAfter for numbers alone (QQ numbers).
+func digitsAfter(rs []rune, i int) bool {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '群' || rs[i] == '是'); k++ {
+		i++
+	}
+	return i < len(rs) && isDigitRune(rs[i])
+}
+
+// encodeRewriting appends rs to dst as UTF-8, rewriting contact words to
+// their canonical forms and disguised links to links.
+func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		switch {
+		case r >= rawByte:
+			dst = append(dst, byte(r-rawByte))
+			i++
+			continue
+		case r == '☎' || r == '☏' || r == 0x1F4DE || r == 0x1F57F || r == 0x1F4F1 && i+1 < len(rs) && handleAfter(rs, i+1):
+			f.change(rs[i:i+1], "电话")
+			dst = append(dst, "电话"...)
+			i++
+			continue
+		case r == '[' || r == '(' || r == '{' || r == '<' || r == '【' || r == '〔' || r == '「':
+			if n := bracketDot(rs, i, dst); n > 0 {
+				if f != nil {
+					f.change(linkSample(rs, i, n, dst), string(hostTail(dst))+"."+string(labelAfter(rs, i+n)))
+				}
+				dst = append(dst, '.')
+				i += n
+				continue
+			}
+		case r == ' ' || r == '点' || r == '點' || r == '。' || r == '丶':
+			if n := spokenDot(rs, i, dst); n > 0 {
+				if f != nil {
+					f.change(linkSample(rs, i, n, dst), string(hostTail(dst))+"."+string(labelAfter(rs, i+n)))
+				}
+				dst = append(dst, '.')
+				i += n
+				continue
+			}
+		case isHeart(r) && len(dst) > 0 && (hasSuffix(dst, "微") || hasSuffix(dst, "薇")):
+			// 微❤: the heart stands for 信.
+			if f != nil {
+				f.change(rs[i-1:i+1], "微信")
+			}
+			dst = trimLastRune(dst)
+			dst = append(dst, "微信"...)
+			i++
+			continue
+		case r == '扣' && i+1 < len(rs) && rs[i+1] == '扣',
+			(r == '企' && i+1 < len(rs) && rs[i+1] == '鹅' || r == '球' && i+1 < len(rs) && rs[i+1] == '球') && (digitsAfter(rs, i+2) || contactBefore(rs, i)):
+			f.change(rs[i:i+2], "QQ")
+			dst = append(dst, "QQ"...)
+			i += 2
+			continue
+		case r == '卫' && i+1 < len(rs) && rs[i+1] == '星' && (handleAfter(rs, i+2) || contactBefore(rs, i)):
+			f.change(rs[i:i+2], "微信")
+			dst = append(dst, "微信"...)
+			i += 2
+			continue
+		}
+		if always, ok := wechatLike(r); ok {
+			next := rune(0)
+			if i+1 < len(rs) {
+				next = rs[i+1]
+			}
+			switch {
+			case next == '信' && (always || handleAfter(rs, i+2) || contactBefore(rs, i)):
+				f.change(rs[i:i+2], "微信")
+				dst = append(dst, "微信"...)
+				i += 2
+				continue
+			case isHeart(next):
+				f.change(rs[i:i+2], "微信")
+				dst = append(dst, "微信"...)
+				i += 2
+				continue
+			case (contactBefore(rs, i) || next == ':') && !isHan(next) && handleAfter(rs, i+1) && (always || r == '威' || r == '维'):
+				// 加薇 lily8899, 薇: lily8899
+				f.change(rs[i:i+1], "微信")
+				dst = append(dst, "微信"...)
+				i++
+				continue
+			}
+		}
+		if r == '微' && i+1 < len(rs) && rs[i+1] == ':' && handleAfter(rs, i+1) {
+			f.change(rs[i:i+2], "微信:")
+			dst = append(dst, "微信"...)
+			i++
+			continue
+		}
+		if isLetterRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])) {
+			if n, to := latinContact(rs, i); n > 0 && !(i+n+1 < len(rs) && inHost(rs[i+n]) && isAlnumRune(rs[i+n+1])) {
+				if to != "QQ" || !isQQ(rs[i:i+n]) {
+					f.change(rs[i:i+n], to)
+				}
+				dst = append(dst, to...)
+				i += n
+				continue
+			}
+		}
+		if r < utf8.RuneSelf {
+			dst = append(dst, byte(r))
+		} else {
+			dst = utf8.AppendRune(dst, r)
+		}
+		i++
+	}
+	return dst
+}
+
+// inHost reports whether r joins the parts of a host, a path or an id, so a
+// contact word next to it (mp.weixin.qq.com, t.cn/vx12) is part of a name.
+func inHost(r rune) bool {
+	return r == '.' || r == '/' || r == '-' || r == '_' || r == '@' || r == '=' || r == '&' || r == '?' || r == '%'
+}
+
+func isQQ(rs []rune) bool { return len(rs) == 2 && rs[0]|0x20 == 'q' && rs[1]|0x20 == 'q' }
+
+// latinContact reads a Latin contact word at rs[i] (at a word start) and
+// returns how many runes it spans and its canonical form: vx, wx, weixin,
+// We Chat → wechat; V信, v❤, 加V → 微信; qq, 加Q → QQ; hxxp → http.
+func latinContact(rs []rune, i int) (int, string) {
+	j := i
+	for j < len(rs) && isLetterRune(rs[j]) {
+		j++
+	}
+	n := j - i
+	if n > 8 {
+		return 0, ""
+	}
+	var w [8]byte
+	for k := 0; k < n; k++ {
+		w[k] = byte(rs[i+k]) | 0x20
+	}
+	next := rune(0)
+	if j < len(rs) {
+		next = rs[j]
+	}
+	switch string(w[:n]) {
+	case "vx", "wx", "weixin", "weichat", "wchat", "vchat":
+		if isDigitRune(next) || !isAlnumRune(next) {
+			return n, "wechat"
+		}
+	case "we":
+		// "We Chat" and "we chat:" are the app; "we chat every day" is
+		// prose.
+		if j+5 <= len(rs) && rs[j] == ' ' && equalFoldRunes(rs[j+1:j+5], "chat") && (j+5 == len(rs) || !isAlnumRune(rs[j+5])) &&
+			(rs[j+1] == 'C' || handleAfter(rs, j+5) && (j+5 < len(rs) && rs[j+5] == ':' || contactBefore(rs, i))) {
+			return n + 5, "wechat"
+		}
+	case "hxxp", "hxxps":
+		return n, "http" + strings.Repeat("s", n-4)
+	case "qq":
+		if !isAlnumRune(next) || isDigitRune(next) {
+			return n, "QQ"
+		}
+	case "v":
+		switch {
+		case next == '信':
+			return 2, "微信"
+		case next == ' ' && j+1 < len(rs) && rs[j+1] == '信':
+			return 3, "微信"
+		case isHeart(next):
+			return 2, "微信"
+		case isDigitRune(next) || isLetterRune(next):
+		case contactBefore(rs, i) && !isHan(next) || next == ':' && handleAfter(rs, j):
+			return 1, "微信"
+		}
+	case "q":
+		switch {
+		case isDigitRune(next) && contactBefore(rs, i):
+			return 1, "QQ"
+		case isLetterRune(next) || isDigitRune(next):
+		case (contactBefore(rs, i) || next == ':' || next == '群' || next == '号') && digitsAfter(rs, j):
+			return 1, "QQ"
+		}
+	}
+	return 0, ""
+}
+
+func equalFoldRunes(rs []rune, s string) bool {
+	if len(rs) != len(s) {
+		return false
+	}
+	for k := range rs {
+		if rs[k] >= utf8.RuneSelf || byte(rs[k])|0x20 != s[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+func trimLastRune(b []byte) []byte {
+	_, size := utf8.DecodeLastRune(b)
+	return b[:len(b)-size]
+}
+
+// hostTail is the host label that dst ends with: the letters, digits,
+// dashes and dots after the last other byte.
+func hostTail(dst []byte) []byte {
+	k := len(dst)
+	for k > 0 && (isASCIIAlnum(dst[k-1]) || dst[k-1] == '-' || dst[k-1] == '.') {
+		k--
+	}
+	return dst[k:]
+}
+
+// labelAfter is the host label starting at rs[i], skipping one space.
+func labelAfter(rs []rune, i int) []rune {
+	if i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(rs) && (isAlnumRune(rs[j]) || rs[j] == '-') {
+		j++
+	}
+	return rs[i:j]
+}
+
+// linkSample is the disguised link as written, for Found: the host label
+// before, the disguise rs[i:i+n], and the label after.
+func linkSample(rs []rune, i, n int, dst []byte) []rune {
+	tail := hostTail(dst)
+	out := make([]rune, 0, len(tail)+n+16)
+	for _, c := range tail {
+		out = append(out, rune(c))
+	}
+	out = append(out, rs[i:i+n]...)
+	return append(out, labelAfter(rs, i+n)...)
+}
+
+// bracketDot returns how many runes at rs[i] spell a dot between host
+// labels in brackets: [.] (.) {.} <.> [dot] (dot) 【点】 (点); 0 if none.
+func bracketDot(rs []rune, i int, dst []byte) int {
+	if len(hostTail(dst)) == 0 {
+		return 0
+	}
+	open := rs[i]
+	var close rune
+	switch open {
+	case '[':
+		close = ']'
+	case '(':
+		close = ')'
+	case '{':
+		close = '}'
+	case '<':
+		close = '>'
+	case '【':
+		close = '】'
+	case '〔':
+		close = '〕'
+	case '「':
+		close = '」'
+	}
+	j := i + 1
+	switch {
+	case j < len(rs) && (rs[j] == '.' || rs[j] == '点' || rs[j] == '點' || rs[j] == '。'):
+		j++
+	case j+3 <= len(rs) && equalFoldRunes(rs[j:j+3], "dot"):
+		j += 3
+	default:
+		return 0
+	}
+	if j >= len(rs) || rs[j] != close || j+1 >= len(rs) || !isAlnumRune(rs[j+1]) {
+		return 0
+	}
+	return j + 1 - i
+}
+
+// spokenDot returns how many runes at rs[i] spell a dot in words between a
+// host label and a top-level domain: " dot com", "点com", "。cn"; 0 if
+// none. The label after must be a known top-level domain (or be followed
+// by another spelt dot), so prose with 点 or "dot" stays.
+func spokenDot(rs []rune, i int, dst []byte) int {
+	tail := hostTail(dst)
+	if len(tail) == 0 || tail[len(tail)-1] == '.' {
+		return 0
+	}
+	j := i
+	switch {
+	case rs[j] == ' ':
+		if j+4 < len(rs) && equalFoldRunes(rs[j+1:j+4], "dot") && rs[j+4] == ' ' {
+			j += 5
+		} else {
+			return 0
+		}
+	default:
+		j++
+		if j < len(rs) && rs[j] == ' ' {
+			j++
+		}
+	}
+	k := j
+	for k < len(rs) && isLetterRune(rs[k]) {
+		k++
+	}
+	if k == j || k-j > 6 || k < len(rs) && isDigitRune(rs[k]) {
+		return 0
+	}
+	var label [6]byte
+	for m := j; m < k; m++ {
+		label[m-j] = byte(rs[m]) | 0x20
+	}
+	if tlds[string(label[:k-j])] {
+		return j - i
+	}
+	// taobao dot shop dot com: another spelt dot follows.
+	if k+1 < len(rs) && (rs[k] == '点' || rs[k] == '點' || rs[k] == '.') || k+5 < len(rs) && rs[k] == ' ' && equalFoldRunes(rs[k+1:k+4], "dot") && rs[k+4] == ' ' {
+		return j - i
+	}
+	return 0
+}
