@@ -3,9 +3,12 @@ package detectors
 import (
 	"math"
 	"math/bits"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"moderation/detectors/adtext"
 )
 
 // Campaign detection: the same advertising text, with numbers, handles,
@@ -100,7 +103,9 @@ func NewCampaigns(window time.Duration, maxEntries int) *Campaigns {
 // Observe records that account broadcast text at, and returns the campaign
 // the text belongs to.
 func (c *Campaigns) Observe(account string, at time.Time, text string) Match {
-	sim, ok := simhash(text)
+	// The fingerprint is of the text as its reader sees it, so copies
+	// disguised differently (加 薇, ＶＸ, zero-width spaces) stay copies.
+	sim, ok := simhash(adtext.NormalText(text))
 	if !ok {
 		return Match{Accounts: 1}
 	}
@@ -340,6 +345,12 @@ func (t *tokenizer) run(text string) {
 			t.sentence = true
 		}
 		switch {
+		case r == '微' && strings.HasPrefix(text[i:], "信"):
+			// 微信, the canonical form of every WeChat spelling Normalize
+			// undoes (加V, vx, 薇信), is one marker token like "wechat".
+			t.chars += 2
+			t.token(fnv64("wechat"), true)
+			i += len("信")
 		case unicode.IsLetter(r):
 			t.chars++
 			r = unicode.ToLower(r)
