@@ -35,13 +35,18 @@ func Destinations(normalised string) []Destination {
 		}
 		out = append(out, d)
 	}
+	// The scanners read lowercase; s keeps every byte where it is in
+	// normalised, so a short link's path keeps its case.
 	var buf [normBuf]byte
-	s := fold(buf[:0], normalised) // lowercase, one space: the scanners' input
+	s := buf[:0]
+	for k := 0; k < len(normalised); k++ {
+		s = append(s, lower(normalised[k]))
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if isAlnum(c) && (i == 0 || !isHostByte(s[i-1]) && s[i-1] != '@') {
 			if end, _, ok := scanLink(s, i); ok {
-				add(linkDestination(s[i:end]))
+				add(linkDestination(normalised[i:end]))
 				i = end
 				continue
 			}
@@ -208,13 +213,18 @@ func phoneAt(s []byte, i int) (end int, digits string, ok bool) {
 }
 
 // linkDestination turns a link as scanLink found it into a destination.
-func linkDestination(link []byte) Destination {
-	s := string(link)
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+func linkDestination(link string) Destination {
+	s := link
+	for _, scheme := range [...]string{"https://", "http://"} {
+		if len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme) {
+			s = s[len(scheme):]
+		}
+	}
 	host, path := s, ""
 	if k := strings.IndexAny(s, "/?#:"); k >= 0 {
 		host, path = s[:k], s[k:]
 	}
+	host = strings.ToLower(host)
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "www."), ".")
 	if shortHosts[host] {
 		path = strings.TrimRight(path, ".,;:!?'\"")

@@ -486,7 +486,7 @@ const (
 // "wholesale", "free" does not match "freedom").
 var keywords = map[kind][]string{
 	kindHandle: {
-		"加v", "加vx", "+v", "加微", "加微信", "微信:", "微信号", "v信", "vx", "wx", "wx:", "薇信", "威信", "徽信", "加薇",
+		"加v", "加vx", "+v", "加微", "加微信", "微信:", "微信号", "v信", "vx", "wx", "wx:", "加薇",
 		"薇:", "微:", "v:", "扣扣", "qq:", "qq号", "qq群", "加群", "群号", "私聊", "联系我", "加我", "同微信", "微信同号",
 		"dm me", "dm us", "dm for", "pm me", "whatsapp", "telegram", "wechat:", "wechat id", "add me on",
 		"line id", "text me", "text us", "contact me", "message me", "message us", "inbox me", "kik", "snapchat",

@@ -122,7 +122,15 @@ func needsWork(text string) bool {
 		for j < len(text) && isASCIILetter(text[j]) {
 			j++
 		}
-		switch w := strings.ToLower(text[i:j]); w {
+		if j-i > 6 {
+			i = j - 1
+			continue
+		}
+		var lw [6]byte
+		for k := i; k < j; k++ {
+			lw[k-i] = lower(text[k])
+		}
+		switch w := lw[:j-i]; string(w) {
 		case "vx", "wx", "weixin", "wechat", "qq", "dot":
 			return true
 		case "we":
@@ -389,7 +397,7 @@ func closeSpacing(rs []rune, f *found) []rune {
 			// separators: 加 微 信, 加微 信. Phrases a writer spaced (二〇二六年
 			// 一三八, 北京 上海) stay apart: closing them would run words
 			// (and numbers) together.
-			if j < len(rs) && isHan(rs[j]) && j-i <= 2 && (w < 2 || !isHan(rs[w-2]) || j+1 >= len(rs) || !isHan(rs[j+1])) {
+			if j < len(rs) && isHan(rs[j]) && j-i <= 3 && (w < 2 || !isHan(rs[w-2]) || j+1 >= len(rs) || !isHan(rs[j+1])) {
 				spacedHan++
 				i = j
 				continue
@@ -427,11 +435,16 @@ func closeSpacing(rs []rune, f *found) []rune {
 }
 
 // spacedLetters counts the single letters or digits from rs[i] each
-// separated from the next by one separator, all with the same separator;
-// end is the index after the last. Dots only join letters (1.2.3 is a
-// version), and a run of digits alone needs five (1 2 3 is a count).
+// separated from the next by the same separator (one to three separator
+// runes: "W e C h a t", "W . e . C"); end is the index after the last.
+// Dots only join letters (1.2.3 is a version), and a run of digits alone
+// needs five (1 2 3 is a count).
 func spacedLetters(rs []rune, i int) (n, end int) {
-	var sep rune
+	if i > 0 && !endsSpelling(rs[i-1]) || i > 0 && (rs[i-1] == '.' || rs[i-1] == '-' || rs[i-1] == '_') {
+		return 0, 0 // inside a version, an id or a link: v.1.2.3, a-b-c-d, lily_8 s
+	}
+	var sep [3]rune
+	nsep := 0
 	letters := 0
 	j := i
 	for {
@@ -443,36 +456,62 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 		}
 		if isLetterRune(rs[j]) {
 			letters++
-		} else if sep == '.' {
+		} else if nsep > 0 && hasDotSep(sep[:nsep]) {
 			break
 		}
 		n++
 		end = j + 1
-		if j+2 >= len(rs) || !isLatinSep(rs[j+1]) || sep != 0 && rs[j+1] != sep || !isAlnumRune(rs[j+2]) {
+		// The separator after this letter.
+		k := j + 1
+		for k < len(rs) && k-j-1 < 3 && isLatinSep(rs[k]) {
+			k++
+		}
+		m := k - j - 1
+		if m == 0 || k >= len(rs) || !isAlnumRune(rs[k]) {
 			break
 		}
-		if sep == 0 {
-			sep = rs[j+1]
-			if sep == '.' && !isLetterRune(rs[j]) {
+		if nsep == 0 {
+			nsep = copy(sep[:], rs[j+1:k])
+			if hasDotSep(sep[:nsep]) && !isLetterRune(rs[j]) {
 				break
 			}
+		} else if m != nsep || !slicesEqual(sep[:nsep], rs[j+1:k]) {
+			break
 		}
-		j += 2
+		j = k
 	}
 	if n < 3 || letters == 0 && n < 5 {
 		return 0, 0
 	}
-	if i > 0 && (rs[i-1] == '.' || rs[i-1] == '-') {
-		return 0, 0 // inside a version or an id: v.1.2.3, a-b-c-d
-	}
 	return n, end
+}
+
+func hasDotSep(sep []rune) bool {
+	for _, r := range sep {
+		if r == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+func slicesEqual(a, b []rune) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // endsSpelling reports whether r may follow the last letter of a spelt-out
 // word: punctuation and white space, not the start of a link or an id.
 func endsSpelling(r rune) bool {
 	switch r {
-	case '[', '(', '{', '<', '/', '@', '\\', '#':
+	case '[', '(', '{', '<', '/', '@', '\\', '#', '_', '&', '=', '%':
 		return false
 	}
 	return !isAlnumRune(r)
