@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -29,12 +30,13 @@ type Env struct {
 // account never needs stay nil (a personal account never broadcasts), so
 // the common account costs a few hundred bytes.
 type Account struct {
-	typ      moderation.AccountType
-	verified bool
-	hasInfo  bool
-	hasLast  bool  // Last is set: before the first event it is no time at all, not 1970
-	created  int64 // unix seconds; kept smaller than a time.Time for a million accounts' sake
-	Last     int64 // newest event time seen, unix seconds: "now" for every window
+	// Packed into 24 bytes beside the pointers: a million accounts' worth.
+	created int64  // unix seconds; kept smaller than a time.Time
+	Last    int64  // newest event time seen, unix seconds: "now" for every window
+	woke    int32  // unix hour (clamped: ±245,000 years) the current run of activity began, if a dormancy ended it
+	dormant uint16 // hours of silence before that run (saturating at 7 years); 0 if none
+	typ     uint8  // index in accountTypes; 0 until the platform says (account_info)
+	flags   uint8  // verified, hasLast
 
 	BulkAdd    *BulkAdd
 	Quota      *BroadcastQuota
@@ -59,11 +61,10 @@ func NewAccount() *Account { return &Account{} }
 // Observe feeds one valid event to every detector that reads its kind.
 func (a *Account) Observe(ev *moderation.Event, env *Env) {
 	if ai := ev.AccountInfo; ai != nil {
-		a.typ, a.verified, a.hasInfo, a.created = ai.Type, ai.Verified, true, ai.CreatedAt.Unix()
+		a.typ, a.created = typeIndex(ai.Type), ai.CreatedAt.Unix()
+		a.setFlag(flagVerified, ai.Verified)
 	}
-	if t := ev.At.Unix(); t > a.Last || !a.hasLast {
-		a.Last, a.hasLast = t, true
-	}
+	a.touch(ev.At.Unix())
 	switch ev.Kind {
 	case moderation.KindFriendAdd:
 		a.bulk().Observe(ev.At, ev.FriendAdd)
@@ -126,6 +127,9 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 	}
 	switch detector {
 	case "bulk_add":
+		if name == "dormant_days" {
+			return a.DormantDays(), true
+		}
 		if a.BulkAdd == nil {
 			return 0, slices.Contains(bulkMetrics, name)
 		}
@@ -172,6 +176,7 @@ func Metrics() []string {
 	for _, n := range bulkMetrics {
 		names = append(names, "bulk_add."+n)
 	}
+	names = append(names, "bulk_add.dormant_days")
 	names = append(names, "broadcast_quota.day", "broadcast_quota.month")
 	for _, n := range complaintMetrics() {
 		names = append(names, "complaint_rate."+n)
@@ -190,7 +195,7 @@ func Metrics() []string {
 func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 	out := make(map[string]moderation.Signal, 3)
 	if a.BulkAdd != nil {
-		out["bulk_add"] = a.BulkAdd.Signal(a.Last)
+		out["bulk_add"] = withDormancy(a.BulkAdd.Signal(a.Last), a.DormantDays())
 	}
 	if a.Quota != nil {
 		out["broadcast_quota"] = a.Quota.Signal(a.Last, env.Location)
@@ -214,21 +219,86 @@ func (t *BroadcastText) campaignSignal() moderation.Signal {
 		Values: map[string]float64{"accounts": float64(t.Campaign.Accounts), "ad_score": t.LastAdScore}}
 }
 
-// AgeDays is the account's age at the newest event, in days; -1 when the
-// platform never said when it was created.
+// DormancyGap is the silence after which an account's next event starts
+// it over: from then on it is judged as if created when it woke. A bought
+// or stolen account that slept for months has earned nothing by being old;
+// standing is earned by activity, not by created_at alone. The contract
+// with the policy fixes it here (the policy reads the effective age); the
+// silence itself is reported as bulk_add.dormant_days for policies that
+// want their own level.
+const DormancyGap = 60 * 24 * time.Hour
+
+// touch records activity at unix time t: it moves Last forward and, when
+// t ends a silence of at least DormancyGap, starts a new run of activity.
+// Only silence the account was seen to keep counts: its first event here
+// says nothing of what it did before (the service may simply not have been
+// watching), and an event older than Last does not move anything.
+func (a *Account) touch(t int64) {
+	switch {
+	case a.flags&flagHasLast == 0:
+		a.Last = t
+		a.setFlag(flagHasLast, true)
+	case t > a.Last:
+		if gap := uint64(t) - uint64(a.Last); gap >= uint64(DormancyGap/time.Second) { // t > Last: the unsigned difference is exact
+			a.woke = int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32))
+			a.dormant = uint16(min(gap/3600, math.MaxUint16))
+		}
+		a.Last = t
+	}
+}
+
+// Account flags.
+const (
+	flagVerified = 1 << iota
+	flagHasLast  // Last is set: before the first event it is no time at all, not 1970
+)
+
+func (a *Account) setFlag(f uint8, on bool) {
+	if on {
+		a.flags |= f
+	} else {
+		a.flags &^= f
+	}
+}
+
+// AgeDays is the account's effective age at the newest event, in days: from
+// its creation, or, if it woke from a dormancy (see DormancyGap), from its
+// waking. It is -1 when the platform never said when it was created, so an
+// account without account_info is judged as new.
 func (a *Account) AgeDays() float64 {
-	if !a.hasInfo {
+	if a.typ == 0 {
 		return -1
 	}
-	return (float64(a.Last) - float64(a.created)) / 86400 // in floats: no wrap whatever the times
+	from := a.created
+	if woke := int64(a.woke) * 3600; a.dormant > 0 && woke > from {
+		from = woke
+	}
+	return (float64(a.Last) - float64(from)) / 86400 // in floats: no wrap whatever the times
+}
+
+// DormantDays is the silence, in days, before the account's current run of
+// activity; 0 if it never slept DormancyGap or longer while watched.
+func (a *Account) DormantDays() float64 { return float64(a.dormant) / 24 }
+
+// accountTypes are the account types, stored as an index: a byte per
+// account rather than a string header.
+var accountTypes = [...]moderation.AccountType{"", moderation.AccountPersonal, moderation.AccountSubscription, moderation.AccountService, moderation.AccountEnterprise}
+
+func typeIndex(t moderation.AccountType) uint8 {
+	for i, k := range accountTypes {
+		if k == t {
+			return uint8(i)
+		}
+	}
+	return 0 // validation lets only known types through
 }
 
 // Type is the account's type as the platform last reported it; empty if
 // it never did.
-func (a *Account) Type() moderation.AccountType { return a.typ }
+func (a *Account) Type() moderation.AccountType { return accountTypes[a.typ] }
 
 // Verified reports whether the platform says the account is verified.
-func (a *Account) Verified() bool { return a.verified }
+func (a *Account) Verified() bool { return a.flags&flagVerified != 0 }
 
 // movedBy lists, per event kind, the detectors whose metrics that kind of
 // event can raise. Counts elsewhere only fall as event time moves on. A

@@ -35,6 +35,8 @@ commands:
                     signed here with its key when it does not answer);
                     token revoke ID|TOKEN revokes one
   nats-creds        issue NATS credentials (publisher, follower) from the service's account key
+  mix gen|score     generate a labelled mix of evasions and look-alikes; publish one
+                    and score the service's actions from outside (recall, false positives)
 
 check, decisions, watch, timeline, action, appeals and reevaluate call the
 service's gRPC API at -addr (MODERATION_GRPC_LISTEN) with -token
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"action":     actionCmd,
 		"appeals":    appealsCmd,
 		"reevaluate": reevaluateCmd,
+		// A labelled mix of evasions and look-alikes, and its score from outside.
+		"mix": mixCmd,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

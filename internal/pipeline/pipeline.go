@@ -15,7 +15,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/dgraph-io/ristretto/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/detectors"
@@ -43,7 +42,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.MaxStateBytes <= 0 {
-		c.MaxStateBytes = 300 << 20
+		c.MaxStateBytes = 400 << 20
 	}
 	if c.RebuildWindow <= 0 {
 		c.RebuildWindow = detectors.MaxWindow + time.Hour // slack for events published late
@@ -80,7 +79,7 @@ type Pipeline struct {
 	// enforced (see suppress.go).
 	suppressedRules atomic.Pointer[ruleSet]
 	watch           atomic.Pointer[watchSet]
-	windows         *ristretto.Cache[string, *window]
+	windows         *windowStore
 	metrics         *Metrics
 	log             *slog.Logger
 
@@ -123,9 +122,11 @@ const (
 	campaignEntries = 500_000
 )
 
-// cacheOverhead is what the cache itself spends per entry (its maps and
-// admission counters), counted in each window's cost so the bound holds.
-const cacheOverhead = 128
+// cacheOverhead is what the window store spends per account besides the
+// window and the id's bytes: the map's slot (id header and pointer) at the
+// load a growing map runs at, the id's allocation rounding. It is counted
+// in each window's cost so the bound holds (TestWindowCostIsHonest).
+const cacheOverhead = 64
 
 // New builds a pipeline; Run starts it.
 func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
@@ -140,21 +141,13 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Sto
 	return p, nil
 }
 
-// newWindowCache bounds per-account windows by their estimated bytes;
-// ristretto evicts the coldest accounts past the bound.
-func newWindowCache(maxBytes int64) (*ristretto.Cache[string, *window], error) {
-	cache, err := ristretto.NewCache(&ristretto.Config[string, *window]{
-		NumCounters: max(maxBytes/30, 100_000), // ~10 counters per account at ~300 bytes each
-		MaxCost:     maxBytes,
-		BufferItems: 64,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create window cache: %w", err)
-	}
-	return cache, nil
+// newWindowCache bounds per-account windows by their estimated bytes; past
+// the bound the coldest accounts are evicted (see windowStore).
+func newWindowCache(maxBytes int64) (*windowStore, error) {
+	return newWindowStore(maxBytes), nil
 }
 
-// SetPolicy replaces the policy for the next evaluations.
+// SetPolicy// SetPolicy replaces the policy for the next evaluations.
 func (p *Pipeline) SetPolicy(pol *judge.Policy) { p.policy.Store(pol) }
 
 // SetShadow sets the policy evaluated beside the live one and never
@@ -440,14 +433,8 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 			break
 		}
 	}
-	if cost := w.det.Bytes() + int64(unsafe.Sizeof(*w)) - int64(unsafe.Sizeof(w.det)) + cacheOverhead; !ok || cost > w.cost+w.cost/2 {
-		w.cost = cost
+	if cost := w.det.Bytes() + int64(unsafe.Sizeof(*w)) - int64(unsafe.Sizeof(w.det)) + cacheOverhead + int64(len(ev.Account)); !ok || cost > w.cost+w.cost/2 {
 		p.windows.Set(ev.Account, w, cost)
-		if !ok {
-			// Sets are applied asynchronously; without waiting, the account's
-			// next event could miss this window and start a fresh one.
-			p.windows.Wait()
-		}
 	}
 	return w, crossed
 }

@@ -111,6 +111,7 @@ type expectation struct {
 	Accounts map[string]struct {
 		Action  moderation.Action `json:"action"`
 		AtLeast moderation.Action `json:"at_least"`
+		AtMost  moderation.Action `json:"at_most"` // a look-alike may be warned, not limited
 		Blocked []string          `json:"blocked"`
 	} `json:"accounts"`
 	ValidEvents int            `json:"valid_events"`
@@ -199,6 +200,9 @@ func TestScenarios(t *testing.T) {
 				}
 				if exp.AtLeast != "" && got.Severity() < exp.AtLeast.Severity() {
 					t.Errorf("%s on mod.enforcement: got %s, want %s or stronger", account, got, exp.AtLeast)
+				}
+				if exp.AtMost != "" && got.Severity() > exp.AtMost.Severity() {
+					t.Errorf("%s on mod.enforcement: got %s, want %s or weaker", account, got, exp.AtMost)
 				}
 				for name, c := range map[string]moderationv1.Capability{"friend_add": moderationv1.Capability_CAPABILITY_FRIEND_ADD, "broadcast": moderationv1.Capability_CAPABILITY_BROADCAST} {
 					blocked := slices.Contains(exp.Blocked, name)
