@@ -2,8 +2,10 @@ package detectors
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"moderation/detectors/adtext"
 	"moderation/internal/moderation"
@@ -37,7 +39,20 @@ type AdContent struct {
 	kinds  [adRing]uint8 // feature bits of each broadcast
 	next   uint8         // slot the next broadcast goes in
 	n      uint8         // broadcasts in the ring
+	// lastAd is the text of the latest broadcast that read as advertising,
+	// cut to adSampleBytes, for the evidence: what it said, what it says
+	// once its disguises are undone, and where it sends buyers. The
+	// normalised text and the handles are worked out when evidence is
+	// asked for, not on every broadcast.
+	lastAd string
 }
+
+// adSampleBytes is how much of an ad's text AdContent keeps for evidence:
+// enough for a whole broadcast most of the time, bounded for memory.
+const adSampleBytes = 400
+
+// adQuoteRunes is how much of a text the evidence quotes.
+const adQuoteRunes = 60
 
 // NewAdContent returns an empty tracker.
 func NewAdContent() AdContent { return AdContent{} }
@@ -59,6 +74,39 @@ func (a *AdContent) Observe(at time.Time, score float64, f adtext.Features) {
 	if a.n < adRing {
 		a.n++
 	}
+}
+
+// ObserveText is Observe with the broadcast's text, kept (cut to 400
+// bytes) when the broadcast reads as advertising, for the evidence.
+func (a *AdContent) ObserveText(at time.Time, text string, score float64, f adtext.Features) {
+	a.Observe(at, score, f)
+	if score >= adThreshold {
+		a.lastAd = strings.Clone(cut(text, adSampleBytes))
+	}
+}
+
+// cut returns the longest prefix of s of at most n bytes that ends on a
+// rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// quote returns s for evidence: at most adQuoteRunes runes, then "…".
+func quote(s string) string {
+	n := 0
+	for i := range s {
+		if n == adQuoteRunes {
+			return strconv.Quote(s[:i] + "…")
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }
 
 // Count is the number of broadcasts in the ring, at most 20.
@@ -145,7 +193,57 @@ func (a *AdContent) evidence() string {
 	if top := a.topKinds(3); top != "" {
 		s += " (" + top + ")"
 	}
+	if a.lastAd != "" {
+		s += "; " + adSample(a.lastAd)
+	}
 	return s
+}
+
+// adSample describes the latest ad for evidence: its text, what it reads
+// as once normalised and what that undid, and where it sends buyers:
+// `latest ad: "加 薇 一三八…" reads as "加微信13812345678" (undone: 薇 → 微信,
+// Chinese numerals 一三八… → 138…); sends buyers to phone 13812345678`.
+func adSample(text string) string {
+	n := adtext.Normalize(text)
+	s := "latest ad: " + quote(text)
+	if n.Text != text {
+		s += " reads as " + quote(n.Text)
+	}
+	if len(n.Found) > 0 {
+		found := n.Found
+		if len(found) > 4 {
+			found = found[:4]
+		}
+		s += " (undone: " + strings.Join(found, ", ") + ")"
+	}
+	var to []string
+	for _, d := range adtext.Destinations(n.Text) {
+		if d.Generic || len(to) == 4 {
+			continue
+		}
+		to = append(to, destinationName(d))
+	}
+	if len(to) > 0 {
+		s += "; sends buyers to " + strings.Join(to, ", ")
+	}
+	return s
+}
+
+// destinationName names a destination for an owner: "WeChat id lily_8899",
+// "phone 13812345678", "QQ 12345678", "short link t.cn/A6xYz", "site
+// shop.top".
+func destinationName(d adtext.Destination) string {
+	switch d.Kind {
+	case "wechat":
+		return "WeChat id " + d.Value
+	case "phone":
+		return "phone " + d.Value
+	case "qq":
+		return "QQ " + d.Value
+	case "shortlink":
+		return "short link " + d.Value
+	}
+	return "site " + d.Value
 }
 
 // topKinds names the feature kinds most often found in the broadcasts that
@@ -182,4 +280,4 @@ func (a *AdContent) topKinds(max int) string {
 }
 
 // Bytes estimates the tracker's memory, for cost-bounded caches.
-func (a *AdContent) Bytes() int64 { return adRing*5 + 8 }
+func (a *AdContent) Bytes() int64 { return adRing*5 + 8 + 16 + int64(len(a.lastAd)) }

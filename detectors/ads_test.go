@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"moderation/detectors/adtext"
 )
@@ -106,5 +107,43 @@ func TestAdContentObserveDoesNotAllocate(t *testing.T) {
 	f := adtext.Features{Links: 1}
 	if n := testing.AllocsPerRun(100, func() { a.Observe(t0, 0.7, f) }); n != 0 {
 		t.Errorf("Observe: got %v allocations, want 0", n)
+	}
+}
+
+// TestAdContentEvidenceShowsTheDisguisedAd: the evidence quotes the latest
+// ad as written and as its reader sees it, names what normalisation undid
+// and where the ad sends buyers.
+func TestAdContentEvidenceShowsTheDisguisedAd(t *testing.T) {
+	m := adtext.Default()
+	a := NewAdContent()
+	text := "面膜第二件半价，加 薇 一三八一二三四五六七八，点击 t[.]cn/A6xYz 立即抢购！"
+	p, f := m.Analyze(text)
+	a.ObserveText(t0, text, p, f)
+	a.ObserveText(t0, "今天天气很好，和家人去公园散步了。", 0.1, adtext.Features{}) // not an ad: not quoted
+	got := a.Signal(t0.Unix()).Evidence
+	for _, want := range []string{
+		`latest ad: "面膜第二件半价，加 薇 一三八一二三四五六七八，点击 t[.]cn/A6xYz 立即抢购！"`,
+		`reads as "面膜第二件半价,加微信 13812345678,点击 t.cn/A6xYz 立即抢购!"`,
+		"薇 → 微信", "Chinese numerals 一三八… → 138…", "t[.]cn → t.cn",
+		"sends buyers to phone 13812345678, short link t.cn/A6xYz",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("evidence: got %q, want it to contain %q", got, want)
+		}
+	}
+	if p < adThreshold {
+		t.Errorf("score of the disguised ad: got %v, want at least %v", p, adThreshold)
+	}
+}
+
+func TestAdContentKeepsABoundedSample(t *testing.T) {
+	a := NewAdContent()
+	long := strings.Repeat("加微信", 1000)
+	a.ObserveText(t0, long, 0.9, adtext.Features{Handles: 1})
+	if n := len(a.lastAd); n > adSampleBytes || n == 0 || !utf8.ValidString(a.lastAd) {
+		t.Errorf("kept sample: got %d bytes (valid UTF-8: %v), want 1 to %d", n, utf8.ValidString(a.lastAd), adSampleBytes)
+	}
+	if got := a.Signal(t0.Unix()).Evidence; !strings.Contains(got, "…") {
+		t.Errorf("evidence: got %q, want the quote cut with …", got)
 	}
 }
