@@ -181,8 +181,19 @@ func isHan(r rune) bool {
 func appendNormal(dst []byte, text string, f *found) []byte {
 	var buf [runeBuf]rune
 	rs := decodeFolded(buf[:0], text, f)
-	rs = closeSpacing(rs, f)
-	rs = chineseNumerals(rs, f)
+	// Closing spaces can make a number run of single numerals (一 三 八 …)
+	// and writing numerals as digits can leave a single character between
+	// separators (薇 亅3456): repeat until neither changes anything, so that
+	// normalising twice is normalising once.
+	for range 4 {
+		n := len(rs)
+		rs = closeSpacing(rs, f)
+		var changed bool
+		rs, changed = chineseNumerals(rs, f)
+		if len(rs) == n && !changed {
+			break
+		}
+	}
 	return encodeRewriting(dst, rs, f)
 }
 
@@ -241,7 +252,10 @@ func decodeFolded(rs []rune, text string, f *found) []rune {
 			continue
 		}
 		if r >= 0xFF00 && r <= 0xFFEF {
-			if w := width.LookupRune(r).Folded(); w != 0 {
+			// Width folding for the full-width forms of ASCII; the
+			// half-width kana and Hangul go on to NFKC, which folds them
+			// to the forms NFKC keeps.
+			if w := width.LookupRune(r).Folded(); w != 0 && w < utf8.RuneSelf {
 				if w == ' ' {
 					if !space {
 						rs = append(rs, ' ')
@@ -551,7 +565,7 @@ func chineseDigit(r rune) (rune, bool) {
 // digits (一三八一二三四五六七八, 138一二三四5678) with at least two
 // numerals, or one numeral between digits. Shorter runs are prose (一三八,
 // 二〇二六年, 三五成群) and stay. Separators inside a converted run go.
-func chineseNumerals(rs []rune, f *found) []rune {
+func chineseNumerals(rs []rune, f *found) (_ []rune, changed bool) {
 	w := 0
 	for i := 0; i < len(rs); {
 		r := rs[i]
@@ -619,6 +633,7 @@ func chineseNumerals(rs []rune, f *found) []rune {
 			}
 			f.add("Chinese numerals " + from.String() + "… → " + to.String() + "…")
 		}
+		changed = true
 		for ; i < end; i++ {
 			if d, ok := chineseDigit(rs[i]); ok {
 				rs[w] = d
@@ -629,7 +644,7 @@ func chineseNumerals(rs []rune, f *found) []rune {
 			}
 		}
 	}
-	return rs[:w]
+	return rs[:w], changed
 }
 
 // isHeart reports whether r is a heart a marketer writes for 信 (微❤, v❤).
@@ -682,6 +697,12 @@ func digitsAfter(rs []rune, i int) bool {
 func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 	for i := 0; i < len(rs); {
 		r := rs[i]
+		if r >= 0x4E00 && r <= 0x9FFF && !startsRewrite(r) {
+			// Most of a Chinese text: nothing to rewrite starts here.
+			dst = utf8.AppendRune(dst, r)
+			i++
+			continue
+		}
 		switch {
 		case r >= rawByte:
 			dst = append(dst, byte(r-rawByte))
@@ -785,6 +806,16 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 // contact word next to it (mp.weixin.qq.com, t.cn/vx12) is part of a name.
 func inHost(r rune) bool {
 	return r == '.' || r == '/' || r == '-' || r == '_' || r == '@' || r == '=' || r == '&' || r == '?' || r == '%'
+}
+
+// startsRewrite reports whether a rewrite in encodeRewriting may start at
+// the Chinese character r.
+func startsRewrite(r rune) bool {
+	switch r {
+	case '点', '點', '扣', '企', '球', '卫', '微', '薇', '徽', '溦', '嶶', '媺', '威', '维', '維', '危', '唯', '围', '丶':
+		return true
+	}
+	return false
 }
 
 func isQQ(rs []rune) bool { return len(rs) == 2 && rs[0]|0x20 == 'q' && rs[1]|0x20 == 'q' }

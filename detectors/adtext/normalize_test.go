@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // gen makes the parts of a disguised ad: handles, numbers and the filler
@@ -357,4 +358,24 @@ func BenchmarkNormalize(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzNormalize checks that no input makes Normalize or Destinations panic,
+// that valid UTF-8 stays valid, and that normalising twice changes nothing
+// more (callers may pass normalised text on to Extract and the model).
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"", "加 薇 一三八一二三四五六七八", "ＶＸ：ＡＢＣ１２３", "t[.]cn/x", "W e C h a t", "1️⃣⑴❶", "\xff加V", "a b c d e", "taobao dot com", "企鹅 12345", "微❤", "(.)", "二〇二六年"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		if utf8.ValidString(s) && !utf8.ValidString(n.Text) {
+			t.Errorf("Normalize(%q) = %q: not valid UTF-8", s, n.Text)
+		}
+		if again := Normalize(n.Text).Text; again != n.Text {
+			t.Errorf("Normalize(%q) = %q, again %q", s, n.Text, again)
+		}
+		Destinations(n.Text)
+		Destinations(s)
+	})
 }
