@@ -22,18 +22,31 @@ var targetSeed = maphash.MakeSeed()
 
 // BulkAdd tracks the friend requests one account sends: how many in the
 // sliding minute, hour and day, how many of those to strangers, to how
-// many distinct people, and how the people asked answered.
+// many distinct people, how the people asked answered, and, over the
+// sliding week and month, how many strangers it asked (the slow drip that
+// stays under every daily level).
 type BulkAdd struct {
-	minute, hour, day ring
-	hourStrangers     ring
-	dayStrangers      ring
+	minute            ring[[6]uint16]  // 10-second buckets
+	hour              ring[[12]uint16] // 5-minute buckets
+	hourStrangers     ring[[12]uint16]
+	day, dayStrangers ring[[12]uint16] // 2-hour buckets
+	monthStrangers    ring[[30]uint16] // day buckets; the newest 7 are the week
 	recent            []target
 	answers           *answers // allocated on the first answer: most accounts never get one reported
 }
 
+// Bucket widths, in seconds.
+const (
+	minuteWidth = 10
+	hourWidth   = 300
+	dayWidth    = 7200
+	monthWidth  = 86400
+	weekDays    = 7
+)
+
 // answers counts, over the sliding day, how targets responded.
 type answers struct {
-	all, reported, rejected ring
+	all, reported, rejected ring[[12]uint16]
 }
 
 type target struct {
@@ -42,25 +55,18 @@ type target struct {
 }
 
 // NewBulkAdd returns an empty tracker.
-func NewBulkAdd() BulkAdd {
-	return BulkAdd{
-		minute:        newRing(10, 6),   // 10-second buckets
-		hour:          newRing(300, 12), // 5-minute buckets
-		hourStrangers: newRing(300, 12),
-		day:           newRing(7200, 12), // 2-hour buckets
-		dayStrangers:  newRing(7200, 12),
-	}
-}
+func NewBulkAdd() BulkAdd { return BulkAdd{} }
 
 // Observe counts one friend request sent at.
 func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 	t := at.Unix()
-	b.minute.add(t, 1)
-	b.hour.add(t, 1)
-	b.day.add(t, 1)
+	b.minute.add(t, minuteWidth, 1)
+	b.hour.add(t, hourWidth, 1)
+	b.day.add(t, dayWidth, 1)
 	if f.Source.Stranger() {
-		b.hourStrangers.add(t, 1)
-		b.dayStrangers.add(t, 1)
+		b.hourStrangers.add(t, hourWidth, 1)
+		b.dayStrangers.add(t, dayWidth, 1)
+		b.monthStrangers.add(t, monthWidth, 1)
 	}
 	if len(b.recent) == maxRecentTargets {
 		// Drop the older half at once so the cost per request stays constant.
@@ -73,16 +79,16 @@ func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 // ObserveAnswer counts a target's response to one of the account's requests.
 func (b *BulkAdd) ObserveAnswer(at time.Time, r *moderation.FriendResponse) {
 	if b.answers == nil {
-		b.answers = &answers{all: newRing(7200, 12), reported: newRing(7200, 12), rejected: newRing(7200, 12)}
+		b.answers = &answers{}
 	}
 	t := at.Unix()
-	b.answers.all.add(t, 1)
+	b.answers.all.add(t, dayWidth, 1)
 	switch r.Response {
 	case "reported":
-		b.answers.reported.add(t, 1)
-		b.answers.rejected.add(t, 1)
+		b.answers.reported.add(t, dayWidth, 1)
+		b.answers.rejected.add(t, dayWidth, 1)
 	case "ignored":
-		b.answers.rejected.add(t, 1)
+		b.answers.rejected.add(t, dayWidth, 1)
 	}
 }
 
@@ -95,36 +101,40 @@ func targetTime(t int64) uint32 { return uint32(min(max(t, 0), math.MaxUint32)) 
 func (b *BulkAdd) Value(name string, now int64) (v float64, ok bool) {
 	switch name {
 	case "minute":
-		return float64(b.minute.sum(now)), true
+		return float64(b.minute.sum(now, minuteWidth)), true
 	case "hour":
-		return float64(b.hour.sum(now)), true
+		return float64(b.hour.sum(now, hourWidth)), true
 	case "day":
-		return float64(b.day.sum(now)), true
+		return float64(b.day.sum(now, dayWidth)), true
 	case "hour_strangers":
-		return float64(b.hourStrangers.sum(now)), true
+		return float64(b.hourStrangers.sum(now, hourWidth)), true
 	case "day_strangers":
-		return float64(b.dayStrangers.sum(now)), true
+		return float64(b.dayStrangers.sum(now, dayWidth)), true
+	case "week_strangers":
+		return float64(b.monthStrangers.last(now, monthWidth, weekDays)), true
+	case "month_strangers":
+		return float64(b.monthStrangers.sum(now, monthWidth)), true
 	case "responses", "report_ratio", "reject_ratio":
 		if b.answers == nil {
 			return 0, true
 		}
-		all := float64(b.answers.all.sum(now))
+		all := float64(b.answers.all.sum(now, dayWidth))
 		switch {
 		case name == "responses":
 			return all, true
 		case all == 0:
 			return 0, true
 		case name == "report_ratio":
-			return float64(b.answers.reported.sum(now)) / all, true
+			return float64(b.answers.reported.sum(now, dayWidth)) / all, true
 		default:
-			return float64(b.answers.rejected.sum(now)) / all, true
+			return float64(b.answers.rejected.sum(now, dayWidth)) / all, true
 		}
 	}
 	return 0, false
 }
 
 // bulkMetrics are the names Value answers.
-var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_strangers", "responses", "report_ratio", "reject_ratio"}
+var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_strangers", "week_strangers", "month_strangers", "responses", "report_ratio", "reject_ratio"}
 
 // DistinctTargetsHour counts the distinct people requested in the hour
 // ending at now. It is computed when a signal is built, not per event.
@@ -153,6 +163,9 @@ func (b *BulkAdd) Signal(now int64) moderation.Signal {
 	values["distinct_targets_hour"] = float64(distinct)
 	evidence := fmt.Sprintf("%d friend requests in the last hour, %d (%.0f%%) to strangers found by search or in groups, %d distinct people; %d in the last day, %d to strangers",
 		int(hour), int(strangers), values["stranger_share"]*100, distinct, int(values["day"]), int(values["day_strangers"]))
+	if week, month := values["week_strangers"], values["month_strangers"]; month > values["day_strangers"] {
+		evidence += fmt.Sprintf("; %d to strangers in the last 7 days, %d in the last 30", int(week), int(month))
+	}
 	if values["responses"] > 0 {
 		evidence += fmt.Sprintf("; of %d answers in the last day, %.0f%% reported the request and %.0f%% ignored or reported it",
 			int(values["responses"]), values["report_ratio"]*100, values["reject_ratio"]*100)
@@ -167,4 +180,14 @@ func (b *BulkAdd) Bytes() int64 {
 		n += int64(unsafe.Sizeof(*b.answers))
 	}
 	return n
+}
+
+// withDormancy adds to an account's bulk_add signal the silence before its
+// current run of activity, so a bought account's burst reads as what it is.
+func withDormancy(s moderation.Signal, days float64) moderation.Signal {
+	s.Values["dormant_days"] = days
+	if days > 0 {
+		s.Evidence += fmt.Sprintf("; the account was silent for %.0f days before this run of activity, so its age counts from its waking", days)
+	}
+	return s
 }

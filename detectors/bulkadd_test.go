@@ -2,6 +2,10 @@ package detectors
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,30 +33,30 @@ func TestRingSlides(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRing(300, 12)
+			var r ring[[12]uint16]
 			base := t0.Unix()
 			for _, a := range tt.adds {
-				r.add(base+a, 1)
+				r.add(base+a, 300, 1)
 			}
-			if got := r.sum(base + tt.now); got != tt.want {
+			if got := r.sum(base+tt.now, 300); got != tt.want {
 				t.Errorf("sum: got %d, want %d", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestRingSaturatesAndKeepsTotal(t *testing.T) {
-	r := newRing(10, 6)
+func TestRingSaturatesAndSlides(t *testing.T) {
+	var r ring[[6]uint16]
 	base := t0.Unix()
-	r.add(base, 65530)
-	r.add(base, 100) // saturates the bucket
-	r.add(base+10, 5)
-	if got := r.sum(base + 10); got != 65535+5 {
+	r.add(base, 10, 65530)
+	r.add(base, 10, 100) // saturates the bucket
+	r.add(base+10, 10, 5)
+	if got := r.sum(base+10, 10); got != 65535+5 {
 		t.Errorf("sum: got %d, want %d", got, 65535+5)
 	}
-	r.add(base+70, 1) // the first two buckets slide out
-	if got := r.sum(base + 70); got != 1 {
-		t.Errorf("after sliding: got %d, want 1 (running total must follow cleared buckets)", got)
+	r.add(base+70, 10, 1) // the first two buckets slide out
+	if got := r.sum(base+70, 10); got != 1 {
+		t.Errorf("after sliding: got %d, want 1 (cleared buckets must not count)", got)
 	}
 }
 
@@ -155,5 +159,119 @@ func BenchmarkAccountObserve(b *testing.B) {
 		ev.At = t0.Add(time.Duration(i) * time.Second)
 		a.Observe(ev, env)
 		a.Value("bulk_add.hour_strangers", env)
+	}
+}
+
+// TestSlowDripShowsInWeekAndMonth: a new account that adds 20 to 60
+// strangers a day, at random hours, for six weeks stays far under any
+// daily level, and its week and month counts follow the true sliding
+// counts within a day's bucket.
+func TestSlowDripShowsInWeekAndMonth(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 11))
+			env := &Env{Location: time.UTC}
+			a := NewAccount()
+			start := t0.Add(-time.Duration(rng.IntN(86400)) * time.Second)
+			var sent []time.Time
+			for day := range 42 {
+				n := 20 + rng.IntN(41)
+				times := make([]time.Time, n)
+				for i := range times {
+					times[i] = start.AddDate(0, 0, day).Add(time.Duration(rng.IntN(86400)) * time.Second)
+				}
+				slices.SortFunc(times, time.Time.Compare)
+				for i, at := range times {
+					ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: at, FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("d%d-%d", day, i), Source: moderation.SourceGroup}}
+					if day == 0 && i == 0 {
+						ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: at.Add(-time.Hour)}
+					}
+					a.Observe(ev, env)
+					sent = append(sent, at)
+				}
+				now := time.Unix(a.Last, 0)
+				within := func(d time.Duration) float64 {
+					n := 0
+					for _, s := range sent {
+						if now.Sub(s) < d {
+							n++
+						}
+					}
+					return float64(n)
+				}
+				for _, tt := range []struct {
+					metric   string
+					min, max float64 // the window is between one day short and whole
+				}{
+					{"bulk_add.week_strangers", within(6 * 24 * time.Hour), within(7 * 24 * time.Hour)},
+					{"bulk_add.month_strangers", within(29 * 24 * time.Hour), within(30 * 24 * time.Hour)},
+					{"bulk_add.day_strangers", 0, 60},
+				} {
+					if got, _ := a.Value(tt.metric, env); got < tt.min || got > tt.max {
+						t.Fatalf("day %d: %s: got %v, want between %v and %v", day, tt.metric, got, tt.min, tt.max)
+					}
+				}
+			}
+			s := a.Signals(env)["bulk_add"]
+			if got := s.Values["month_strangers"]; got < 29*20 {
+				t.Errorf("month_strangers after six weeks of at least 20 a day: got %v, want at least %d", got, 29*20)
+			}
+			if !strings.Contains(s.Evidence, "in the last 30") {
+				t.Errorf("evidence %q: want the week and month counts", s.Evidence)
+			}
+		})
+	}
+}
+
+// TestDormancy: an account silent for 60 days or more that wakes is judged
+// from its waking (AgeDays), and the silence is reported (dormant_days);
+// standing comes back only with activity.
+func TestDormancy(t *testing.T) {
+	day := func(d float64) time.Time { return t0.Add(time.Duration(d * 24 * float64(time.Hour))) }
+	created := day(-3 * 365)
+	tests := []struct {
+		name        string
+		events      []float64 // days after t0 of friend requests, in order of arrival
+		info        bool      // the first event carries account_info
+		wantAge     float64
+		wantDormant float64
+	}{
+		{"active all along", []float64{0, 20, 40, 60, 80, 100}, true, 3*365 + 100, 0},
+		{"wakes after 90 days of silence", []float64{0, 90}, true, 0, 90},
+		{"ten days after waking", []float64{0, 90, 95, 100}, true, 10, 90},
+		{"59 days of silence is not dormancy", []float64{0, 59}, true, 3*365 + 59, 0},
+		{"exactly 60 days is", []float64{0, 60}, true, 0, 60},
+		{"first seen long after creation: nothing known of its silence", []float64{0}, true, 3 * 365, 0},
+		{"a late event inside the silence changes nothing", []float64{0, 90, 45}, true, 0, 90},
+		{"a second sleep replaces the first", []float64{0, 90, 100, 300}, true, 0, 200},
+		{"no account_info: new, whatever its silence", []float64{0, 90}, false, -1, 90},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &Env{Location: time.UTC}
+			a := NewAccount()
+			for i, d := range tt.events {
+				ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: day(d), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint(i), Source: moderation.SourceSearch}}
+				if i == 0 && tt.info {
+					ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: created}
+				}
+				a.Observe(ev, env)
+			}
+			// Ages count from the waking hour: within an hour of the exact day.
+			if got := a.AgeDays(); math.Abs(got-tt.wantAge) > 1.0/24 {
+				t.Errorf("AgeDays: got %v, want %v", got, tt.wantAge)
+			}
+			got, _ := a.Value("bulk_add.dormant_days", env)
+			if math.Abs(got-tt.wantDormant) > 1.0/24 {
+				t.Errorf("dormant_days: got %v, want %v", got, tt.wantDormant)
+			}
+			s := a.Signals(env)["bulk_add"]
+			if s.Values["dormant_days"] != got {
+				t.Errorf("signal dormant_days: got %v, want %v as Value reports", s.Values["dormant_days"], got)
+			}
+			if tt.wantDormant > 0 && !strings.Contains(s.Evidence, "silent for") {
+				t.Errorf("evidence %q: want the silence named", s.Evidence)
+			}
+		})
 	}
 }

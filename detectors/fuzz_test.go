@@ -35,6 +35,8 @@ func FuzzWindows(f *testing.F) {
 		{-1, 0},
 		{0, -1},
 		{now, now + 3599},
+		{now - 61*86400, now}, // a dormant account wakes
+		{now - 59*86400, now}, // just short of dormancy
 	} {
 		for kinds := range uint8(5) {
 			f.Add(seed.t1, seed.t2, kinds, uint8(7))
@@ -69,7 +71,7 @@ func FuzzWindows(f *testing.F) {
 			values[m] = v
 		}
 		fed := float64(k + 1)
-		for _, m := range []string{"bulk_add.minute", "bulk_add.hour", "bulk_add.day", "bulk_add.responses", "broadcast_quota.day", "broadcast_quota.month", "complaint_rate.complaints", "complaint_rate.unfollows"} {
+		for _, m := range []string{"bulk_add.minute", "bulk_add.hour", "bulk_add.day", "bulk_add.week_strangers", "bulk_add.month_strangers", "bulk_add.responses", "broadcast_quota.day", "broadcast_quota.month", "complaint_rate.complaints", "complaint_rate.unfollows"} {
 			if values[m] > fed {
 				t.Errorf("%s after %d events: got %v, want at most %v", m, k+1, values[m], fed)
 			}
@@ -80,11 +82,27 @@ func FuzzWindows(f *testing.F) {
 		if t2 < t1 {
 			return
 		}
+
+		// A burst after a silence of 60 days or more is a waking: the
+		// silence is reported and the account is judged as new.
+		switch gap := uint64(t2) - uint64(t1); {
+		case gap >= 60*86400 && realYear(t1) && realYear(t2):
+			if d := values["bulk_add.dormant_days"]; d < 59.9 {
+				t.Errorf("dormant_days after a silence from %d to %d: got %v, want at least 60", t1, t2, d)
+			}
+			if age := a.AgeDays(); age >= 1 {
+				t.Errorf("age after waking at %d from a silence since %d: got %v days, want less than 1", t2, t1, age)
+			}
+		case gap < 60*86400:
+			if d := values["bulk_add.dormant_days"]; d != 0 {
+				t.Errorf("dormant_days with events at %d and %d: got %v, want 0", t1, t2, d)
+			}
+		}
 		want := float64(k)
 		var counted []string
 		switch burst {
 		case moderation.KindFriendAdd:
-			counted = []string{"bulk_add.minute", "bulk_add.hour", "bulk_add.day", "bulk_add.hour_strangers", "bulk_add.day_strangers"}
+			counted = []string{"bulk_add.minute", "bulk_add.hour", "bulk_add.day", "bulk_add.hour_strangers", "bulk_add.day_strangers", "bulk_add.week_strangers", "bulk_add.month_strangers"}
 		case moderation.KindFriendResponse:
 			counted = []string{"bulk_add.responses"}
 		case moderation.KindComplaint:

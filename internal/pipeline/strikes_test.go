@@ -57,6 +57,17 @@ func TestStrikesExpireAndRepeatedAbuseCloses(t *testing.T) {
 			}
 			at, seq := start, uint64(0)
 			for i, gap := range tt.gaps {
+				// The account stays in use between episodes (a contact added
+				// every 30 days): a silence of 60 days would make its next
+				// episode a dormant account's waking, judged as new.
+				for day := 30; day < gap; day += 30 {
+					seq++
+					ev := &moderation.Event{ID: fmt.Sprintf("keepalive-%d-%d", i, day), Kind: moderation.KindFriendAdd, Account: "acct_repeat",
+						At: at.AddDate(0, 0, day), FriendAdd: &moderation.FriendAdd{Target: "an old friend", Source: moderation.SourceContact}}
+					if err := sim.Feed(context.Background(), ev, seq); err != nil {
+						t.Fatal(err)
+					}
+				}
 				at = at.AddDate(0, 0, gap)
 				before := len(sim.Decisions())
 				for _, ev := range episode("acct_repeat", at, i == 0, 400) {
