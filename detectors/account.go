@@ -24,6 +24,12 @@ type Env struct {
 	Location  *time.Location
 	Ads       *adtext.Model
 	Campaigns *Campaigns
+
+	// Cross-account indexes, keyed by what accounts share (reporters.go,
+	// destinations.go, targets.go); nil turns their signals off.
+	Reporters    *Reporters
+	Destinations *Destinations
+	Targets      *Targets
 }
 
 // Account holds every detector's state for one account. The trackers an
@@ -42,6 +48,7 @@ type Account struct {
 	Quota      *BroadcastQuota
 	Complaints *ComplaintRate
 	Text       *BroadcastText
+	Ring       *Ring // shared_targets at the account's latest stranger request, while young
 }
 
 // BroadcastText is what an account's broadcasts say: how many read as ads,
@@ -50,6 +57,7 @@ type BroadcastText struct {
 	Ads         AdContent
 	Campaign    Match
 	LastAdScore float64
+	Destination DestinationMatch // the latest broadcast's most shared destination
 }
 
 // campaignMetrics are the value names of the campaign signal.
@@ -68,6 +76,7 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 	switch ev.Kind {
 	case moderation.KindFriendAdd:
 		a.bulk().Observe(ev.At, ev.FriendAdd)
+		a.observeTarget(ev, env)
 	case moderation.KindFriendResponse:
 		a.bulk().ObserveAnswer(ev.At, ev.FriendResponse)
 	case moderation.KindBroadcast:
@@ -80,6 +89,10 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 		a.observeText(ev, env)
 	case moderation.KindComplaint:
 		a.complaints().ObserveComplaint(ev.At, ev.Complaint.Reason)
+		if env.Reporters != nil {
+			id := env.Reporters.Observe(ev.Complaint.Reporter, ev.Account, ev.At)
+			a.Complaints.ObserveReporter(ev.Account, id, ev.At, ev.Complaint.Reason, env.Reporters)
+		}
 	case moderation.KindUnfollow:
 		a.complaints().ObserveUnfollow(ev.At)
 	}
@@ -98,6 +111,28 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 	if env.Campaigns != nil {
 		a.Text.Campaign = env.Campaigns.Observe(ev.Account, ev.At, ev.Broadcast.Text)
 	}
+	if env.Destinations != nil {
+		a.Text.Destination = env.Destinations.Observe(ev.Account, ev.At, destinationKeys(ev.Broadcast.Text))
+	}
+}
+
+// youngDays: an account younger than this (by its effective age) takes
+// part in the shared-targets index.
+const youngDays = 30
+
+// observeTarget feeds a young account's stranger request to the shared
+// targets index and keeps the account's ring as it stands then. An
+// account of unknown age is left out: the platform always says.
+func (a *Account) observeTarget(ev *moderation.Event, env *Env) {
+	if env.Targets == nil || !ev.FriendAdd.Source.Stranger() {
+		return
+	}
+	if age := a.AgeDays(); age < 0 || age >= youngDays {
+		a.Ring = nil
+		return
+	}
+	r := env.Targets.Observe(ev.Account, ev.At, ev.FriendAdd.Target)
+	a.Ring = &r
 }
 
 func (a *Account) bulk() *BulkAdd {
@@ -162,9 +197,33 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 	case "complaint_rate":
 		var t ComplaintTotals
 		if a.Complaints != nil {
-			t = a.Complaints.Totals(a.Last)
+			if credibilityMetric(name) {
+				t = a.Complaints.Judge(a.Last, env.Reporters)
+			} else {
+				t = a.Complaints.Totals(a.Last)
+			}
 		}
 		return t.value(name)
+	case "destination_campaign":
+		var m DestinationMatch
+		if a.Text != nil {
+			m = a.Text.Destination
+		}
+		switch name {
+		case "accounts":
+			return float64(m.Accounts), true
+		case "ad_score":
+			if a.Text == nil {
+				return 0, true
+			}
+			return a.Text.LastAdScore, true
+		}
+	case "shared_targets":
+		var r Ring
+		if a.Ring != nil {
+			r = *a.Ring
+		}
+		return r.value(name)
 	}
 	return 0, false
 }
@@ -187,6 +246,12 @@ func Metrics() []string {
 	for _, n := range campaignMetrics {
 		names = append(names, "campaign."+n)
 	}
+	for _, n := range campaignMetrics {
+		names = append(names, "destination_campaign."+n)
+	}
+	for _, n := range ringMetrics {
+		names = append(names, "shared_targets."+n)
+	}
 	return names
 }
 
@@ -201,11 +266,17 @@ func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 		out["broadcast_quota"] = a.Quota.Signal(a.Last, env.Location)
 	}
 	if a.Complaints != nil {
-		out["complaint_rate"] = a.Complaints.Signal(a.Last)
+		out["complaint_rate"] = a.Complaints.Signal(a.Last, env.Reporters)
 	}
 	if a.Text != nil {
 		out["ad_content"] = a.Text.Ads.Signal(a.Last)
 		out["campaign"] = a.Text.campaignSignal()
+		if env.Destinations != nil {
+			out["destination_campaign"] = a.Text.destinationSignal(env.Destinations)
+		}
+	}
+	if a.Ring != nil && env.Targets != nil {
+		out["shared_targets"] = a.Ring.signal(env.Targets)
 	}
 	return out
 }
@@ -305,9 +376,9 @@ func (a *Account) Verified() bool { return a.flags&flagVerified != 0 }
 // rate can also rise when old deliveries leave its window; that rise is
 // judged at the account's next event of a kind that moves the rate.
 var movedBy = map[moderation.Kind][]string{
-	moderation.KindFriendAdd:      {"bulk_add"},
+	moderation.KindFriendAdd:      {"bulk_add", "shared_targets"},
 	moderation.KindFriendResponse: {"bulk_add"},
-	moderation.KindBroadcast:      {"broadcast_quota", "ad_content", "campaign", "complaint_rate"},
+	moderation.KindBroadcast:      {"broadcast_quota", "ad_content", "campaign", "complaint_rate", "destination_campaign"},
 	moderation.KindComplaint:      {"complaint_rate"},
 	moderation.KindUnfollow:       {"complaint_rate"},
 }
@@ -333,6 +404,9 @@ func (a *Account) Bytes() int64 {
 	}
 	if a.Text != nil {
 		n += int64(unsafe.Sizeof(*a.Text)) + int64(len(a.Text.Campaign.ID))
+	}
+	if a.Ring != nil {
+		n += int64(unsafe.Sizeof(*a.Ring))
 	}
 	return n
 }

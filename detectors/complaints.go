@@ -3,12 +3,13 @@ package detectors
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 	"unsafe"
 
-	"moderation/internal/console"
 	"moderation/internal/moderation"
 )
 
@@ -58,6 +59,10 @@ type ComplaintRate struct {
 	complaints [complaintDays]uint32
 	unfollows  [complaintDays]uint32
 	reasons    [complaintDays][len(ComplaintReasons)]uint16
+
+	// record is who complained, kept only for accounts complained about,
+	// so credibility can be judged when the account is (reporters.go).
+	record *complaintRecord
 }
 
 // NewComplaintRate returns an empty tracker.
@@ -134,6 +139,8 @@ type ComplaintTotals struct {
 	Delivered  float64
 	Unfollows  float64
 	Reasons    [len(ComplaintReasons)]float64 // indexed like ComplaintReasons
+	// Cred weighs the complaints by their reporters; filled by Judge.
+	Cred Credibility
 }
 
 // Totals sums the window ending at unix time now. It does not allocate, so a
@@ -173,9 +180,39 @@ func (t ComplaintTotals) UnfollowRate() float64 { return ratioCapped(t.Unfollows
 // delivered.
 func (t ComplaintTotals) Lower() float64 { return WilsonLower(t.Complaints, t.Delivered, wilsonZ) }
 
+// UnfollowLower is the Wilson lower bound, at 95% confidence, of the
+// unfollow rate.
+func (t ComplaintTotals) UnfollowLower() float64 {
+	return WilsonLower(t.Unfollows, t.Delivered, wilsonZ)
+}
+
+// CredibleLower is the Wilson lower bound, at 95% confidence, of the rate
+// of credible complaints.
+func (t ComplaintTotals) CredibleLower() float64 {
+	return WilsonLower(t.Cred.Credible, t.Delivered, wilsonZ)
+}
+
 // complaintMetrics are the value names of the complaint_rate signal.
 func complaintMetrics() []string {
-	return append([]string{"complaints", "delivered", "rate", "wilson_lower", "unfollows", "unfollow_rate"}, reasonKeys[:]...)
+	return append([]string{"complaints", "delivered", "rate", "wilson_lower", "unfollows", "unfollow_rate", "unfollow_wilson_lower",
+		"credible_complaints", "credible_wilson_lower", "brigade_complaints", "brigade_reporters"}, reasonKeys[:]...)
+}
+
+// credibilityMetric reports whether a complaint_rate value needs the
+// reporters judged (Judge rather than Totals).
+func credibilityMetric(name string) bool {
+	switch name {
+	case "credible_complaints", "credible_wilson_lower", "brigade_complaints", "brigade_reporters":
+		return true
+	}
+	return false
+}
+
+// Judge is Totals with the complaints weighed by their reporters.
+func (c *ComplaintRate) Judge(now int64, rs *Reporters) ComplaintTotals {
+	t := c.Totals(now)
+	t.Cred = c.Credibility(now, rs)
+	return t
 }
 
 // value answers one of complaintMetrics without allocating.
@@ -193,6 +230,16 @@ func (t ComplaintTotals) value(name string) (float64, bool) {
 		return t.Unfollows, true
 	case "unfollow_rate":
 		return t.UnfollowRate(), true
+	case "unfollow_wilson_lower":
+		return t.UnfollowLower(), true
+	case "credible_complaints":
+		return t.Cred.Credible, true
+	case "credible_wilson_lower":
+		return t.CredibleLower(), true
+	case "brigade_complaints":
+		return t.Cred.Brigade, true
+	case "brigade_reporters":
+		return t.Cred.BrigadeReporters, true
 	}
 	for i, k := range reasonKeys {
 		if k == name {
@@ -202,9 +249,10 @@ func (t ComplaintTotals) value(name string) (float64, bool) {
 	return 0, false
 }
 
-// Signal reports the window ending at now.
-func (c *ComplaintRate) Signal(now int64) moderation.Signal {
-	t := c.Totals(now)
+// Signal reports the window ending at now, its complaints weighed by the
+// reporter index rs (nil: every complaint is credible).
+func (c *ComplaintRate) Signal(now int64, rs *Reporters) moderation.Signal {
+	t := c.Judge(now, rs)
 	rate, lower := t.Rate(), t.Lower()
 	names := complaintMetrics()
 	values := make(map[string]float64, len(names))
@@ -237,14 +285,21 @@ func (c *ComplaintRate) Signal(now int64) moderation.Signal {
 	if t.Unfollows > 0 {
 		fmt.Fprintf(&b, "; %s", countNoun(t.Unfollows, "unfollow"))
 		if t.Delivered > 0 {
-			fmt.Fprintf(&b, " (%s of delivered)", fmtPercent(t.UnfollowRate()))
+			fmt.Fprintf(&b, " (%s of delivered; at least %s with 95%% confidence)", fmtPercent(t.UnfollowRate()), fmtPercent(t.UnfollowLower()))
 		}
 	}
+	c.credibilityEvidence(&b, t, now, rs)
 	return moderation.Signal{Name: "complaint_rate", Values: values, Evidence: b.String()}
 }
 
 // Bytes estimates the tracker's memory, for cost-bounded caches.
-func (c *ComplaintRate) Bytes() int64 { return int64(unsafe.Sizeof(*c)) }
+func (c *ComplaintRate) Bytes() int64 {
+	n := int64(unsafe.Sizeof(*c))
+	if c.record != nil {
+		n += int64(unsafe.Sizeof(*c.record)) + int64(cap(c.record.entries))*int64(unsafe.Sizeof(recordedComplaint{}))
+	}
+	return n
+}
 
 // WilsonLower is the lower bound of the Wilson score interval for a
 // proportion of successes in trials at normal quantile z (1.96 for 95%).
@@ -298,4 +353,267 @@ func countNoun(n float64, noun string) string {
 }
 
 // groupDigits formats a whole count with thousands separators: 4,800.
-func groupDigits(n float64) string { return console.FormatInt(int64(n)) }
+func groupDigits(n float64) string {
+	v := int64(n)
+	s := strconv.FormatInt(v, 10)
+	neg := v < 0
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	return b.String()
+}
+
+// ---- who complained ----
+
+// maxRecordedComplaints bounds an account's record of recent complaints:
+// 16 bytes each, so at most 2 KB, kept only by accounts complained about.
+// A complaint pushed out of a full record is judged then and counted by day.
+const maxRecordedComplaints = 128
+
+// complaintRecord is an account's recent complaints, oldest first, and
+// the judged counts of those pushed out.
+type complaintRecord struct {
+	account     unique.Handle[string] // whose record: left out of a brigade's "other targets"
+	entries     []recordedComplaint
+	settledHead int64
+	credible    [complaintDays]uint32
+	brigade     [complaintDays]uint32
+
+	// The last Credibility, for the same time and index version.
+	cache        Credibility
+	cacheNow     int64
+	cacheVersion uint64
+	cacheValid   bool
+}
+
+type recordedComplaint struct {
+	reporter unique.Handle[string]
+	atReason int64 // unix seconds × 8 + the reason's index
+}
+
+func (e recordedComplaint) at() int64 { return e.atReason >> 3 }
+
+// ObserveReporter records who filed a complaint at, as the index named it.
+func (c *ComplaintRate) ObserveReporter(account string, reporter unique.Handle[string], at time.Time, reason string, rs *Reporters) {
+	if c.record == nil {
+		c.record = &complaintRecord{account: unique.Make(account)}
+	}
+	r := c.record
+	r.cacheValid = false
+	t := at.Unix()
+	if len(r.entries) == maxRecordedComplaints {
+		old := r.entries[0]
+		if i, ok := dayBucket(&r.settledHead, &r.credible, utcDay(old.at())); ok {
+			dayBucket(&r.settledHead, &r.brigade, utcDay(old.at()))
+			switch rs.Standing(old.reporter, t) {
+			case Credible:
+				r.credible[i] = addSaturating32(r.credible[i], 1)
+			case Brigade:
+				r.brigade[i] = addSaturating32(r.brigade[i], 1)
+			}
+		}
+		copy(r.entries, r.entries[1:])
+		r.entries = r.entries[:len(r.entries)-1]
+	}
+	e := recordedComplaint{reporter: reporter, atReason: clampBucket(t)<<3 | int64(complaintReason(reason))}
+	// Keep time order: a late complaint goes before newer ones.
+	i := len(r.entries)
+	for i > 0 && r.entries[i-1].at() > e.at() {
+		i--
+	}
+	r.entries = slices.Insert(r.entries, i, e)
+}
+
+// Credibility is how an account's complaints in the window weigh once
+// their reporters are judged.
+type Credibility struct {
+	// Credible complaints: from reporters neither in a brigade nor
+	// prolific, filed at least the brigade span ago (a younger complaint's
+	// reporter may yet turn out to belong to a brigade).
+	Credible float64
+	// Brigade complaints and the distinct reporters who filed them.
+	Brigade, BrigadeReporters float64
+	// Prolific complaints, and Pending ones still inside the span.
+	Prolific, Pending float64
+}
+
+// Credibility judges the complaints in the window ending at unix time now.
+// Without a reporter index every complaint is credible. The answer is kept
+// until the time or the index changes: a policy reads several of its
+// values before and after every event.
+func (c *ComplaintRate) Credibility(now int64, rs *Reporters) Credibility {
+	if c.record == nil || rs == nil {
+		return Credibility{Credible: c.Totals(now).Complaints}
+	}
+	r := c.record
+	if r.cacheValid && r.cacheNow == now && r.cacheVersion == rs.version {
+		return r.cache
+	}
+	day := utcDay(now)
+	cr := Credibility{
+		Credible: daySum(r.settledHead, &r.credible, day),
+		Brigade:  daySum(r.settledHead, &r.brigade, day),
+	}
+	standing := c.standings(now, rs)
+	span := int64(rs.p.BrigadeSpan / time.Second)
+	for _, e := range r.entries {
+		at := e.at()
+		if at > now || utcDay(at) <= day-complaintDays {
+			continue
+		}
+		switch standing[e.reporter] {
+		case Brigade:
+			cr.Brigade++
+		case Prolific:
+			cr.Prolific++
+		default:
+			if at > now-span {
+				cr.Pending++
+			} else {
+				cr.Credible++
+			}
+		}
+	}
+	for _, st := range standing {
+		if st == Brigade {
+			cr.BrigadeReporters++
+		}
+	}
+	r.cache, r.cacheNow, r.cacheVersion, r.cacheValid = cr, now, rs.version, true
+	return cr
+}
+
+// standings judges each reporter in the account's window. Besides what
+// the index says of a reporter alone (a burst of targets, or prolific), a
+// reporter is in a brigade with this account's other reporters when it
+// also complained, within the window, about at least BrigadeCoTargets
+// other accounts that at least BrigadeShared of this account's reporters
+// complained about too: a brigade that spreads its complaints out, a few
+// targets an hour or over days, still complains about the same accounts.
+func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[string]]Standing {
+	r := c.record
+	day := utcDay(now)
+	standing := make(map[unique.Handle[string]]Standing, len(r.entries))
+	for _, e := range r.entries {
+		if at := e.at(); at <= now && utcDay(at) > day-complaintDays {
+			if _, ok := standing[e.reporter]; !ok {
+				standing[e.reporter] = rs.Standing(e.reporter, now)
+			}
+		}
+	}
+	if len(standing) < rs.p.BrigadeShared {
+		return standing
+	}
+	since := now - int64(rs.p.Window/time.Second)
+	shared := map[unique.Handle[string]]int{}
+	for id := range standing {
+		for _, tg := range rs.targets(id) {
+			if tg.account != r.account && tg.at > since {
+				shared[tg.account]++
+			}
+		}
+	}
+	for id, st := range standing {
+		if st != Credible {
+			continue
+		}
+		n := 0
+		for _, tg := range rs.targets(id) {
+			if tg.account != r.account && tg.at > since && shared[tg.account] >= rs.p.BrigadeShared {
+				n++
+			}
+		}
+		if n >= rs.p.BrigadeCoTargets {
+			standing[id] = Brigade
+		}
+	}
+	return standing
+}
+
+// credibilityEvidence says how the complaints weigh once their reporters
+// are judged, naming a brigade's members and other targets for review.
+func (c *ComplaintRate) credibilityEvidence(b *strings.Builder, t ComplaintTotals, now int64, rs *Reporters) {
+	if c.record == nil || rs == nil || t.Complaints == 0 {
+		return
+	}
+	cr := t.Cred
+	fmt.Fprintf(b, "; %s from credible reporters", groupDigits(cr.Credible))
+	if t.Delivered > 0 {
+		fmt.Fprintf(b, " (at least %s with 95%% confidence)", fmtPercent(t.CredibleLower()))
+	}
+	if cr.Pending > 0 {
+		fmt.Fprintf(b, ", %s too recent to weigh (filed within %s)", groupDigits(cr.Pending), fmtSpan(rs.p.BrigadeSpan))
+	}
+	if cr.Prolific > 0 {
+		fmt.Fprintf(b, ", %s from reporters who complain about far more accounts than is typical", groupDigits(cr.Prolific))
+	}
+	if cr.Brigade > 0 {
+		reporters, targets, moreR, moreT := c.brigade(now, rs, c.record.account.Value(), brigadeListed)
+		fmt.Fprintf(b, "; %s discounted as a brigade: %s who complained together about other accounts (%d or more within %s, or %d more that %d or more of this account's reporters also complained about in %d days: %s",
+			countNoun(cr.Brigade, "complaint"), countNoun(cr.BrigadeReporters, "reporter"), rs.p.BrigadeTargets, fmtSpan(rs.p.BrigadeSpan),
+			rs.p.BrigadeCoTargets, rs.p.BrigadeShared, int(rs.p.Window/(24*time.Hour)), strings.Join(reporters, ", "))
+		if moreR > 0 {
+			fmt.Fprintf(b, " and %d more", moreR)
+		}
+		fmt.Fprintf(b, "), whose other targets are %s", strings.Join(targets, ", "))
+		if moreT > 0 {
+			fmt.Fprintf(b, " and %d more", moreT)
+		}
+	}
+}
+
+// fmtSpan says a span in words: "an hour", "90 minutes".
+func fmtSpan(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "an hour"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + " minutes"
+}
+
+// brigadeListed is how many of a brigade's reporters and targets evidence
+// names.
+const brigadeListed = 10
+
+// brigade lists, for review, the brigade's reporters among this account's
+// complainants and the other accounts they complained about, each sorted
+// and at most limit long; more tells how many were left out of each.
+func (c *ComplaintRate) brigade(now int64, rs *Reporters, account string, limit int) (reporters, targets []string, moreReporters, moreTargets int) {
+	if c.record == nil || rs == nil {
+		return nil, nil, 0, 0
+	}
+	others := map[string]bool{}
+	for id, st := range c.standings(now, rs) {
+		if st != Brigade {
+			continue
+		}
+		reporters = append(reporters, id.Value())
+		for _, t := range rs.Targets(id, account) {
+			others[t] = true
+		}
+	}
+	for t := range others {
+		targets = append(targets, t)
+	}
+	slices.Sort(reporters)
+	slices.Sort(targets)
+	if len(reporters) > limit {
+		moreReporters, reporters = len(reporters)-limit, reporters[:limit]
+	}
+	if len(targets) > limit {
+		moreTargets, targets = len(targets)-limit, targets[:limit]
+	}
+	return reporters, targets, moreReporters, moreTargets
+}

@@ -41,7 +41,7 @@ func TestComplaintRateIsFairToSmallAccounts(t *testing.T) {
 		big.ObserveComplaint(complaintNoon, "ads")
 	}
 	now := complaintNoon.Unix()
-	s, b := small.Signal(now), big.Signal(now)
+	s, b := small.Signal(now, nil), big.Signal(now, nil)
 	if s.Values["rate"] <= b.Values["rate"] {
 		t.Fatalf("raw rates: small %v, big %v; the test wants the small one higher", s.Values["rate"], b.Values["rate"])
 	}
@@ -100,7 +100,7 @@ func TestComplaintReasonsAndEvidence(t *testing.T) {
 			c.ObserveComplaint(complaintNoon.Add(30*time.Hour), reason)
 		}
 	}
-	s := c.Signal(complaintNoon.Add(30 * time.Hour).Unix())
+	s := c.Signal(complaintNoon.Add(30*time.Hour).Unix(), nil)
 	want := "12 complaints on 4,800 delivered messages in 7 days (0.25%; at least 0.14% with 95% confidence): 9 ads, 2 fraud, 1 spam"
 	if s.Name != "complaint_rate" || s.Evidence != want {
 		t.Errorf("signal:\n got %s %q\nwant complaint_rate %q", s.Name, s.Evidence, want)
@@ -112,10 +112,12 @@ func TestComplaintReasonsAndEvidence(t *testing.T) {
 			c.ObserveComplaint(complaintNoon.Add(31*time.Hour), u)
 		}
 	}
-	s = c.Signal(complaintNoon.Add(31 * time.Hour).Unix())
+	s = c.Signal(complaintNoon.Add(31*time.Hour).Unix(), nil)
 	wantValues := map[string]float64{
 		"complaints": 15, "delivered": 4800, "rate": 15.0 / 4800, "wilson_lower": WilsonLower(15, 4800, 1.96),
-		"unfollows": 2, "unfollow_rate": 2.0 / 4800,
+		"unfollows": 2, "unfollow_rate": 2.0 / 4800, "unfollow_wilson_lower": WilsonLower(2, 4800, 1.96),
+		// No reporter index: every complaint is credible.
+		"credible_complaints": 15, "credible_wilson_lower": WilsonLower(15, 4800, 1.96), "brigade_complaints": 0, "brigade_reporters": 0,
 		"reason_spam": 1, "reason_ads": 9, "reason_fraud": 2, "reason_porn": 0, "reason_harassment": 1, "reason_other": 2,
 	}
 	for k, want := range wantValues {
@@ -126,7 +128,7 @@ func TestComplaintReasonsAndEvidence(t *testing.T) {
 	if len(s.Values) != len(wantValues) {
 		t.Errorf("values: got %d, want %d: %v", len(s.Values), len(wantValues), s.Values)
 	}
-	wantEvidence := "15 complaints on 4,800 delivered messages in 7 days (0.31%; at least 0.19% with 95% confidence): 9 ads, 2 fraud, 2 other, 1 spam, 1 harassment; 2 unfollows (0.04% of delivered)"
+	wantEvidence := "15 complaints on 4,800 delivered messages in 7 days (0.31%; at least 0.19% with 95% confidence): 9 ads, 2 fraud, 2 other, 1 spam, 1 harassment; 2 unfollows (0.04% of delivered; at least 0.01% with 95% confidence)"
 	if s.Evidence != wantEvidence {
 		t.Errorf("evidence:\n got %q\nwant %q", s.Evidence, wantEvidence)
 	}
@@ -135,7 +137,7 @@ func TestComplaintReasonsAndEvidence(t *testing.T) {
 func TestComplaintsBeyondDeliveries(t *testing.T) {
 	c := NewComplaintRate()
 	c.ObserveComplaint(complaintNoon, "porn")
-	s := c.Signal(complaintNoon.Unix())
+	s := c.Signal(complaintNoon.Unix(), nil)
 	if s.Values["rate"] != 0 || s.Values["wilson_lower"] != 0 {
 		t.Errorf("nothing delivered: got rate %v, lower %v, want 0, 0", s.Values["rate"], s.Values["wilson_lower"])
 	}
@@ -146,7 +148,7 @@ func TestComplaintsBeyondDeliveries(t *testing.T) {
 	for range 4 {
 		c.ObserveComplaint(complaintNoon, "spam")
 	}
-	s = c.Signal(complaintNoon.Unix())
+	s = c.Signal(complaintNoon.Unix(), nil)
 	if s.Values["rate"] != 1 || s.Values["wilson_lower"] != WilsonLower(2, 2, 1.96) {
 		t.Errorf("5 complaints on 2 delivered: got rate %v, lower %v, want 1, %v", s.Values["rate"], s.Values["wilson_lower"], WilsonLower(2, 2, 1.96))
 	}
@@ -154,8 +156,9 @@ func TestComplaintsBeyondDeliveries(t *testing.T) {
 
 func TestTrackersStaySmall(t *testing.T) {
 	c, q := NewComplaintRate(), NewBroadcastQuota()
-	if got := c.Bytes() + q.Bytes(); got >= 200 {
-		t.Errorf("complaint rate + broadcast quota: got %d bytes, want under 200", got)
+	// 200 bytes, and the pointer to who complained (nil until someone does).
+	if got := c.Bytes() + q.Bytes(); got > 200 {
+		t.Errorf("complaint rate + broadcast quota: got %d bytes, want at most 200", got)
 	}
 }
 

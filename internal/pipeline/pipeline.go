@@ -122,6 +122,18 @@ const (
 	campaignEntries = 500_000
 )
 
+// The other cross-account indexes (docs/DESIGN.md, "Cross-account
+// signals"), each bounded: destinations named by broadcasts over three days
+// (300,000 mentions, about 20 MB), young accounts' stranger requests over a
+// week (250,000, about 65 MB), and reporters over the complaint window
+// (detectors.DefaultReporterParams: 100,000, about 45 MB).
+const (
+	destinationWindow  = 72 * time.Hour
+	destinationEntries = 300_000
+	targetWindow       = 7 * 24 * time.Hour
+	targetEntries      = 250_000
+)
+
 // cacheOverhead is what the window store spends per account besides the
 // window and the id's bytes: the map's slot (id header and pointer) at the
 // load a growing map runs at, the id's allocation rounding. It is counted
@@ -135,7 +147,10 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Sto
 	if err != nil {
 		return nil, err
 	}
-	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries)}
+	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries),
+		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
+		Destinations: detectors.NewDestinations(destinationWindow, destinationEntries),
+		Targets:      detectors.NewTargets(targetWindow, targetEntries)}
 	p := &Pipeline{cfg: cfg, env: env, js: js, events: streams.Events, streams: streams, store: store, windows: cache, metrics: metrics, log: log}
 	p.policy.Store(policy)
 	return p, nil
@@ -147,7 +162,7 @@ func newWindowCache(maxBytes int64) (*windowStore, error) {
 	return newWindowStore(maxBytes), nil
 }
 
-// SetPolicy// SetPolicy replaces the policy for the next evaluations.
+// SetPolicy replaces the policy for the next evaluations.
 func (p *Pipeline) SetPolicy(pol *judge.Policy) { p.policy.Store(pol) }
 
 // SetShadow sets the policy evaluated beside the live one and never

@@ -1,0 +1,201 @@
+package detectors
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"moderation/detectors/adtext"
+	"moderation/internal/moderation"
+)
+
+// Destination campaigns: a ring of accounts that paraphrases one offer,
+// different words each time, still has to send buyers somewhere. The index
+// is keyed by that destination (a WeChat id, phone or QQ number, a link's
+// domain or short link, as "kind:value") and counts the distinct accounts
+// that named it within the window of event time, whatever the wording.
+//
+// Like Campaigns, it is a ring of observations in arrival order, evicted
+// when older than the window or past maxEntries, with per-destination
+// account counts kept alongside: the bound is on entries, whatever the
+// mix of destinations. Not safe for concurrent use; the same sequence of
+// Observe calls gives the same answers, and within the window the count is
+// the same whatever the order the accounts came in.
+type Destinations struct {
+	window     int64 // seconds
+	maxEntries int
+
+	entries     []destEntry
+	first, next uint64
+	keys        map[string]*destKey
+}
+
+type destEntry struct {
+	key     *destKey
+	account uint64 // FNV-1a of the account id
+	at      int64
+}
+
+type destKey struct {
+	name     string
+	accounts map[uint64]int32 // live entries per account
+	live     int
+}
+
+// DestinationMatch is the most shared destination of one broadcast.
+type DestinationMatch struct {
+	// Destination is "kind:value" ("wechat:wx12345"); empty when the
+	// broadcast named none.
+	Destination string
+	// Accounts is how many distinct accounts named it within the window,
+	// this one included.
+	Accounts int
+}
+
+// NewDestinations returns an index over window of event time holding at
+// most maxEntries observations (about 100 bytes each with their counts).
+func NewDestinations(window time.Duration, maxEntries int) *Destinations {
+	return &Destinations{window: int64(window / time.Second), maxEntries: max(maxEntries, 1), keys: map[string]*destKey{}}
+}
+
+// Observe records that account named each destination (as "kind:value")
+// at, and returns the one the most accounts named; ties go to the first
+// in the order given.
+func (d *Destinations) Observe(account string, at time.Time, destinations []string) DestinationMatch {
+	now := at.Unix()
+	acct := fnv64(account)
+	var m DestinationMatch
+	for i, name := range destinations {
+		if name == "" || containsBefore(destinations, i) {
+			continue
+		}
+		d.evict(now) // a full ring makes room one entry at a time, before the key is looked up
+		k := d.keys[name]
+		if k == nil {
+			k = &destKey{name: strings.Clone(name), accounts: map[uint64]int32{}}
+			d.keys[name] = k
+		}
+		k.accounts[acct]++
+		k.live++
+		e := destEntry{key: k, account: acct, at: now}
+		if len(d.entries) < d.maxEntries {
+			d.entries = append(d.entries, e)
+		} else {
+			d.entries[d.next%uint64(d.maxEntries)] = e
+		}
+		d.next++
+		if n := len(k.accounts); n > m.Accounts {
+			m = DestinationMatch{Destination: k.name, Accounts: n}
+		}
+	}
+	return m
+}
+
+// Accounts is how many distinct accounts named destination in the window.
+func (d *Destinations) Accounts(destination string) int {
+	if k := d.keys[destination]; k != nil {
+		return len(k.accounts)
+	}
+	return 0
+}
+
+func containsBefore(s []string, i int) bool {
+	for _, v := range s[:i] {
+		if v == s[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// evict drops entries older than the window before now, and the oldest
+// while the ring is full.
+func (d *Destinations) evict(now int64) {
+	for d.first < d.next {
+		e := &d.entries[d.first%uint64(d.maxEntries)]
+		if d.next-d.first < uint64(d.maxEntries) && e.at > now-d.window {
+			return
+		}
+		k := e.key
+		if k.accounts[e.account]--; k.accounts[e.account] <= 0 {
+			delete(k.accounts, e.account)
+		}
+		if k.live--; k.live == 0 {
+			delete(d.keys, k.name)
+		}
+		e.key = nil
+		d.first++
+	}
+}
+
+// Len is the number of live observations.
+func (d *Destinations) Len() int { return int(d.next - d.first) }
+
+// Bytes estimates the index's memory: the ring, and per destination its
+// name and account counts.
+func (d *Destinations) Bytes() int64 {
+	n := int64(cap(d.entries)) * 24
+	for _, k := range d.keys {
+		n += 96 + int64(len(k.name)) + 40*int64(len(k.accounts))
+	}
+	return n
+}
+
+// destinationKinds names each kind of destination for evidence.
+var destinationKinds = map[string]string{
+	"wechat":    "WeChat id",
+	"phone":     "phone number",
+	"qq":        "QQ number",
+	"domain":    "site",
+	"shortlink": "short link",
+}
+
+// describeDestination turns "wechat:wx12345" into "WeChat id wx12345".
+func describeDestination(key string) string {
+	kind, value, ok := strings.Cut(key, ":")
+	if !ok {
+		return key
+	}
+	if name, ok := destinationKinds[kind]; ok {
+		return name + " " + value
+	}
+	return kind + " " + value
+}
+
+// destinationSignal reports the latest broadcast's most shared destination.
+func (t *BroadcastText) destinationSignal(d *Destinations) moderation.Signal {
+	m := t.Destination
+	days := groupDigits(float64(d.window / 86400))
+	var evidence string
+	switch {
+	case m.Destination == "":
+		evidence = "the latest broadcast sends buyers to no contact handle or link"
+	case m.Accounts <= 1:
+		evidence = fmt.Sprintf("the latest broadcast sends buyers to %s, which no other account sent buyers to in %s days", describeDestination(m.Destination), days)
+	default:
+		evidence = fmt.Sprintf("the latest broadcast sends buyers to %s, which %s other %s also sent buyers to in %s days",
+			describeDestination(m.Destination), groupDigits(float64(m.Accounts-1)), plural(m.Accounts-1, "account", "accounts"), days)
+	}
+	return moderation.Signal{Name: "destination_campaign", Evidence: evidence,
+		Values: map[string]float64{"accounts": float64(m.Accounts), "ad_score": t.LastAdScore}}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// destinationKeys are the non-generic destinations of a broadcast as the
+// reader sees it, as "kind:value". A generic domain (one millions of
+// honest texts link to) says nothing about who works with whom.
+func destinationKeys(text string) []string {
+	var keys []string
+	for _, d := range adtext.Destinations(adtext.Normalize(text).Text) {
+		if !d.Generic {
+			keys = append(keys, d.Kind+":"+d.Value)
+		}
+	}
+	return keys
+}
