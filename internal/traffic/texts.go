@@ -68,7 +68,14 @@ var newsTopics = []string{"市政府发布新版交通规划", "本周末地铁2
 	"老城区改造方案公示", "暴雨预警：请市民减少外出", "本地中学招生政策解读", "夜市下月起恢复营业", "河道清理志愿者招募",
 	"The council approved the new bus lines", "Road works on Main Street start Monday", "Flu shots now available at clinics"}
 
+// newsText is a news item with a link to the paper's site; now and then
+// its dates and counts are set in full-width digits, as Chinese
+// typesetting often does.
 func newsText(r *rand.Rand, domain string, k int) string {
+	if r.IntN(3) == 0 {
+		return fmt.Sprintf("%s月%s日 %s，%s人参加，详情见 https://%s/a/%d", fullWidth(fmt.Sprint(1+r.IntN(12))), fullWidth(fmt.Sprint(1+r.IntN(28))),
+			pick(r, newsTopics), fullWidth(fmt.Sprint(50+r.IntN(5000))), domain, 1000+k*7+r.IntN(7))
+	}
 	return fmt.Sprintf("%s，详情见 https://%s/a/%d", pick(r, newsTopics), domain, 1000+k*7+r.IntN(7))
 }
 
@@ -100,6 +107,9 @@ func priceReport(r *rand.Rand, style int, city, hotline, domain string, day int)
 		fmt.Fprintf(&b, "%s%d.%d%s，", goods[i], 1+r.IntN(40), r.IntN(10), unit)
 	}
 	fmt.Fprintf(&b, priceStyles[style][1], "", hotline, domain, day)
+	if style == 3 { // this organisation sets its figures full-width
+		return fullWidth(b.String())
+	}
 	return b.String()
 }
 
