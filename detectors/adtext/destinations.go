@@ -2,6 +2,7 @@ package adtext
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -69,7 +70,7 @@ func Destinations(normalised string) []Destination {
 			continue
 		}
 		if n := wechatMarker(s, i); n > 0 {
-			if end, id, ok := wechatID(s, i+n, s[i] < 0x80); ok {
+			if end, id, ok := wechatID(s, i+n, s[i] < 0x80 && !chineseBefore(s, i)); ok {
 				add(Destination{Kind: "wechat", Value: id})
 				i = end
 				continue
@@ -89,6 +90,17 @@ func Destinations(normalised string) []Destination {
 		i += runeLen(c)
 	}
 	return out
+}
+
+// chineseBefore reports whether the text before s[i], past spaces and
+// ASCII punctuation, is Chinese (or + / 加): a Latin marker there
+// (面膜,wechat lily) is followed by an id, as it is not in English prose
+// ("add me on WeChat tonight").
+func chineseBefore(s []byte, i int) bool {
+	for i > 0 && (s[i-1] == ' ' || s[i-1] == ',' || s[i-1] == ':' || s[i-1] == '!' || s[i-1] == '.') {
+		i--
+	}
+	return i > 0 && (s[i-1] >= utf8.RuneSelf || s[i-1] == '+')
 }
 
 // wechatMarker returns the length of a WeChat marker at s[i] (微信,
@@ -131,6 +143,11 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 			explicit = true
 		case i < len(s) && s[i] == ' ':
 			i++
+		default:
+			if n := pointerAt(s, i); n > 0 {
+				i += n
+				explicit = true
+			}
 		}
 	}
 	if i >= len(s) || !isLetter(s[i]) {
@@ -155,6 +172,22 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 	return j, string(s[i:j]), true
 }
 
+// pointerAt returns the length of an arrow or pointing hand at s[i] that
+// points from a contact word to its handle (微信👉lily88), 0 if none.
+func pointerAt(s []byte, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	if s[i] == '>' {
+		return 1
+	}
+	r, size := utf8.DecodeRune(s[i:])
+	if r >= utf8.RuneSelf && isPointer(r) {
+		return size
+	}
+	return 0
+}
+
 // qqMarker returns the length of a QQ marker at s[i], 0 if none.
 func qqMarker(s []byte, i int) int {
 	if hasPrefix(s, i, "qq") && (i == 0 || !isLetter(s[i-1])) && (i+2 == len(s) || !isLetter(s[i+2])) {
@@ -174,6 +207,8 @@ func qqNumber(s []byte, i int) (end int, num string, ok bool) {
 			i += 3
 		case i < len(s) && (s[i] == ':' || s[i] == ' ' || s[i] == '='):
 			i++
+		default:
+			i += pointerAt(s, i)
 		}
 	}
 	j := i

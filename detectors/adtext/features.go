@@ -273,6 +273,10 @@ var tlds = map[string]bool{
 	"io": true, "me": true, "co": true, "shop": true, "info": true, "club": true, "site": true, "online": true,
 	"store": true, "ly": true, "gl": true, "gd": true, "hk": true, "tw": true, "ink": true, "link": true,
 	"gov": true, "edu": true, "uk": true, "us": true, "at": true, "id": true, "gy": true, "app": true,
+	"im": true, "tv": true, "ai": true, "pw": true, "ws": true, "biz": true, "mobi": true, "asia": true, "fun": true,
+	"icu": true, "work": true, "live": true, "life": true, "wang": true, "ren": true, "tk": true, "ml": true,
+	"cyou": true, "xin": true, "ltd": true, "pro": true, "ru": true, "de": true, "jp": true, "kr": true, "sg": true,
+	"eu": true, "ca": true, "au": true, "mo": true, "bz": true, "la": true, "vn": true, "ph": true, "my": true,
 }
 
 // scanLink reports whether a link starts at s[i] and where it ends.

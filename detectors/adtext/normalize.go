@@ -1,6 +1,7 @@
 package adtext
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -419,17 +420,21 @@ func closeSpacing(rs []rune, f *found) []rune {
 		}
 		if isAlnumRune(r) && (i == 0 || !isAlnumRune(rs[i-1])) {
 			if n, end := spacedLetters(rs, i); n >= 3 {
+				// An underscore is a letter of the id unless it is the
+				// separator (W_e_C_h_a_t).
+				underscoreSep := rs[i+1] == '_' // read before the copy below overwrites it
+				keep := func(r rune) bool { return isAlnumRune(r) || r == '_' && !underscoreSep }
 				if f != nil {
 					var b strings.Builder
 					for k := i; k < end; k++ {
-						if isAlnumRune(rs[k]) {
+						if keep(rs[k]) {
 							b.WriteRune(rs[k])
 						}
 					}
 					f.change(rs[i:end], b.String())
 				}
 				for k := i; k < end; k++ {
-					if isAlnumRune(rs[k]) {
+					if keep(rs[k]) {
 						rs[w] = rs[k]
 						w++
 					}
@@ -457,12 +462,17 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 	if i > 0 && !endsSpelling(rs[i-1]) || i > 0 && (rs[i-1] == '.' || rs[i-1] == '-' || rs[i-1] == '_') {
 		return 0, 0 // inside a version, an id or a link: v.1.2.3, a-b-c-d, lily_8 s
 	}
+	if c := rs[i] | 0x20; (c == 'v' || c == 'q') && contactBefore(rs, i) {
+		return 0, 0 // 加V v i p 8 8: the V is the contact word, the handle follows
+	}
 	var sep [3]rune
 	nsep := 0
 	letters := 0
 	j := i
 	for {
-		if j >= len(rs) || !isAlnumRune(rs[j]) || j+1 < len(rs) && isAlnumRune(rs[j+1]) {
+		// rs[j] is a letter or a digit, or an underscore inside an id
+		// spelt out (l u c k y _ 6 8).
+		if j >= len(rs) || !isAlnumRune(rs[j]) && (rs[j] != '_' || j == i) || j+1 < len(rs) && isAlnumRune(rs[j+1]) {
 			break
 		}
 		if j+1 < len(rs) && !isLatinSep(rs[j+1]) && !endsSpelling(rs[j+1]) {
@@ -470,30 +480,57 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 		}
 		if isLetterRune(rs[j]) {
 			letters++
-		} else if nsep > 0 && hasDotSep(sep[:nsep]) {
-			break
 		}
 		n++
-		end = j + 1
-		// The separator after this letter.
-		k := j + 1
-		for k < len(rs) && k-j-1 < 3 && isLatinSep(rs[k]) {
-			k++
-		}
-		m := k - j - 1
-		if m == 0 || k >= len(rs) || !isAlnumRune(rs[k]) {
-			break
+		if rs[j] != '_' {
+			end = j + 1
 		}
 		if nsep == 0 {
+			k := j + 1
+			for k < len(rs) && k-j-1 < 3 && isLatinSep(rs[k]) {
+				k++
+			}
+			if k == j+1 || k >= len(rs) || !isAlnumRune(rs[k]) {
+				break
+			}
 			nsep = copy(sep[:], rs[j+1:k])
 			if hasDotSep(sep[:nsep]) && !isLetterRune(rs[j]) {
 				break
 			}
-		} else if m != nsep || !slicesEqual(sep[:nsep], rs[j+1:k]) {
+			j = k
+			continue
+		}
+		k := j + 1 + nsep
+		if k >= len(rs) || !slicesEqual(sep[:nsep], rs[j+1:k]) || !isAlnumRune(rs[k]) && rs[k] != '_' {
 			break
+		}
+		if m := k + 1; m < len(rs) && isLatinSep(rs[m]) {
+			// W e C h a t s-h-o-p: the s starts the next word, spelt
+			// with another separator.
+			r := sepRun(rs, m, sep[:nsep])
+			if (r != nsep || !slicesEqual(sep[:nsep], rs[m:m+nsep])) && m+r < len(rs) && isAlnumRune(rs[m+r]) {
+				break
+			}
 		}
 		j = k
 	}
+	return spelt(n, letters, end)
+}
+
+// sepRun is how many separator runes (at most 3) start at rs[m]; an
+// underscore counts only if sep has one (otherwise it is part of the id).
+func sepRun(rs []rune, m int, sep []rune) int {
+	underscore := slices.Contains(sep, '_')
+	n := 0
+	for m+n < len(rs) && n < 3 && isLatinSep(rs[m+n]) && (rs[m+n] != '_' || underscore) {
+		n++
+	}
+	return n
+}
+
+// spelt is spacedLetters' answer: three or more, with a letter or five
+// digits.
+func spelt(n, letters, end int) (int, int) {
 	if n < 3 || letters == 0 && n < 5 {
 		return 0, 0
 	}
@@ -672,13 +709,13 @@ func contactBefore(rs []rune, i int) bool {
 	for i > 0 && rs[i-1] == ' ' {
 		i--
 	}
-	return i > 0 && (rs[i-1] == '加' || rs[i-1] == '+' || rs[i-1] == '添' || rs[i-1] == '家' || rs[i-1] == '嘉')
+	return i > 0 && (rs[i-1] == '加' || rs[i-1] == '+' || rs[i-1] == '➕' || rs[i-1] == '添' || rs[i-1] == '家' || rs[i-1] == '嘉')
 }
 
 // handleAfter reports whether a handle or a number follows rs[i]: an
 // optional colon, 号 or space, then a letter or digit.
 func handleAfter(rs []rune, i int) bool {
-	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '=' || rs[i] == '是'); k++ {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '=' || rs[i] == '是' || isPointer(rs[i])); k++ {
 		i++
 	}
 	return i < len(rs) && isAlnumRune(rs[i])
@@ -686,10 +723,43 @@ func handleAfter(rs []rune, i int) bool {
 
 // digitsAfter is handleAfter for numbers alone (QQ numbers).
 func digitsAfter(rs []rune, i int) bool {
-	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '群' || rs[i] == '是'); k++ {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '群' || rs[i] == '是' || isPointer(rs[i])); k++ {
 		i++
 	}
 	return i < len(rs) && isDigitRune(rs[i])
+}
+
+// numberAfter reports whether 5 to 11 digits follow rs[i] after one
+// space: "Q 12345678" is a QQ number, "Q 3" a quarter.
+func numberAfter(rs []rune, i int) bool {
+	if i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	n := 0
+	for i+n < len(rs) && isDigitRune(rs[i+n]) {
+		n++
+	}
+	return n >= 5 && n <= 11 && (i+n == len(rs) || !isAlnumRune(rs[i+n]))
+}
+
+// wechatBefore reports whether a WeChat marker (微信, wechat) comes just
+// before rs[i], so that what follows is the id: 微信:wx69062 is the id
+// wx69062, not wx and a number.
+func wechatBefore(rs []rune, i int) bool {
+	for i > 0 && (rs[i-1] == ' ' || rs[i-1] == ':' || rs[i-1] == '号' || isPointer(rs[i-1])) {
+		i--
+	}
+	return i >= 2 && rs[i-2] == '微' && rs[i-1] == '信' || i >= 6 && equalFoldRunes(rs[i-6:i], "wechat")
+}
+
+// isPointer reports whether r points from a contact word to its handle:
+// 加V➡lily88, 微信👉lily88.
+func isPointer(r rune) bool {
+	switch r {
+	case '➡', '→', '⇒', '☞', '➜', '➔', '▶', '►', '⇨', '⟶', '⬇', '>', '»', 0x1F449, 0x1F447:
+		return true
+	}
+	return false
 }
 
 // encodeRewriting appends rs to dst as UTF-8, rewriting contact words to
@@ -840,10 +910,20 @@ func latinContact(rs []rune, i int) (int, string) {
 	if j < len(rs) {
 		next = rs[j]
 	}
+	// A contact word glued to a number (vx13812345678, Tel13812345678)
+	// reads as the word, then the number.
+	glued := isDigitRune(next) && numberAfter(rs, j) && !wechatBefore(rs, i)
 	switch string(w[:n]) {
 	case "vx", "wx", "weixin", "weichat", "wchat", "vchat":
-		if isDigitRune(next) || !isAlnumRune(next) {
+		switch {
+		case glued:
+			return n, "wechat "
+		case !isAlnumRune(next):
 			return n, "wechat"
+		}
+	case "tel", "call", "phone", "mobile", "cell", "whatsapp", "wechat":
+		if glued {
+			return n, string(rs[i:j]) + " "
 		}
 	case "we":
 		// "We Chat" and "we chat:" are the app; "we chat every day" is
@@ -855,7 +935,10 @@ func latinContact(rs []rune, i int) (int, string) {
 	case "hxxp", "hxxps":
 		return n, "http" + strings.Repeat("s", n-4)
 	case "qq":
-		if !isAlnumRune(next) || isDigitRune(next) {
+		switch {
+		case glued:
+			return n, "QQ "
+		case !isAlnumRune(next) || isDigitRune(next):
 			return n, "QQ"
 		}
 	case "v":
@@ -867,7 +950,7 @@ func latinContact(rs []rune, i int) (int, string) {
 		case isHeart(next):
 			return 2, "微信"
 		case isDigitRune(next) || isLetterRune(next):
-		case contactBefore(rs, i) && !isHan(next) || next == ':' && handleAfter(rs, j):
+		case contactBefore(rs, i) && !isHan(next) || (next == ':' || isPointer(next)) && handleAfter(rs, j):
 			return 1, "微信"
 		}
 	case "q":
@@ -875,8 +958,10 @@ func latinContact(rs []rune, i int) (int, string) {
 		case isDigitRune(next) && contactBefore(rs, i):
 			return 1, "QQ"
 		case isLetterRune(next) || isDigitRune(next):
-		case (contactBefore(rs, i) || next == ':' || next == '群' || next == '号') && digitsAfter(rs, j):
+		case (contactBefore(rs, i) || next == ':' || next == '群' || next == '号' || isPointer(next)) && digitsAfter(rs, j):
 			return 1, "QQ"
+		case next == ' ' && (numberAfter(rs, j) || j+1 < len(rs) && (rs[j+1] == ':' || isPointer(rs[j+1])) && digitsAfter(rs, j+1)):
+			return 1, "QQ" // Q 12345678, Q :12345678
 		}
 	}
 	return 0, ""
@@ -937,6 +1022,8 @@ func linkSample(rs []rune, i, n int, dst []byte) []rune {
 	return append(out, labelAfter(rs, i+n)...)
 }
 
+func isSpokenDot(r rune) bool { return r == '点' || r == '點' || r == '。' || r == '丶' }
+
 // bracketDot returns how many runes at rs[i] spell a dot between host
 // labels in brackets: [.] (.) {.} <.> [dot] (dot) 【点】 (点); 0 if none.
 func bracketDot(rs []rune, i int, dst []byte) int {
@@ -987,12 +1074,15 @@ func spokenDot(rs []rune, i int, dst []byte) int {
 	}
 	j := i
 	switch {
-	case rs[j] == ' ':
-		if j+4 < len(rs) && equalFoldRunes(rs[j+1:j+4], "dot") && rs[j+4] == ' ' {
-			j += 5
-		} else {
-			return 0
+	case rs[j] == ' ' && j+4 < len(rs) && equalFoldRunes(rs[j+1:j+4], "dot") && rs[j+4] == ' ':
+		j += 5
+	case rs[j] == ' ' && j+1 < len(rs) && isSpokenDot(rs[j+1]):
+		j += 2 // shop 点 top
+		if j < len(rs) && rs[j] == ' ' {
+			j++
 		}
+	case rs[j] == ' ':
+		return 0
 	default:
 		j++
 		if j < len(rs) && rs[j] == ' ' {

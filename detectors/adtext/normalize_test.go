@@ -180,7 +180,7 @@ func TestEvasions(t *testing.T) {
 			id := g.id()
 			v := g.pick([]string{"薇信", "徽信", "V信", "v信", "微❤", "v❤", "V❤️", "加V", "加v ", "+V ", "vx", "VX", "wx", "weixin",
 				"W e C h a t", "We Chat:", "加卫星", "加薇", "加威", "卫星号"})
-			sep := g.pick([]string{":", "：", " ", ""})
+			sep := g.pick([]string{":", "：", " ", "", "➡", "👉", "→"})
 			if sep == "" && isASCIILetter(v[len(v)-1]) {
 				sep = " " // vxlily88 is ambiguous to a reader too
 			}
@@ -188,21 +188,30 @@ func TestEvasions(t *testing.T) {
 		}},
 		{"QQ variants", func(g gen) sample {
 			n := g.qq()
-			v := g.pick([]string{"扣扣", "企鹅", "加Q", "Q:", "qq", "QQ号", "扣扣群", "企鹅号", "q群"})
-			return sample{g.wrap(v + g.pick([]string{":", "：", " ", ""}) + n), "qq", n, ""}
+			v := g.pick([]string{"扣扣", "企鹅", "加Q", "Q:", "qq", "QQ号", "扣扣群", "企鹅号", "q群", "Q ", "Q👉"})
+			return sample{g.wrap(v + g.pick([]string{":", "：", " ", "", "➡"}) + n), "qq", n, ""}
 		}},
 		{"disguised links", func(g gen) sample {
 			host := g.pick([]string{"shop", "mall", "buy", "deal"}) + fmt.Sprint(g.r.IntN(1000))
 			tld := g.pick([]string{"top", "vip", "xyz", "cc", "shop"})
-			dot := g.pick([]string{"[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " DOT ", "点", "。", "【点】"})
+			dot := g.pick([]string{"[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " DOT ", "点", "。", "【点】", " 点 ", "丶"})
 			scheme := g.pick([]string{"", "hxxp://", "hxxps://", "http://"})
 			return sample{g.wrap(g.pick([]string{"点击", "打开", "访问", "visit "}) + scheme + host + dot + tld + "/x"), "domain", host + "." + tld, " → "}
 		}},
 		{"disguised short links", func(g gen) sample {
 			path := fmt.Sprintf("A%dx%c", g.r.IntN(10000), 'a'+rune(g.r.IntN(26)))
-			host := g.pick([]string{"t", "url", "dwz"})
-			dot := g.pick([]string{"[.]", "(.)", "[dot]", " dot "})
-			return sample{g.wrap("点击 " + host + dot + "cn/" + path + " 领取"), "shortlink", host + ".cn/" + path, " → "}
+			host, tld, _ := strings.Cut(g.pick([]string{"t.cn", "url.cn", "dwz.cn", "suo.im", "bit.ly"}), ".")
+			dot := g.pick([]string{"[.]", "(.)", "[dot]", " dot ", " 点 ", "。"})
+			return sample{g.wrap("点击 " + host + dot + tld + "/" + path + " 领取"), "shortlink", host + "." + tld + "/" + path, " → "}
+		}},
+		{"spaced-out ids", func(g gen) sample {
+			id := g.id()
+			sep := g.pick([]string{" ", ".", "-", "·", "  ", " . ", " · "}) // not _, which ids contain
+			return sample{g.wrap(g.pick([]string{"加V", "➕V", "微信", "wx", "v❤"}) + g.pick([]string{":", "：", " ", "👉"}) + strings.Join(strings.Split(id, ""), sep)), "wechat", id, "→ "}
+		}},
+		{"glued contact words", func(g gen) sample {
+			p := g.mobile()
+			return sample{g.wrap(g.pick([]string{"Tel", "TEL", "call", "vx", "Phone"}) + p), "phone", p, ""}
 		}},
 		{"spaced Latin", func(g gen) sample {
 			id := g.id()
