@@ -12,10 +12,12 @@ import (
 	"moderation/internal/moderation"
 )
 
-// MaxWindow is the longest window any detector keeps (complaint rates
-// over 7 days). Rebuilding state after a restart replays at least this much
-// of the events stream, and the stream retains at least this much.
-const MaxWindow = complaintDays * 24 * time.Hour
+// MaxWindow is the longest window any detector keeps (strangers asked over
+// 30 days; complaint rates over 7). Rebuilding state after a restart
+// replays at least this much of the events stream, and the stream retains
+// at least this much. Dormancy (DormancyGap) is longer than any window and
+// is not rebuilt: after a restart, silence counts from what was replayed.
+const MaxWindow = max(complaintDays, monthDays) * 24 * time.Hour
 
 // Env is what detectors share across accounts: the platform's time zone
 // for calendar quotas, the advertising model, and the campaigns seen across

@@ -42,6 +42,7 @@ const (
 	dayWidth    = 7200
 	monthWidth  = 86400
 	weekDays    = 7
+	monthDays   = 30 // monthStrangers's buckets
 )
 
 // answers counts, over the sliding day, how targets responded.

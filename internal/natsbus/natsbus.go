@@ -229,8 +229,9 @@ func Connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
 }
 
 // DefaultEventsMaxAge is how long events are kept: longer than the longest
-// detector window (7 days), so a restart can rebuild every window.
-const DefaultEventsMaxAge = 8 * 24 * time.Hour
+// detector window (30 days, detectors.MaxWindow), so a restart can rebuild
+// every window.
+const DefaultEventsMaxAge = 31 * 24 * time.Hour
 
 // Config sizes what Setup declares.
 type Config struct {
