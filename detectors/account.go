@@ -98,6 +98,25 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 	case moderation.KindUnfollow:
 		a.complaints().ObserveUnfollow(ev.At)
 	}
+	a.refreshShared(ev, env)
+}
+
+// refreshShared reads again what the account shares with others, as it
+// stands now: a ring's first members and a campaign's first senders saw
+// small counts, and their later events (answers to their requests,
+// reactions to their broadcasts) are when the pipeline can judge them
+// again (movedBy).
+func (a *Account) refreshShared(ev *moderation.Event, env *Env) {
+	switch ev.Kind {
+	case moderation.KindComplaint, moderation.KindUnfollow:
+		if a.Text != nil && a.Text.Destination.Destination != "" && env.Destinations != nil {
+			a.Text.Destination.Accounts = env.Destinations.Accounts(a.Text.Destination.Destination)
+		}
+	case moderation.KindFriendResponse:
+		if a.Ring != nil && env.Targets != nil {
+			*a.Ring = env.Targets.Ring(ev.Account)
+		}
+	}
 }
 
 func (a *Account) observeText(ev *moderation.Event, env *Env) {
@@ -377,12 +396,15 @@ func (a *Account) Verified() bool { return a.flags&flagVerified != 0 }
 // event can raise. Counts elsewhere only fall as event time moves on. A
 // rate can also rise when old deliveries leave its window; that rise is
 // judged at the account's next event of a kind that moves the rate.
+// Cross-account counts rise with other accounts' events; they are read
+// again, and judged, at this account's next event of a kind listed for
+// them (refreshShared).
 var movedBy = map[moderation.Kind][]string{
 	moderation.KindFriendAdd:      {"bulk_add", "shared_targets"},
-	moderation.KindFriendResponse: {"bulk_add"},
+	moderation.KindFriendResponse: {"bulk_add", "shared_targets"},
 	moderation.KindBroadcast:      {"broadcast_quota", "ad_content", "campaign", "complaint_rate", "destination_campaign"},
-	moderation.KindComplaint:      {"complaint_rate"},
-	moderation.KindUnfollow:       {"complaint_rate"},
+	moderation.KindComplaint:      {"complaint_rate", "destination_campaign"},
+	moderation.KindUnfollow:       {"complaint_rate", "destination_campaign"},
 }
 
 // MovedBy reports whether an event of kind k can raise metric (a watch name

@@ -158,3 +158,44 @@ func BenchmarkDestinationsMemory(b *testing.B) {
 		runtime.KeepAlive(d)
 	}
 }
+
+// TestCrossCountsReadAgain: a campaign's first sender and a ring's first
+// member saw small counts; a reaction to the broadcast or an answer to a
+// request reads them again, so the pipeline can judge the rise.
+func TestCrossCountsReadAgain(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	w := newComplaintWorld()
+	for i := range 6 {
+		w.observe(&moderation.Event{Kind: moderation.KindBroadcast, Account: fmt.Sprintf("ring%d", i), At: start.Add(time.Duration(i) * time.Minute),
+			Broadcast: &moderation.Broadcast{Text: "特价好物，加微信 deal5566 咨询", Recipients: 100}})
+	}
+	if got := w.value("ring0", "destination_campaign.accounts"); got != 1 {
+		t.Fatalf("first sender before any reaction: got %v, want 1", got)
+	}
+	if !MovedBy(moderation.KindUnfollow, "destination_campaign.accounts") {
+		t.Error("an unfollow does not move destination_campaign.accounts; want it to")
+	}
+	w.observe(&moderation.Event{Kind: moderation.KindUnfollow, Account: "ring0", At: start.Add(time.Hour), Unfollow: &moderation.Unfollow{Follower: "f"}})
+	if got := w.value("ring0", "destination_campaign.accounts"); got != 6 {
+		t.Errorf("first sender after an unfollow: got %v, want 6", got)
+	}
+
+	age := &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: start.Add(-48 * time.Hour)}
+	for i := range 5 {
+		for _, tg := range []string{"p1", "p2", "p3"} {
+			w.observe(&moderation.Event{Kind: moderation.KindFriendAdd, Account: fmt.Sprintf("young%d", i), At: start.Add(time.Duration(i) * time.Minute), AccountInfo: age,
+				FriendAdd: &moderation.FriendAdd{Target: tg, Source: moderation.SourceSearch}})
+		}
+	}
+	if got := w.value("young0", "shared_targets.ring_accounts"); got != 1 {
+		t.Fatalf("first member before any answer: got %v, want 1", got)
+	}
+	if !MovedBy(moderation.KindFriendResponse, "shared_targets.ring_accounts") {
+		t.Error("an answer does not move shared_targets.ring_accounts; want it to")
+	}
+	w.observe(&moderation.Event{Kind: moderation.KindFriendResponse, Account: "young0", At: start.Add(time.Hour),
+		FriendResponse: &moderation.FriendResponse{Target: "p1", Response: "ignored"}})
+	if got := w.value("young0", "shared_targets.ring_accounts"); got != 5 {
+		t.Errorf("first member after an answer: got %v, want 5", got)
+	}
+}
