@@ -163,14 +163,29 @@ func partText(b *strings.Builder, h header, body io.Reader, depth int) {
 			}
 			partText(b, p.Header, p, depth+1)
 		}
-	case mt == "text/html":
-		data, _ := io.ReadAll(io.LimitReader(body, 1<<20))
-		htmlText(b, data)
 	case strings.HasPrefix(mt, "text/"):
 		data, _ := io.ReadAll(io.LimitReader(body, 1<<20))
+		// Much mail, spam above all, sends HTML labelled as plain text or
+		// with no Content-Type: a reader's client shows it rendered.
+		if mt == "text/html" || looksHTML(data) {
+			htmlText(b, data)
+			return
+		}
 		b.Write(data)
 		b.WriteString("\n")
 	}
+}
+
+// looksHTML reports whether data is HTML markup whatever its label says.
+func looksHTML(data []byte) bool {
+	head := bytes.ToLower(data[:min(len(data), 8<<10)])
+	n := 0
+	for _, tag := range []string{"<html", "<body", "<br", "<font", "<table", "<p>", "<div", "<a href", "<center", "<td", "<img"} {
+		if bytes.Contains(head, []byte(tag)) {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // htmlText appends the text of an HTML document, with each link's target

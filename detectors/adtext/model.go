@@ -121,13 +121,16 @@ const (
 )
 
 // hashes calls emit with the bucket of every feature of normalized text s:
-// character 1-, 2- and 3-grams with digits folded to '0' (so Chinese needs
-// no segmenter and 138xxxx reads as a phone shape, not a number), plus
-// Latin words (letters and digits, lowercased by normalize, digits folded:
-// "iphone15" and "iphone16" are one word) and pairs of consecutive words
-// ("buy now", "link in").
+// Latin words (letters and digits, lowercased by normalize, digits folded
+// to '0': "iphone15" and "iphone16" are one word, 138xxxx a phone shape,
+// not a number) and pairs of consecutive words ("buy now", "link in"); and
+// character 1-, 2- and 3-grams that hold at least one character other than
+// an ASCII letter, digit or space, so Chinese needs no segmenter ("加v领",
+// "元包邮"), symbols count ("¥0", "!!"), and English, which words already
+// cover, does not drown them in grams of its letters.
 func hashes(s []byte, emit func(uint32)) {
 	var r1, r2 rune = -1, -1 // the previous two runes
+	var p1, p2 bool          // whether they are plain: ASCII letter, digit or space
 	var word uint64          // hash of the Latin word being read, 0 when none
 	var prevWord uint64      // hash of the previous word, 0 at the start
 	for i := 0; i < len(s); {
@@ -140,15 +143,19 @@ func hashes(s []byte, emit func(uint32)) {
 		if r >= '0' && r <= '9' {
 			r = '0'
 		}
-		emit(bucket(mix(mix(fnvOffset, nsGram1), r)))
-		if r1 >= 0 {
+		letter := r >= 'a' && r <= 'z' || r == '0'
+		plain := letter || r == ' '
+		if !plain {
+			emit(bucket(mix(mix(fnvOffset, nsGram1), r)))
+		}
+		if r1 >= 0 && !(plain && p1) {
 			emit(bucket(mix(mix(mix(fnvOffset, nsGram2), r1), r)))
 		}
-		if r2 >= 0 {
+		if r2 >= 0 && !(plain && p1 && p2) {
 			emit(bucket(mix(mix(mix(mix(fnvOffset, nsGram3), r2), r1), r)))
 		}
-		r2, r1 = r1, r
-		if r >= 'a' && r <= 'z' || r == '0' {
+		r2, r1, p2, p1 = r1, r, p1, plain
+		if letter {
 			if word == 0 {
 				word = mix(fnvOffset, nsWord)
 			}

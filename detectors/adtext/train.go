@@ -172,6 +172,11 @@ type TrainOptions struct {
 	// Balance weighs each class by the inverse of its share, so a corpus
 	// with five times more non-ads than ads still learns ads.
 	Balance bool
+	// NBWeights scales each feature by its naive Bayes log-count ratio
+	// before the regression (NBSVM, Wang and Manning 2012): features that
+	// the counts already say much about start ahead, which holds up better
+	// than either method alone when the test data drifts from the training.
+	NBWeights bool
 	// Progress, when set, is told of each stage of training with its size
 	// in examples (0 when not known yet) and counts the stage's steps.
 	Progress func(stage string, total int64) Counter
@@ -268,7 +273,7 @@ func Train(src Source, opts TrainOptions) (*Model, Report, error) {
 		if err != nil {
 			return nil, Report{}, err
 		}
-		scale, shift = platt(zs, ys)
+		scale, shift = platt(zs, ys, weights)
 		m.scale, m.shift = scale, shift
 		rep = evaluate(m, zs, ys, o.Threshold)
 		rep.Train, rep.Ads = len(sp.train), sp.ads
@@ -431,6 +436,21 @@ func (sp *spilled) read(off int64, v *vector) error {
 func (sp *spilled) fit(rows []int64, o TrainOptions, weights [2]float64, rng *rand.Rand, stage string) (*Model, error) {
 	m := newModel()
 	order := slices.Clone(rows)
+	var r []float32
+	if o.NBWeights {
+		var err error
+		if r, err = sp.ratios(rows); err != nil {
+			return nil, err
+		}
+		// The regression runs on features scaled by r: keep the raw
+		// weights aside and fold r into the model's at the end, so that
+		// the model scores as any other.
+		defer func() {
+			for i, w := range m.weights {
+				m.weights[i] = w * r[i]
+			}
+		}()
+	}
 	count := sp.stage(stage, int64(o.Epochs)*int64(len(rows)))
 	defer count.Done()
 	var v vector
@@ -443,14 +463,20 @@ func (sp *spilled) fit(rows []int64, o TrainOptions, weights [2]float64, rng *ra
 				return nil, err
 			}
 			// The gradient of the weighted log loss with respect to z.
-			g := (sigmoid(m.linearVec(&v)) - v.y) * weights[int(v.y)]
+			g := (sigmoid(m.linearScaled(&v, r)) - v.y) * weights[int(v.y)]
 			var scale float64
 			if len(v.idx) > 0 {
 				scale = 1 / math.Sqrt(float64(len(v.idx)))
 			}
 			step := float32(lr * g * scale)
-			for _, i := range v.idx {
-				m.weights[i] = m.weights[i]*decay - step
+			if r == nil {
+				for _, i := range v.idx {
+					m.weights[i] = m.weights[i]*decay - step
+				}
+			} else {
+				for _, i := range v.idx {
+					m.weights[i] = m.weights[i]*decay - step*r[i]
+				}
 			}
 			for j, x := range v.hand {
 				m.hand[j] = m.hand[j]*decay - float32(lr*g*float64(x))
@@ -460,6 +486,56 @@ func (sp *spilled) fit(rows []int64, o TrainOptions, weights [2]float64, rng *ra
 		count.Add(int64(len(order)))
 	}
 	return m, nil
+}
+
+// linearScaled is linearVec with each feature scaled by r, nil for none.
+func (m *Model) linearScaled(v *vector, r []float32) float64 {
+	if r == nil {
+		return m.linearVec(v)
+	}
+	var sum float64
+	for _, i := range v.idx {
+		sum += float64(m.weights[i] * r[i])
+	}
+	z := float64(m.bias)
+	if len(v.idx) > 0 {
+		z += sum / math.Sqrt(float64(len(v.idx)))
+	}
+	for j, x := range v.hand {
+		z += float64(m.hand[j]) * float64(x)
+	}
+	return z
+}
+
+// ratios is the naive Bayes log-count ratio of every bucket over the
+// examples at rows: log of the bucket's share of the ads' features over
+// its share of the non-ads', counting each feature once per example and
+// smoothed by one.
+func (sp *spilled) ratios(rows []int64) ([]float32, error) {
+	var counts [2][]float32
+	counts[0], counts[1] = make([]float32, hashBuckets), make([]float32, hashBuckets)
+	var totals [2]float64
+	var v vector
+	seen := make(map[uint32]struct{})
+	for _, off := range rows {
+		if err := sp.read(off, &v); err != nil {
+			return nil, err
+		}
+		c := int(v.y)
+		clear(seen)
+		for _, i := range v.idx {
+			if _, ok := seen[i]; !ok {
+				seen[i] = struct{}{}
+				counts[c][i]++
+				totals[c]++
+			}
+		}
+	}
+	r := make([]float32, hashBuckets)
+	for i := range r {
+		r[i] = float32(math.Log((float64(counts[1][i])+1)/(totals[1]+hashBuckets)) - math.Log((float64(counts[0][i])+1)/(totals[0]+hashBuckets)))
+	}
+	return r, nil
 }
 
 // linear returns the uncalibrated scores and labels of the examples at rows.
@@ -478,8 +554,10 @@ func (sp *spilled) linear(m *Model, rows []int64) (zs, ys []float64, err error) 
 // platt fits p = sigmoid(a*z + b) to labels ys by Newton's method on the
 // log loss, with Platt's smoothed targets so that a separable held-out
 // split does not drive the scale to infinity (Platt 1999; Lin, Lin and
-// Weng 2007).
-func platt(zs, ys []float64) (float32, float32) {
+// Weng 2007). Each example weighs as its class does in training, so with
+// balanced classes a score of 0.5 means even odds whatever share of ads
+// the training data happened to have.
+func platt(zs, ys []float64, weights [2]float64) (float32, float32) {
 	var pos, neg float64
 	for _, y := range ys {
 		if y == 1 {
@@ -492,33 +570,59 @@ func platt(zs, ys []float64) (float32, float32) {
 		return 1, 0
 	}
 	hi, lo := (pos+1)/(pos+2), 1/(neg+2)
+	target := func(i int) float64 {
+		if ys[i] == 1 {
+			return hi
+		}
+		return lo
+	}
+	// loss is the cross-entropy against the smoothed targets, written
+	// to stay finite for large |a*z+b|.
+	loss := func(a, b float64) float64 {
+		var l float64
+		for i, z := range zs {
+			f := a*z + b
+			w := weights[int(ys[i])]
+			if f >= 0 {
+				l += w * ((1-target(i))*f + math.Log1p(math.Exp(-f)))
+			} else {
+				l += w * (-target(i)*f + math.Log1p(math.Exp(f)))
+			}
+		}
+		return l
+	}
 	a, b := 1.0, 0.0
+	cur := loss(a, b)
 	for iter := 0; iter < 100; iter++ {
 		var ga, gb, haa, hab, hbb float64
 		for i, z := range zs {
-			t := lo
-			if ys[i] == 1 {
-				t = hi
-			}
 			p := sigmoid(a*z + b)
-			d := p - t
-			w := max(p*(1-p), 1e-12)
+			d := (p - target(i)) * weights[int(ys[i])]
+			w := p * (1 - p) * weights[int(ys[i])]
 			ga += d * z
 			gb += d
 			haa += w * z * z
 			hab += w * z
 			hbb += w
 		}
-		haa += 1e-9
-		hbb += 1e-9
+		haa += 1e-12
+		hbb += 1e-12
 		det := haa*hbb - hab*hab
-		if det <= 0 {
+		if det <= 0 || math.Abs(ga) < 1e-5 && math.Abs(gb) < 1e-5 {
 			break
 		}
 		da := (hbb*ga - hab*gb) / det
 		db := (haa*gb - hab*ga) / det
-		a, b = a-da, b-db
-		if math.Abs(da) < 1e-9 && math.Abs(db) < 1e-9 {
+		// Backtrack until the step lowers the loss: a plain Newton step
+		// overshoots when the scores are far apart.
+		step := 1.0
+		for ; step >= 1e-10; step /= 2 {
+			if l := loss(a-step*da, b-step*db); l <= cur-1e-4*step*(ga*da+gb*db) {
+				a, b, cur = a-step*da, b-step*db, l
+				break
+			}
+		}
+		if step < 1e-10 {
 			break
 		}
 	}

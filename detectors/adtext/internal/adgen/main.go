@@ -35,7 +35,12 @@ func run(dir string, n int, seed uint64) error {
 	if err := write(filepath.Join(dir, "generated_ads.jsonl"), g.many(n, adTemplates), true); err != nil {
 		return err
 	}
-	return write(filepath.Join(dir, "generated_not_ads.jsonl"), g.many(n, notAdTemplates), false)
+	if err := write(filepath.Join(dir, "generated_not_ads.jsonl"), g.many(n, notAdTemplates), false); err != nil {
+		return err
+	}
+	// A generator of its own, so adding these left the files above as they were.
+	links := &gen{r: rand.New(rand.NewPCG(seed, 11))}
+	return write(filepath.Join(dir, "generated_links_not_ads.jsonl"), links.many(n/2, linkNotAdTemplates), false)
 }
 
 func write(path string, texts []string, ad bool) error {
