@@ -32,6 +32,12 @@ type Env struct {
 	Reporters    *Reporters
 	Destinations *Destinations
 	Targets      *Targets
+
+	// watchedFrom is the earliest event time seen (unix seconds; watching
+	// says whether there was one): an account first seen long after it was
+	// silent while watched, and dormancy counts that silence (see touch).
+	watchedFrom int64
+	watching    bool
 }
 
 // Account holds every detector's state for one account. The trackers an
@@ -74,7 +80,7 @@ func (a *Account) Observe(ev *moderation.Event, env *Env) {
 		a.typ, a.created = typeIndex(ai.Type), ai.CreatedAt.Unix()
 		a.setFlag(flagVerified, ai.Verified)
 	}
-	a.touch(ev.At.Unix())
+	a.touch(ev.At.Unix(), env)
 	switch ev.Kind {
 	case moderation.KindFriendAdd:
 		a.bulk().Observe(ev.At, ev.FriendAdd)
@@ -322,20 +328,37 @@ const DormancyGap = 60 * 24 * time.Hour
 
 // touch records activity at unix time t: it moves Last forward and, when
 // t ends a silence of at least DormancyGap, starts a new run of activity.
-// Only silence the account was seen to keep counts: its first event here
-// says nothing of what it did before (the service may simply not have been
-// watching), and an event older than Last does not move anything.
-func (a *Account) touch(t int64) {
+// Only silence that was watched counts: since the account's previous event,
+// or, for its first event here, since the later of its creation and the
+// earliest event the service has seen from anyone (before that the service
+// may simply not have been watching). An event older than Last moves
+// nothing.
+func (a *Account) touch(t int64, env *Env) {
+	if !env.watching || t < env.watchedFrom {
+		env.watchedFrom, env.watching = t, true
+	}
 	switch {
 	case a.flags&flagHasLast == 0:
 		a.Last = t
 		a.setFlag(flagHasLast, true)
-	case t > a.Last:
-		if gap := uint64(t) - uint64(a.Last); gap >= uint64(DormancyGap/time.Second) { // t > Last: the unsigned difference is exact
-			a.woke = int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32))
-			a.dormant = uint16(min(gap/3600, math.MaxUint16))
+		if a.typ != 0 && t > env.watchedFrom { // known creation: silent since the later of the two
+			a.wake(t, max(a.created, env.watchedFrom))
 		}
+	case t > a.Last:
+		a.wake(t, a.Last)
 		a.Last = t
+	}
+}
+
+// wake starts a new run of activity at t if the account was silent since
+// since, for DormancyGap or longer.
+func (a *Account) wake(t, since int64) {
+	if t <= since {
+		return
+	}
+	if gap := uint64(t) - uint64(since); gap >= uint64(DormancyGap/time.Second) { // t > since: the unsigned difference is exact
+		a.woke = int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32))
+		a.dormant = uint16(min(gap/3600, math.MaxUint16))
 	}
 }
 

@@ -225,30 +225,39 @@ func TestSlowDripShowsInWeekAndMonth(t *testing.T) {
 
 // TestDormancy: an account silent for 60 days or more that wakes is judged
 // from its waking (AgeDays), and the silence is reported (dormant_days);
-// standing comes back only with activity.
+// standing comes back only with activity. Silence counts only while the
+// service was watching: since the account's previous event, or since the
+// earliest event seen from anyone (watched, in days after t0).
 func TestDormancy(t *testing.T) {
 	day := func(d float64) time.Time { return t0.Add(time.Duration(d * 24 * float64(time.Hour))) }
 	created := day(-3 * 365)
 	tests := []struct {
 		name        string
+		watched     float64   // days after t0 of another account's event, seen first; 0 for none
 		events      []float64 // days after t0 of friend requests, in order of arrival
 		info        bool      // the first event carries account_info
 		wantAge     float64
 		wantDormant float64
 	}{
-		{"active all along", []float64{0, 20, 40, 60, 80, 100}, true, 3*365 + 100, 0},
-		{"wakes after 90 days of silence", []float64{0, 90}, true, 0, 90},
-		{"ten days after waking", []float64{0, 90, 95, 100}, true, 10, 90},
-		{"59 days of silence is not dormancy", []float64{0, 59}, true, 3*365 + 59, 0},
-		{"exactly 60 days is", []float64{0, 60}, true, 0, 60},
-		{"first seen long after creation: nothing known of its silence", []float64{0}, true, 3 * 365, 0},
-		{"a late event inside the silence changes nothing", []float64{0, 90, 45}, true, 0, 90},
-		{"a second sleep replaces the first", []float64{0, 90, 100, 300}, true, 0, 200},
-		{"no account_info: new, whatever its silence", []float64{0, 90}, false, -1, 90},
+		{"active all along", 0, []float64{0, 20, 40, 60, 80, 100}, true, 3*365 + 100, 0},
+		{"wakes after 90 days of silence", 0, []float64{0, 90}, true, 0, 90},
+		{"ten days after waking", 0, []float64{0, 90, 95, 100}, true, 10, 90},
+		{"59 days of silence is not dormancy", 0, []float64{0, 59}, true, 3*365 + 59, 0},
+		{"exactly 60 days is", 0, []float64{0, 60}, true, 0, 60},
+		{"first seen long after creation: nothing known of its silence", 0, []float64{0}, true, 3 * 365, 0},
+		{"a late event inside the silence changes nothing", 0, []float64{0, 90, 45}, true, 0, 90},
+		{"a second sleep replaces the first", 0, []float64{0, 90, 100, 300}, true, 0, 200},
+		{"no account_info: new, whatever its silence", 0, []float64{0, 90}, false, -1, 90},
+		{"first seen after 100 days of watching: a waking", -100, []float64{0}, true, 0, 100},
+		{"first seen after 59 days of watching: established", -59, []float64{0}, true, 3 * 365, 0},
+		{"watched since before it was created: silent since created", -4 * 365, []float64{0}, true, 0, 3 * 365},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := &Env{Location: time.UTC}
+			if tt.watched != 0 {
+				NewAccount().Observe(&moderation.Event{Kind: moderation.KindUnfollow, At: day(tt.watched), Unfollow: &moderation.Unfollow{Follower: "f"}}, env)
+			}
 			a := NewAccount()
 			for i, d := range tt.events {
 				ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: day(d), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint(i), Source: moderation.SourceSearch}}
