@@ -425,7 +425,8 @@ func (c *ComplaintRate) ObserveReporter(account string, reporter unique.Handle[s
 		copy(r.entries, r.entries[1:])
 		r.entries = r.entries[:len(r.entries)-1]
 	}
-	e := recordedComplaint{reporter: reporter, atReason: clampBucket(t)<<3 | int64(complaintReason(reason))}
+	// Three bits go to the reason: times are clamped to what the rest can hold.
+	e := recordedComplaint{reporter: reporter, atReason: min(max(t, math.MinInt64>>3), math.MaxInt64>>3)<<3 | int64(complaintReason(reason))}
 	// Keep time order: a late complaint goes before newer ones.
 	i := len(r.entries)
 	for i > 0 && r.entries[i-1].at() > e.at() {

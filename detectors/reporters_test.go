@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -340,4 +341,41 @@ func BenchmarkReportersMemory(b *testing.B) {
 		b.ReportMetric(float64(rs.Bytes())/(1<<20), "MB-estimated")
 		runtime.KeepAlive(rs)
 	}
+}
+
+// FuzzCrossAccount: whatever the times, the cross-account indexes neither
+// panic nor report a negative or non-finite value.
+func FuzzCrossAccount(f *testing.F) {
+	for _, seed := range []struct{ t1, t2 int64 }{
+		{time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).Unix(), time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC).Unix()},
+		{math.MinInt64, math.MaxInt64},
+		{math.MaxInt64, math.MinInt64},
+		{-1, 0},
+		{math.MaxInt32 * 10, math.MaxInt32*10 + 1},
+	} {
+		f.Add(seed.t1, seed.t2, uint8(6))
+	}
+	f.Fuzz(func(t *testing.T, t1, t2 int64, n uint8) {
+		w := newComplaintWorld()
+		times := []time.Time{time.Unix(t1, 0).UTC(), time.Unix(t2, 0).UTC()}
+		info := &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: times[0]}
+		for i := range int(n%12) + 1 {
+			at := times[i%2]
+			acct := fmt.Sprintf("a%d", i%3)
+			w.observe(&moderation.Event{Kind: moderation.KindBroadcast, Account: acct, At: at, AccountInfo: info,
+				Broadcast: &moderation.Broadcast{Text: "加微信 deal5566", Recipients: 10}})
+			w.observe(&moderation.Event{Kind: moderation.KindComplaint, Account: acct, At: at, Complaint: &moderation.Complaint{Reporter: fmt.Sprintf("r%d", i%4), Reason: "spam"}})
+			w.observe(&moderation.Event{Kind: moderation.KindFriendAdd, Account: acct, At: at, AccountInfo: info, FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("p%d", i%2), Source: moderation.SourceSearch}})
+			w.observe(&moderation.Event{Kind: moderation.KindFriendResponse, Account: acct, At: at, FriendResponse: &moderation.FriendResponse{Target: "p0", Response: "ignored"}})
+		}
+		for name, a := range w.accounts {
+			_ = a.Signals(w.env)
+			for _, m := range Metrics() {
+				v, ok := a.Value(m, w.env)
+				if !ok || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					t.Fatalf("%s %s: got %v (ok %v), want a finite value ≥ 0", name, m, v, ok)
+				}
+			}
+		}
+	})
 }
