@@ -173,7 +173,8 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 }
 
 // pointerAt returns the length of an arrow or pointing hand at s[i] that
-// points from a contact word to its handle (微信👉lily88), 0 if none.
+// points from a contact word to its handle (微信👉lily88), or of an emoji
+// strewn there (微信🌸:lily88); 0 if none.
 func pointerAt(s []byte, i int) int {
 	if i >= len(s) {
 		return 0
@@ -182,7 +183,7 @@ func pointerAt(s []byte, i int) int {
 		return 1
 	}
 	r, size := utf8.DecodeRune(s[i:])
-	if r >= utf8.RuneSelf && isPointer(r) {
+	if r >= utf8.RuneSelf && (isPointer(r) || isDecoration(r)) {
 		return size
 	}
 	return 0

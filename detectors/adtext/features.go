@@ -429,7 +429,9 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 			j++
 			continue
 		}
-		if (c == ' ' || c == '-') && j+1 < len(s) && isDigit(s[j+1]) {
+		if (c == ' ' || c == '-' || c == '.' && groups[min(ng, len(groups)-1)] >= 3) && j+1 < len(s) && isDigit(s[j+1]) {
+			// 138 1234 5678, 010-6512-3456, 138.1234.5678; a dot after
+			// fewer than three digits is a decimal or a date.
 			ng++
 			j++
 			continue
@@ -437,7 +439,7 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 		break
 	}
 	ng++
-	if j < len(s) && (s[j] == '.' || isLetter(s[j])) {
+	if j < len(s) && (s[j] == '.' && j+1 < len(s) && isDigit(s[j+1]) || isLetter(s[j])) {
 		return 0, false // 13800.5, 2024x: not a phone
 	}
 	plus := i > 0 && s[i-1] == '+'

@@ -231,7 +231,9 @@ func decodeFolded(rs []rune, text string, f *found) []rune {
 		i += size
 		switch {
 		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0x180E ||
-			r >= 0x2061 && r <= 0x2064 || r == 0x00AD || r == 0x034F || r == 0x200E || r == 0x200F:
+			r >= 0x2061 && r <= 0x2064 || r == 0x00AD || r == 0x034F || r == 0x200E || r == 0x200F ||
+			r == 0x061C || r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0 || r >= 0x202A && r <= 0x202E ||
+			r >= 0x2066 && r <= 0x2069 || r >= 0xE0000 && r <= 0xE007F:
 			zeroWidth = true
 			continue
 		case r == 0x20E3: // combining enclosing keycap: 1️⃣ is 1, U+FE0F, U+20E3
@@ -307,6 +309,9 @@ func decodeFolded(rs []rune, text string, f *found) []rune {
 	if n := len(rs); n > 0 && rs[n-1] == ' ' {
 		rs = rs[:n-1]
 	}
+	if latinLookAlikes(rs) {
+		compat = true
+	}
 	if f != nil {
 		if zeroWidth {
 			f.add("zero-width characters")
@@ -325,6 +330,49 @@ func decodeFolded(rs []rune, text string, f *found) []rune {
 		}
 	}
 	return rs
+}
+
+// lookAlike maps the Cyrillic and Greek letters that look like Latin ones
+// (the Cyrillic а, е, о, с, х in "wесhаt") to those Latin letters. NFKC
+// leaves them alone: they are letters of their own scripts.
+var lookAlike = map[rune]rune{
+	'а': 'a', 'в': 'b', 'е': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c', 'т': 't', 'у': 'y',
+	'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ѵ': 'v', 'һ': 'h', 'ӏ': 'l',
+	'А': 'A', 'В': 'B', 'Е': 'E', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C', 'Т': 'T', 'У': 'Y',
+	'Х': 'X', 'І': 'I', 'Ј': 'J', 'Ѕ': 'S', 'Ԛ': 'Q', 'Ԝ': 'W', 'Ѵ': 'V',
+	'α': 'a', 'ο': 'o', 'ν': 'v', 'τ': 't', 'ι': 'i', 'κ': 'k', 'ρ': 'p', 'χ': 'x', 'υ': 'u',
+	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O',
+	'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X',
+}
+
+// latinLookAlikes writes Cyrillic and Greek look-alikes as the Latin
+// letters they imitate where they touch a Latin letter or digit (wесhаt,
+// VХ, lilу88), in place, and reports whether it wrote any. Words all in
+// Cyrillic or Greek are left as they are: they are Russian or Greek.
+func latinLookAlikes(rs []rune) bool {
+	changed := false
+	for i, r := range rs {
+		if r < 0x370 || r > 0x52F {
+			continue
+		}
+		l, ok := lookAlike[r]
+		if !ok {
+			continue
+		}
+		latin := i > 0 && isAlnumRune(rs[i-1])
+		for k := i + 1; !latin && k < len(rs) && k < i+4; k++ {
+			if isAlnumRune(rs[k]) {
+				latin = true
+			} else if _, ok := lookAlike[rs[k]]; !ok {
+				break
+			}
+		}
+		if latin {
+			rs[i] = l
+			changed = true
+		}
+	}
+	return changed
 }
 
 // digitRunes backs circledDigit's answers, so they cost no allocation.
@@ -378,10 +426,20 @@ func circledDigit(r rune) ([]rune, bool) {
 // to break up a keyword: 加 微 信, 加.微.信, 加-微-信, 加*微*信.
 func isChineseSep(r rune) bool {
 	switch r {
-	case ' ', '.', '·', '•', '-', '_', '*', '|', '/', '\\', '~', '^', '`', '丶', '・':
+	case ' ', '.', '·', '•', '-', '_', '*', '|', '/', '\\', '~', '^', '`', '丶', '・', '～', '☆', '★', '♪', '♫', '✿', '❀', '✦', '✧':
 		return true
 	}
-	return false
+	// Emoji between single characters (加🌸微🌸信), but not the hearts and
+	// pointers that stand for words.
+	return isDecoration(r)
+}
+
+// isDecoration reports whether r is an emoji or symbol a marketer strews
+// between characters or before a handle (加🌸微🌸信🌸:lily88) — not the
+// hearts, pointers and telephones that stand for words.
+func isDecoration(r rune) bool {
+	return (r >= 0x1F300 && r <= 0x1FAFF || r >= 0x2600 && r <= 0x27BF) && !isHeart(r) && !isPointer(r) &&
+		r != '☎' && r != '☏' && r != 0x1F4DE && r != 0x1F4F1 && r != '➕'
 }
 
 // isLatinSep is a separator between letters spelt out one by one: W e C h
@@ -697,10 +755,21 @@ func wechatLike(r rune) (always, ok bool) {
 	switch r {
 	case '薇', '徽', '溦', '嶶', '媺', '㣲':
 		return true, true
-	case '威', '维', '維', '危', '唯', '围':
+	case '威', '维', '維', '危', '唯', '围', '魏', '伟', '偉', '卫', '衛', '韦', '尾', '未', '位', '味', '胃', '喂',
+		'惟', '纬', '玮', '炜', '葳', '委', '为', '為', '巍':
 		return false, true
 	}
 	return false, false
+}
+
+// isXin reports whether r stands for 信 after 微 or one of its stand-ins:
+// 信 itself, or a character that sounds or looks like it (芯, 心, 新, 鑫).
+func isXin(r rune) bool {
+	switch r {
+	case '信', '芯', '心', '新', '鑫', '杏', '訫', '伩', '㐰':
+		return true
+	}
+	return false
 }
 
 // contactBefore reports whether the rune before rs[i] invites contact:
@@ -715,7 +784,7 @@ func contactBefore(rs []rune, i int) bool {
 // handleAfter reports whether a handle or a number follows rs[i]: an
 // optional colon, 号 or space, then a letter or digit.
 func handleAfter(rs []rune, i int) bool {
-	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '=' || rs[i] == '是' || isPointer(rs[i])); k++ {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '=' || rs[i] == '是' || isPointer(rs[i]) || isDecoration(rs[i])); k++ {
 		i++
 	}
 	return i < len(rs) && isAlnumRune(rs[i])
@@ -723,7 +792,7 @@ func handleAfter(rs []rune, i int) bool {
 
 // digitsAfter is handleAfter for numbers alone (QQ numbers).
 func digitsAfter(rs []rune, i int) bool {
-	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '群' || rs[i] == '是' || isPointer(rs[i])); k++ {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ':' || rs[i] == ' ' || rs[i] == '号' || rs[i] == '群' || rs[i] == '是' || isPointer(rs[i]) || isDecoration(rs[i])); k++ {
 		i++
 	}
 	return i < len(rs) && isDigitRune(rs[i])
@@ -792,7 +861,7 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 				i += n
 				continue
 			}
-		case r == ' ' || r == '点' || r == '點' || r == '。' || r == '丶':
+		case r == ' ' || isSpokenDot(r):
 			if n := spokenDot(rs, i, dst); n > 0 {
 				if f != nil {
 					f.change(linkSample(rs, i, n, dst), string(hostTail(dst))+"."+string(labelAfter(rs, i+n)))
@@ -811,7 +880,7 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			i++
 			continue
 		case r == '扣' && i+1 < len(rs) && rs[i+1] == '扣',
-			(r == '企' && i+1 < len(rs) && rs[i+1] == '鹅' || r == '球' && i+1 < len(rs) && rs[i+1] == '球') && (digitsAfter(rs, i+2) || contactBefore(rs, i)):
+			i+1 < len(rs) && qqLike(r, rs[i+1]) && (digitsAfter(rs, i+2) || contactBefore(rs, i)):
 			f.change(rs[i:i+2], "QQ")
 			dst = append(dst, "QQ"...)
 			i += 2
@@ -822,23 +891,23 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			i += 2
 			continue
 		}
-		if always, ok := wechatLike(r); ok {
+		if always, ok := wechatLike(r); ok || r == '微' && i+1 < len(rs) && rs[i+1] != '信' && isXin(rs[i+1]) {
 			next := rune(0)
 			if i+1 < len(rs) {
 				next = rs[i+1]
 			}
 			switch {
-			case next == '信' && (always || handleAfter(rs, i+2) || contactBefore(rs, i)):
+			case next == '信' && always, isXin(next) && (handleAfter(rs, i+2) || contactBefore(rs, i)):
 				f.change(rs[i:i+2], "微信")
 				dst = append(dst, "微信"...)
 				i += 2
 				continue
-			case isHeart(next):
+			case isHeart(next) && r != '微':
 				f.change(rs[i:i+2], "微信")
 				dst = append(dst, "微信"...)
 				i += 2
 				continue
-			case (contactBefore(rs, i) || next == ':') && !isHan(next) && handleAfter(rs, i+1) && (always || r == '威' || r == '维'):
+			case (contactBefore(rs, i) || next == ':') && !isHan(next) && handleAfter(rs, i+1) && r != '微':
 				// 加薇 lily8899, 薇: lily8899
 				f.change(rs[i:i+1], "微信")
 				dst = append(dst, "微信"...)
@@ -882,7 +951,19 @@ func inHost(r rune) bool {
 // the Chinese character r.
 func startsRewrite(r rune) bool {
 	switch r {
-	case '点', '點', '扣', '企', '球', '卫', '微', '薇', '徽', '溦', '嶶', '媺', '威', '维', '維', '危', '唯', '围', '丶':
+	case '点', '點', '扣', '企', '球', '抠', '寇', '蔻', '叩', '卫', '微', '丶':
+		return true
+	}
+	_, ok := wechatLike(r)
+	return ok
+}
+
+// qqLike reports whether a and b spell QQ by sound or by a nickname
+// (企鹅, the penguin in its logo): read as QQ where a number follows.
+func qqLike(a, b rune) bool {
+	switch {
+	case a == '企' && b == '鹅', a == '球' && b == '球', a == '抠' && b == '抠', a == '寇' && b == '寇',
+		a == '蔻' && b == '蔻', a == '叩' && b == '叩':
 		return true
 	}
 	return false
@@ -932,6 +1013,10 @@ func latinContact(rs []rune, i int) (int, string) {
 			(rs[j+1] == 'C' || handleAfter(rs, j+5) && (j+5 < len(rs) && rs[j+5] == ':' || contactBefore(rs, i))) {
 			return n + 5, "wechat"
 		}
+	case "wei":
+		if next == '信' {
+			return 4, "微信"
+		}
 	case "hxxp", "hxxps":
 		return n, "http" + strings.Repeat("s", n-4)
 	case "qq":
@@ -943,7 +1028,7 @@ func latinContact(rs []rune, i int) (int, string) {
 		}
 	case "v":
 		switch {
-		case next == '信':
+		case next == '信' || isXin(next) && (handleAfter(rs, j+1) || contactBefore(rs, i)):
 			return 2, "微信"
 		case next == ' ' && j+1 < len(rs) && rs[j+1] == '信':
 			return 3, "微信"
@@ -1022,7 +1107,13 @@ func linkSample(rs []rune, i, n int, dst []byte) []rune {
 	return append(out, labelAfter(rs, i+n)...)
 }
 
-func isSpokenDot(r rune) bool { return r == '点' || r == '點' || r == '。' || r == '丶' }
+func isSpokenDot(r rune) bool {
+	switch r {
+	case '点', '點', '。', '丶', '·', '•', '∙', '⋅', '・', '｡':
+		return true
+	}
+	return false
+}
 
 // bracketDot returns how many runes at rs[i] spell a dot between host
 // labels in brackets: [.] (.) {.} <.> [dot] (dot) 【点】 (点); 0 if none.
