@@ -6,18 +6,29 @@ package moderation
 # lower levels: a fresh account adding hundreds of strangers is the marketer's
 # and the scammer's first move.
 #
-# Two rules read the same signal: bulk_add compares the last hour, bulk_add_day
-# the last day, which catches an account that keeps under the hourly levels
-# by adding strangers steadily all day. In both, requests their recipients
-# report make the action one step stronger.
+# Four rules read the same signal: bulk_add compares the last hour,
+# bulk_add_day the last day, which catches an account that keeps under the
+# hourly levels by adding strangers steadily all day, and bulk_add_week and
+# bulk_add_month the last 7 and 30 days, which catch the slow drip: a few
+# dozen strangers a day, every day, under the daily levels. In all four,
+# requests their recipients report make the action one step stronger.
+#
+# The age judged is the account's effective age: an account that was silent
+# for months and wakes up counts from when it woke, so a bought account
+# adding strangers is held to the levels of a new one.
 
 # For each window, the bulk_add signal field its levels are compared against
 # and the data.json key holding those levels.
-_bulk_add_metric := {"hour": "hour_strangers", "day": "day_strangers"}
+_bulk_add_metric := {
+	"hour": "hour_strangers",
+	"day": "day_strangers",
+	"week": "week_strangers",
+	"month": "month_strangers",
+}
 
-_bulk_add_levels_key := {"hour": "levels", "day": "day_levels"}
+_bulk_add_levels_key := {"hour": "levels", "day": "day_levels", "week": "week_levels", "month": "month_levels"}
 
-_bulk_add_window_words := {"hour": "in one hour", "day": "in one day"}
+_bulk_add_window_words := {"hour": "in one hour", "day": "in one day", "week": "in 7 days", "month": "in 30 days"}
 
 # An account whose age is unknown gets the stricter levels of a new account.
 _bulk_add_tier := "established" if {
@@ -85,16 +96,42 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 	level := _bulk_add_level(window)
 	raised := _bulk_add_raised(level)
 	action := escalate(raised)
-	detail := sprintf("%s; %s for %s: %v to strangers %s%s%s", [
+	detail := sprintf("%s%s; %s for %s%s: %v to strangers %s%s%s", [
 		_bulk_add_evidence(window),
+		_bulk_add_count_note(window),
 		_bulk_add_level_words[level],
 		_bulk_add_tier_words,
+		_bulk_add_dormant_note,
 		_bulk_add_levels(window)[level],
 		_bulk_add_window_words[window],
 		_bulk_add_reported_note(level, raised),
 		escalation_note(raised, action),
 	])
 }
+
+# The detector's evidence leads with the last hour and day; for the long
+# windows the count judged is stated as well, so the owner reads the number
+# the level was compared with.
+_bulk_add_long_windows := {"week", "month"}
+
+_bulk_add_count_note(window) := sprintf("; %v friend requests to strangers %s", [
+	_bulk_add_signal(_bulk_add_metric[window]),
+	_bulk_add_window_words[window],
+]) if {
+	window in _bulk_add_long_windows
+	_bulk_add_evidence(window) == input.signals.bulk_add.evidence
+} else := ""
+
+# An account judged as new although it was created long ago: its current
+# run of activity followed a silence longer than a new account's whole life,
+# so its effective age starts when it woke. Said, because the owner sees an
+# old account held to a new one's levels.
+_bulk_add_dormant_note := sprintf(" (this account was silent for %v days before its current activity, so its age counts from when it became active again)", [
+	_bulk_add_signal("dormant_days"),
+]) if {
+	_bulk_add_tier == "new"
+	_bulk_add_signal("dormant_days") >= data.config.bulk_add.new_account_days
+} else := ""
 
 # METADATA
 # title: Friend requests to strangers in bulk
@@ -164,6 +201,83 @@ violations contains {
 	"explanation": meta.custom.explanation,
 } if {
 	v := _bulk_add_violation("day")
+	meta := rego.metadata.rule()
+}
+
+# METADATA
+# title: Friend requests to strangers day after day
+# description: >-
+#   A personal account sends more friend requests to strangers over 7 days
+#   than data.json allows for its effective age, even if every hour and day
+#   stays under their levels: warn, then limit friend requests, then
+#   suspend. Requests their recipients report, and earlier strikes, each
+#   raise the action one step; enough recent strikes turn a suspension into
+#   closing the account.
+# custom:
+#   ground: "Platform rules 4.2: bulk or automated friend requests"
+#   explanation: >-
+#     Over the last 7 days this account sent friend requests to a very large
+#     number of people it has no connection with, such as people found by
+#     search or in groups, a few dozen every day. Adding strangers in bulk is
+#     how spam, scams and unwanted advertising reach people, whether it
+#     happens in one burst or is spread over days, so it is not allowed. An
+#     account that was silent for months is judged from when it became
+#     active again. Depending on how many requests were sent, on how many of
+#     the people asked reported them, and on earlier actions against the
+#     account, it gets a warning, cannot send friend requests for a while,
+#     or is suspended; an account that was limited or suspended several
+#     times recently is closed instead of suspended. This notice says which,
+#     and until when. Adding people who scan your QR code or share your
+#     contact card is not affected. If you think this is a mistake, you can
+#     appeal.
+violations contains {
+	"rule": "bulk_add_week",
+	"action": v.action,
+	"reason": {"code": "bulk_add_week", "detail": v.detail},
+	"restricts": data.config.bulk_add.restricts,
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	v := _bulk_add_violation("week")
+	meta := rego.metadata.rule()
+}
+
+# METADATA
+# title: Friend requests to strangers all month
+# description: >-
+#   A personal account sends more friend requests to strangers over 30 days
+#   than data.json allows for its effective age, even if every hour, day and
+#   week stays under their levels: warn, then limit friend requests, then
+#   suspend. Requests their recipients report, and earlier strikes, each
+#   raise the action one step; enough recent strikes turn a suspension into
+#   closing the account.
+# custom:
+#   ground: "Platform rules 4.2: bulk or automated friend requests"
+#   explanation: >-
+#     Over the last 30 days this account sent friend requests to a very
+#     large number of people it has no connection with, such as people found
+#     by search or in groups, a steady number every day. Adding strangers in
+#     bulk is how spam, scams and unwanted advertising reach people, however
+#     slowly it is done, so it is not allowed. An account that was silent for
+#     months is judged from when it became active again. Depending on how
+#     many requests were sent, on how many of the people asked reported
+#     them, and on earlier actions against the account, it gets a warning,
+#     cannot send friend requests for a while, or is suspended; an account
+#     that was limited or suspended several times recently is closed instead
+#     of suspended. This notice says which, and until when. Adding people
+#     who scan your QR code or share your contact card is not affected. If
+#     you think this is a mistake, you can appeal.
+violations contains {
+	"rule": "bulk_add_month",
+	"action": v.action,
+	"reason": {"code": "bulk_add_month", "detail": v.detail},
+	"restricts": data.config.bulk_add.restricts,
+	"title": meta.title,
+	"ground": meta.custom.ground,
+	"explanation": meta.custom.explanation,
+} if {
+	v := _bulk_add_violation("month")
 	meta := rego.metadata.rule()
 }
 

@@ -220,6 +220,8 @@ test_watch_is_exactly_the_sorted_levels if {
 	cfg := data.config.bulk_add
 	hour := {threshold | some levels in cfg.levels.personal; some threshold in levels}
 	day := {threshold | some levels in cfg.day_levels.personal; some threshold in levels}
+	week := {threshold | some levels in cfg.week_levels.personal; some threshold in levels}
+	month := {threshold | some levels in cfg.month_levels.personal; some threshold in levels}
 	bulk_add_watch := {metric: levels |
 		some metric, levels in moderation.watch
 		startswith(metric, "bulk_add.")
@@ -227,6 +229,8 @@ test_watch_is_exactly_the_sorted_levels if {
 	bulk_add_watch == {
 		"bulk_add.hour_strangers": sort(hour),
 		"bulk_add.day_strangers": sort(day),
+		"bulk_add.week_strangers": sort(week),
+		"bulk_add.month_strangers": sort(month),
 		"bulk_add.report_ratio": [cfg.reported.report_ratio],
 		"bulk_add.responses": [cfg.reported.min_responses],
 	}
@@ -430,5 +434,157 @@ test_day_metadata_flows_into_decision if {
 	d.title == "Friend requests to strangers all day"
 	d.ground == "Platform rules 4.2: bulk or automated friend requests"
 	startswith(d.explanation, "Over one day this account sent friend requests")
+	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+# ---- bulk_add_week and bulk_add_month: the slow drip ----
+
+_long_windows := {"week": "week_strangers", "month": "month_strangers"}
+
+_long_levels := {
+	"week": data.config.bulk_add.week_levels.personal,
+	"month": data.config.bulk_add.month_levels.personal,
+}
+
+# An account that keeps every hour and day quiet (20 strangers today) but
+# adds n strangers over window; fields given in extra replace the signal's.
+_long_input(age_days, window, n, strikes, extra) := _day_input(age_days, 20, strikes, object.union(
+	{
+		"hour_strangers": 3,
+		"week_strangers": 0,
+		"month_strangers": 0,
+		"evidence": "3 friend requests to strangers in the last hour, 20 today",
+	},
+	object.union({_long_windows[window]: n}, extra),
+))
+
+_long_action(age_days, window, n, strikes) := _decide(_long_input(age_days, window, n, strikes, {})).action
+
+test_data_long_levels_rise_with_severity[note] if {
+	some window, tiers in _long_levels
+	some tier, levels in tiers
+	note := sprintf("%s %s", [window, tier])
+	levels.warn < levels.limit
+	levels.limit < levels.suspend
+}
+
+test_data_long_levels_are_lower_for_new_accounts[note] if {
+	some window, tiers in _long_levels
+	some level, threshold in tiers.new
+	note := sprintf("%s %s", [window, level])
+	threshold < tiers.established[level]
+}
+
+# A longer window holds the shorter one, so its level is never under the
+# shorter window's: otherwise the shorter window's level would be dead.
+test_data_longer_windows_have_higher_levels[note] if {
+	some pair in [["day", _day_levels, "week", _long_levels.week], ["week", _long_levels.week, "month", _long_levels.month]]
+	some tier, levels in pair[1]
+	some level, threshold in levels
+	note := sprintf("%s %s %s under %s", [pair[2], tier, level, pair[0]])
+	pair[3][tier][level] >= threshold
+}
+
+test_long_fires_at_level[note] if {
+	some window, tiers in _long_levels
+	some tier, levels in tiers
+	some level, threshold in levels
+	note := sprintf("%s %s %s at %v", [window, tier, level, threshold])
+	d := _decide(_long_input(_tier_age[tier], window, threshold, 0, {}))
+	d.action == level
+	d.rule == sprintf("bulk_add_%s", [window])
+	[r.code | some r in d.reasons] == [d.rule]
+}
+
+test_long_does_not_fire_just_below_level[note] if {
+	some window, tiers in _long_levels
+	some tier, levels in tiers
+	some level, threshold in levels
+	note := sprintf("%s %s %s below %v", [window, tier, level, threshold])
+	_long_action(_tier_age[tier], window, threshold - 1, 0) == _below(level)
+}
+
+# A three-week-old account adding 25 strangers a day, every day: each hour
+# and day far under the levels, 525 over three weeks and 175 in the last
+# week, is limited for the month; so is 20 a day for two weeks.
+test_slow_drip_from_a_new_account_is_limited if {
+	doc := _long_input(21, "month", 525, 0, {"week_strangers": 175, "day_strangers": 25})
+	d := _decide(doc)
+	d.action == "limit"
+	d.rule == "bulk_add_month"
+	doc2 := _long_input(14, "month", 280, 0, {"week_strangers": 140, "day_strangers": 20})
+	d2 := _decide(doc2)
+	d2.action == "limit"
+	d2.rule == "bulk_add_month"
+	d2.restricts == ["friend_add"]
+	d2.reasons == [
+		{
+			"code": "bulk_add_month",
+			"detail": "3 friend requests to strangers in the last hour, 20 today; 280 friend requests to strangers in 30 days; limit for accounts under 30 days: 250 to strangers in 30 days",
+		},
+		{
+			"code": "bulk_add_week",
+			"detail": "3 friend requests to strangers in the last hour, 20 today; 140 friend requests to strangers in 7 days; warning level for accounts under 30 days: 100 to strangers in 7 days",
+		},
+	]
+}
+
+# The drip outlives the new-account age: 20 a day for 30 days is still
+# limited once the account counts as established.
+test_slow_drip_past_the_new_account_age_is_limited if {
+	_long_action(35, "month", 600, 0) == "limit"
+}
+
+# A bought account: created years ago, silent for 400 days, and judged from
+# when it woke; the owner is told why an old account is held to new levels.
+test_woken_account_is_told_why_it_counts_as_new if {
+	doc := _long_input(1, "week", 250, 0, {"dormant_days": 400, "evidence": "250 friend requests to strangers in 7 days"})
+	d := _decide(doc)
+	d.action == "limit"
+	d.reasons == [{
+		"code": "bulk_add_week",
+		"detail": "250 friend requests to strangers in 7 days; 250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again): 200 to strangers in 7 days",
+	}]
+}
+
+test_dormancy_is_not_mentioned_for_ordinary_accounts[note] if {
+	some note, c in {
+		"new account, short silence": {"age": 10, "dormant": 5},
+		"established account after a long silence": {"age": 400, "dormant": 90},
+	}
+	doc := _long_input(c.age, "month", 5000, 0, {"dormant_days": c.dormant})
+	d := _decide(doc)
+	every r in d.reasons {
+		not contains(r.detail, "silent")
+	}
+}
+
+test_long_evidence_missing_is_described if {
+	doc := json.remove(_long_input(730, "week", 1234, 0, {}), ["signals/bulk_add/evidence"])
+	_decide(doc).reasons == [{
+		"code": "bulk_add_week",
+		"detail": "1234 friend requests to strangers in 7 days; suspension level for accounts 30 days or older: 1200 to strangers in 7 days",
+	}]
+}
+
+# Group admins adding their groups' members, and a trade fair where old
+# accounts add hundreds by QR code and card in an afternoon: the first are
+# strangers (found in a group) but few over a month; the second are not
+# strangers at all.
+test_long_window_look_alikes_are_not_limited[note] if {
+	some note, c in {
+		"group admin adding 250 members in a day": {"age": 900, "extra": {"hour_strangers": 140, "day_strangers": 250, "week_strangers": 280, "month_strangers": 390}},
+		"trade fair by QR code and card": {"age": 1200, "extra": {"hour": 350, "day": 600, "hour_strangers": 0, "day_strangers": 0, "week_strangers": 12, "month_strangers": 40}},
+	}
+	d := _decide(_long_input(c.age, "week", 0, 0, c.extra))
+	moderation.severity[d.action] < moderation.severity.limit
+}
+
+test_long_metadata_flows_into_decision[window] if {
+	some window, title in {"week": "Friend requests to strangers day after day", "month": "Friend requests to strangers all month"}
+	d := _decide(_long_input(_tier_age.new, window, _long_levels[window].new.warn, 0, {}))
+	d.title == title
+	d.ground == "Platform rules 4.2: bulk or automated friend requests"
+	startswith(d.explanation, "Over the last ")
 	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
 }

@@ -1,12 +1,17 @@
 package moderation
 
 # complaint_rate: recipients complain about an account's broadcasts more
-# often than its account type allows. The rate compared is the Wilson lower
-# bound, so a small audience is not judged on chance, and a minimum count of
+# often than its account type allows. Only credible complaints count: the
+# detector discounts reporters who complain together about many unrelated
+# accounts in a short time (a brigade), who complain far more than is
+# typical, or who are new to the platform, so an account reported only by a
+# brigade is never actioned here, however many complaints it drew. The rate
+# compared is the Wilson lower bound over credible complaints, so a small
+# audience is not judged on chance, and a minimum count of credible
 # complaints keeps a tiny account, where one complaint is 5%, from ever
 # being actioned. Complaints of fraud weigh more: enough of them make the
 # action one step stronger, and a storm of them (complaint_fraud) closes the
-# account on the first occurrence.
+# account on the first occurrence, again only on credible complaints.
 
 # Undefined for account types data.json gives no levels.
 _complaints_levels := data.config.complaint_rate.levels[input.account.type]
@@ -17,8 +22,8 @@ _complaints_signal(field) := n if {
 }
 
 _complaints_level := ladder[max(crossed)] if {
-	_complaints_signal("complaints") >= data.config.complaint_rate.min_complaints
-	lower := _complaints_signal("wilson_lower")
+	_complaints_signal("credible_complaints") >= data.config.complaint_rate.min_complaints
+	lower := _complaints_signal("credible_wilson_lower")
 	crossed := {severity[level] |
 		some level, threshold in _complaints_levels
 		lower >= threshold
@@ -40,17 +45,30 @@ _complaints_evidence := e if {
 	e := input.signals.complaint_rate.evidence
 	is_string(e)
 	e != ""
-} else := sprintf("%v complaints in 7 days, complaint rate at least %s", [
-	_complaints_signal("complaints"),
-	percent(_complaints_signal("wilson_lower")),
+} else := sprintf("%v credible complaints in 7 days, credible complaint rate at least %s%s", [
+	_complaints_signal("credible_complaints"),
+	percent(_complaints_signal("credible_wilson_lower")),
+	_complaints_brigade_note,
 ])
+
+# What was left out, so the owner sees a brigade was not held against them.
+# The detector's evidence says so itself; this is for when it gave none.
+_complaints_brigade_note := sprintf("; %v complaints from %v reporters acting as a brigade were not counted", [
+	_complaints_signal("brigade_complaints"),
+	_complaints_signal("brigade_reporters"),
+]) if {
+	_complaints_signal("brigade_complaints") > 0
+} else := ""
 
 # METADATA
 # title: Many complaints about broadcasts
 # description: >-
-#   Recipients complain about the account's broadcasts over 7 days at a rate
-#   (95% Wilson lower bound) at or above the level data.json sets for its
-#   type, with at least the minimum number of complaints: warn, then limit
+#   Credible recipients complain about the account's broadcasts over 7 days
+#   at a rate (95% Wilson lower bound over credible complaints only) at or
+#   above the level data.json sets for its type, with at least the minimum
+#   number of credible complaints; complaints from a brigade, from reporters
+#   who complain far more than is typical or from new reporters are not
+#   counted: warn, then limit
 #   broadcasting, then suspend. Enough complaints of fraud, and earlier
 #   strikes, each raise the action one step; enough recent strikes turn a
 #   suspension into closing the account.
@@ -61,7 +79,11 @@ _complaints_evidence := e if {
 #     received this account's broadcasts complained about them, for example
 #     as spam, advertising, fraud or harassment. The share is worked out so
 #     that a small audience is not judged on a handful of complaints, and a
-#     few complaints alone never lead to action. Depending on how many people
+#     few complaints alone never lead to action. Complaints from people who
+#     complain together about many accounts at once, from people who
+#     complain far more than others, or from brand-new accounts are not
+#     counted, so a group reporting an account together cannot have it
+#     limited. Depending on how many people
 #     complained, on whether they reported fraud, and on earlier actions
 #     against the account, it gets a warning, cannot send broadcasts for a
 #     while, or is suspended; an account that was limited or suspended
@@ -80,7 +102,7 @@ violations contains {
 	level := _complaints_level
 	raised := _complaints_raised(level)
 	action := escalate(raised)
-	detail := sprintf("%s; %s for %s accounts: a complaint rate of at least %s with %v or more complaints%s%s", [
+	detail := sprintf("%s; %s for %s accounts: a credible complaint rate of at least %s with %v or more credible complaints%s%s", [
 		_complaints_evidence,
 		_complaints_level_words[level],
 		input.account.type,
@@ -97,27 +119,32 @@ violations contains {
 # like the rule above only for types data.json gives levels.
 _complaints_close := data.config.complaint_rate.close
 
+# A brigade reporting fraud is not a storm: the credible complaints alone
+# must reach the closing count and rate.
 _complaints_fraud_storm if {
 	_complaints_levels
 	_complaints_signal("reason_fraud") >= _complaints_close.reason_fraud
-	_complaints_signal("wilson_lower") >= _complaints_close.wilson_lower
+	_complaints_signal("credible_complaints") >= _complaints_close.reason_fraud
+	_complaints_signal("credible_wilson_lower") >= _complaints_close.wilson_lower
 }
 
 _complaints_fraud_evidence := e if {
 	e := input.signals.complaint_rate.evidence
 	is_string(e)
 	e != ""
-} else := sprintf("%v complaints of fraud in 7 days, complaint rate at least %s", [
+} else := sprintf("%v complaints of fraud in 7 days, credible complaint rate at least %s%s", [
 	_complaints_signal("reason_fraud"),
-	percent(_complaints_signal("wilson_lower")),
+	percent(_complaints_signal("credible_wilson_lower")),
+	_complaints_brigade_note,
 ])
 
 # METADATA
 # title: Fraud reported by many recipients
 # description: >-
 #   Severe abuse, closed without earlier strikes: in 7 days at least the
-#   number of complaints of fraud data.json sets for closing, at a complaint
-#   rate (95% Wilson lower bound) at or above its closing level, for an
+#   number of complaints of fraud data.json sets for closing, at least as
+#   many credible complaints, at a credible complaint rate (95% Wilson lower
+#   bound) at or above its closing level, for an
 #   account type complaint_rate has levels for. Close, with no end date: the
 #   account is frozen until an appeal or the purge.
 # custom:
@@ -141,7 +168,7 @@ violations contains {
 	"explanation": meta.custom.explanation,
 } if {
 	_complaints_fraud_storm
-	detail := sprintf("%s; closing level for every account type: %v or more complaints of fraud at a complaint rate of at least %s", [
+	detail := sprintf("%s; closing level for every account type: %v or more complaints of fraud at a credible complaint rate of at least %s", [
 		_complaints_fraud_evidence,
 		_complaints_close.reason_fraud,
 		percent(_complaints_close.wilson_lower),
@@ -149,15 +176,17 @@ violations contains {
 	meta := rego.metadata.rule()
 }
 
-watched contains {"metric": "complaint_rate.complaints", "level": data.config.complaint_rate.min_complaints}
+watched contains {"metric": "complaint_rate.credible_complaints", "level": data.config.complaint_rate.min_complaints}
 
 watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.min_fraud_complaints}
 
-watched contains {"metric": "complaint_rate.wilson_lower", "level": threshold} if {
+watched contains {"metric": "complaint_rate.credible_wilson_lower", "level": threshold} if {
 	some levels in data.config.complaint_rate.levels
 	some threshold in levels
 }
 
 watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.close.reason_fraud}
 
-watched contains {"metric": "complaint_rate.wilson_lower", "level": data.config.complaint_rate.close.wilson_lower}
+watched contains {"metric": "complaint_rate.credible_complaints", "level": data.config.complaint_rate.close.reason_fraud}
+
+watched contains {"metric": "complaint_rate.credible_wilson_lower", "level": data.config.complaint_rate.close.wilson_lower}

@@ -17,7 +17,8 @@ _decide(doc) := d if {
 	d := moderation.decision with input as doc
 }
 
-# complaints of them fraud, at a lower bound of wilson_lower.
+# complaints of them fraud, at a lower bound of wilson_lower, every one
+# from a credible reporter.
 _input(type, wilson_lower, complaints, fraud, strikes) := {
 	"account": {
 		"id": "acct_k",
@@ -32,6 +33,10 @@ _input(type, wilson_lower, complaints, fraud, strikes) := {
 		"delivered": 2000,
 		"rate": wilson_lower * 2,
 		"wilson_lower": wilson_lower,
+		"credible_complaints": complaints,
+		"credible_wilson_lower": wilson_lower,
+		"brigade_complaints": 0,
+		"brigade_reporters": 0,
 		"reason_fraud": fraud,
 		"reason_spam": complaints - fraud,
 		"evidence": sprintf("%v complaints on 2,000 deliveries in 7 days", [complaints]),
@@ -87,6 +92,8 @@ test_tiny_account_with_one_complaint_is_allowed[note] if {
 			"delivered": 20,
 			"rate": 0.05,
 			"wilson_lower": 0.0089,
+			"credible_complaints": 1,
+			"credible_wilson_lower": 0.0089,
 			"reason_fraud": 1,
 			"evidence": "1 complaint on 20 deliveries in 7 days",
 		}},
@@ -131,14 +138,14 @@ test_limit_takes_broadcasting if {
 	d.appealable == true
 	d.reasons == [{
 		"code": "complaint_rate",
-		"detail": "25 complaints on 2,000 deliveries in 7 days; limit for subscription accounts: a complaint rate of at least 1% with 10 or more complaints",
+		"detail": "25 complaints on 2,000 deliveries in 7 days; limit for subscription accounts: a credible complaint rate of at least 1% with 10 or more credible complaints",
 	}]
 }
 
 test_fraud_and_strikes_are_explained if {
 	_decide(_input("subscription", 0.006, 14, 6, 1)).reasons == [{
 		"code": "complaint_rate",
-		"detail": "14 complaints on 2,000 deliveries in 7 days; warning level for subscription accounts: a complaint rate of at least 0.5% with 10 or more complaints; raised to limit because 6 of the complaints report fraud; raised to suspend because of earlier strikes on this account (1)",
+		"detail": "14 complaints on 2,000 deliveries in 7 days; warning level for subscription accounts: a credible complaint rate of at least 0.5% with 10 or more credible complaints; raised to limit because 6 of the complaints report fraud; raised to suspend because of earlier strikes on this account (1)",
 	}]
 }
 
@@ -146,16 +153,17 @@ test_evidence_missing_is_described if {
 	doc := json.remove(_input("enterprise", 0.04123, 80, 0, 0), ["signals/complaint_rate/evidence"])
 	_decide(doc).reasons == [{
 		"code": "complaint_rate",
-		"detail": "80 complaints in 7 days, complaint rate at least 4.12%; suspension level for enterprise accounts: a complaint rate of at least 4% with 10 or more complaints",
+		"detail": "80 credible complaints in 7 days, credible complaint rate at least 4.12%; suspension level for enterprise accounts: a credible complaint rate of at least 4% with 10 or more credible complaints",
 	}]
 }
 
 test_missing_signals_allow[note] if {
 	some note, signals in {
 		"no signals": {},
-		"no count": {"complaint_rate": {"wilson_lower": 0.5}},
-		"no rate": {"complaint_rate": {"complaints": 500}},
-		"rate not a number": {"complaint_rate": {"complaints": 500, "wilson_lower": "0.5"}},
+		"no count": {"complaint_rate": {"credible_wilson_lower": 0.5}},
+		"no rate": {"complaint_rate": {"credible_complaints": 500}},
+		"rate not a number": {"complaint_rate": {"credible_complaints": 500, "credible_wilson_lower": "0.5"}},
+		"raw counts only": {"complaint_rate": {"complaints": 500, "wilson_lower": 0.5}},
 	}
 	_decide({"account": {"type": "subscription"}, "signals": signals}).action == "allow"
 }
@@ -174,8 +182,8 @@ test_metadata_flows_into_decision if {
 
 test_watch_has_every_level[note] if {
 	some pair in array.concat(
-		[["complaint_rate.complaints", _cfg.min_complaints], ["complaint_rate.reason_fraud", _cfg.min_fraud_complaints]],
-		[["complaint_rate.wilson_lower", l] | some levels in _levels; some l in levels],
+		[["complaint_rate.credible_complaints", _cfg.min_complaints], ["complaint_rate.reason_fraud", _cfg.min_fraud_complaints]],
+		[["complaint_rate.credible_wilson_lower", l] | some levels in _levels; some l in levels],
 	)
 	note := sprintf("%s %v", pair)
 	pair[1] in moderation.watch[pair[0]]
@@ -240,10 +248,10 @@ test_fraud_storm_is_explained if {
 	d := _decide(_input("service", 0.0612, 90, 55, 0))
 	d.reasons[0] == {
 		"code": "complaint_fraud",
-		"detail": "90 complaints on 2,000 deliveries in 7 days; closing level for every account type: 50 or more complaints of fraud at a complaint rate of at least 5%",
+		"detail": "90 complaints on 2,000 deliveries in 7 days; closing level for every account type: 50 or more complaints of fraud at a credible complaint rate of at least 5%",
 	}
 	doc := json.remove(_input("service", 0.0612, 90, 55, 0), ["signals/complaint_rate/evidence"])
-	_decide(doc).reasons[0].detail == "55 complaints of fraud in 7 days, complaint rate at least 6.12%; closing level for every account type: 50 or more complaints of fraud at a complaint rate of at least 5%"
+	_decide(doc).reasons[0].detail == "55 complaints of fraud in 7 days, credible complaint rate at least 6.12%; closing level for every account type: 50 or more complaints of fraud at a credible complaint rate of at least 5%"
 }
 
 test_fraud_storm_metadata_flows_into_decision if {
@@ -257,8 +265,71 @@ test_fraud_storm_metadata_flows_into_decision if {
 test_watch_has_the_closing_levels[note] if {
 	some pair in [
 		["complaint_rate.reason_fraud", _close.reason_fraud],
-		["complaint_rate.wilson_lower", _close.wilson_lower],
+		["complaint_rate.credible_wilson_lower", _close.wilson_lower],
+		["complaint_rate.credible_complaints", _close.reason_fraud],
 	]
 	note := sprintf("%s %v", pair)
 	pair[1] in moderation.watch[pair[0]]
+}
+
+# ---- brigades: complaints from reporters acting together do not count ----
+
+# A small news account: 2,000 deliveries, 40 complaints, 36 of them from a
+# brigade that complained about several other accounts in the same hour.
+# The raw rate is far over every level; the credible one is not.
+_brigaded(credible, credible_lower, fraud) := json.patch(_input("subscription", 0.014, 40, fraud, 0), [
+	{"op": "replace", "path": "/signals/complaint_rate/credible_complaints", "value": credible},
+	{"op": "replace", "path": "/signals/complaint_rate/credible_wilson_lower", "value": credible_lower},
+	{"op": "replace", "path": "/signals/complaint_rate/brigade_complaints", "value": 40 - credible},
+	{"op": "replace", "path": "/signals/complaint_rate/brigade_reporters", "value": 40 - credible},
+])
+
+test_brigade_alone_never_limits[note] if {
+	some note, c in {
+		"no credible complaint": {"credible": 0, "lower": 0},
+		"a few credible complaints": {"credible": 4, "lower": 0.0007},
+		"credible rate high, too few credible complaints": {"credible": _cfg.min_complaints - 1, "lower": 0.9},
+	}
+	d := _decide(_brigaded(c.credible, c.lower, 0))
+	d.action == "allow"
+}
+
+# Fraud reported by a brigade neither closes nor raises: a storm of 60 fraud
+# complaints with a raw rate of 6% and only 5 credible complaints is allowed.
+test_brigade_reporting_fraud_does_not_close if {
+	doc := json.patch(_input("subscription", 0.06, 200, 60, 0), [
+		{"op": "replace", "path": "/signals/complaint_rate/credible_complaints", "value": 5},
+		{"op": "replace", "path": "/signals/complaint_rate/credible_wilson_lower", "value": 0.001},
+		{"op": "replace", "path": "/signals/complaint_rate/brigade_complaints", "value": 195},
+	])
+	_decide(doc).action == "allow"
+}
+
+test_fraud_storm_needs_credible_complaints[note] if {
+	some note, c in {
+		"credible complaints one short": {"credible": _close.reason_fraud - 1, "lower": _close.wilson_lower, "want": "suspend"},
+		"credible rate just under": {"credible": 200, "lower": _close.wilson_lower - 0.0001, "want": "suspend"},
+		"both at the closing level": {"credible": _close.reason_fraud, "lower": _close.wilson_lower, "want": "close"},
+	}
+	doc := json.patch(_input("subscription", 0.2, 200, 80, 0), [
+		{"op": "replace", "path": "/signals/complaint_rate/credible_complaints", "value": c.credible},
+		{"op": "replace", "path": "/signals/complaint_rate/credible_wilson_lower", "value": c.lower},
+	])
+	_decide(doc).action == c.want
+}
+
+# Credible complaints on their own still count when a brigade piles on, and
+# the owner is told what was left out.
+test_credible_complaints_beside_a_brigade_are_judged if {
+	d := _decide(_brigaded(30, 0.0101, 0))
+	d.action == "limit"
+	d.reasons == [{
+		"code": "complaint_rate",
+		"detail": "40 complaints on 2,000 deliveries in 7 days; limit for subscription accounts: a credible complaint rate of at least 1% with 10 or more credible complaints",
+	}]
+	doc := json.remove(_brigaded(30, 0.0101, 0), ["signals/complaint_rate/evidence"])
+	_decide(doc).reasons == [{
+		"code": "complaint_rate",
+		"detail": "30 credible complaints in 7 days, credible complaint rate at least 1.01%; 10 complaints from 10 reporters acting as a brigade were not counted; limit for subscription accounts: a credible complaint rate of at least 1% with 10 or more credible complaints",
+	}]
 }

@@ -175,6 +175,7 @@ _official(strikes) := {
 		"ad_content": {"share": 0.9, "broadcasts": 20, "last_score": 0.9, "mean_score": 0.85, "evidence": "18 of the last 20 broadcasts read as ads"},
 		"complaint_rate": {
 			"complaints": 30, "delivered": 2500, "rate": 0.012, "wilson_lower": 0.0104,
+			"credible_complaints": 30, "credible_wilson_lower": 0.0104,
 			"reason_ads": 12, "reason_fraud": 6, "reason_spam": 12,
 			"evidence": "30 complaints on 2,500 deliveries in 7 days",
 		},
@@ -220,7 +221,7 @@ test_closing_for_strikes_is_explained if {
 	d := moderation.decision with input as _official(3)
 	d.reasons[2] == {
 		"code": "complaint_rate",
-		"detail": "30 complaints on 2,500 deliveries in 7 days; limit for subscription accounts: a complaint rate of at least 1% with 10 or more complaints; raised to suspend because 6 of the complaints report fraud; closed because this account was suspended or limited 3 times in the last 90 days",
+		"detail": "30 complaints on 2,500 deliveries in 7 days; limit for subscription accounts: a credible complaint rate of at least 1% with 10 or more credible complaints; raised to suspend because 6 of the complaints report fraud; closed because this account was suspended or limited 3 times in the last 90 days",
 	}
 }
 
@@ -236,7 +237,7 @@ test_friend_add_and_broadcast_limits_add_up if {
 		"account": {"id": "acct_p", "type": "personal", "age_days": 400, "strikes": 0},
 		"signals": {
 			"bulk_add": {"hour_strangers": 20, "day_strangers": 520, "evidence": "520 requests to strangers today"},
-			"complaint_rate": {"complaints": 15, "wilson_lower": 0.011, "evidence": "15 complaints"},
+			"complaint_rate": {"credible_complaints": 15, "credible_wilson_lower": 0.011, "evidence": "15 complaints"},
 		},
 	}
 	d := moderation.decision with input as doc
@@ -256,7 +257,7 @@ test_watch_has_the_closing_levels[metric] if {
 		"campaign.accounts": data.config.campaign.close.accounts,
 		"campaign.ad_score": data.config.campaign.close.ad_score,
 		"complaint_rate.reason_fraud": data.config.complaint_rate.close.reason_fraud,
-		"complaint_rate.wilson_lower": data.config.complaint_rate.close.wilson_lower,
+		"complaint_rate.credible_wilson_lower": data.config.complaint_rate.close.wilson_lower,
 	}
 	level in moderation.watch[metric]
 }

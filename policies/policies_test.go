@@ -177,7 +177,7 @@ func TestDecisionThroughRegoPackage(t *testing.T) {
 		{"verified brand, 2 broadcasts today", official("subscription", true, "broadcast_quota", map[string]any{"day": 2, "month": 20}), "allow", false},
 		{"subscription, 3 broadcasts today", official("subscription", false, "broadcast_quota", map[string]any{"day": 3, "month": 3}), "limit", true},
 		{"tiny account, 1 complaint on 20", official("subscription", false, "complaint_rate", map[string]any{"complaints": 1, "delivered": 20, "rate": 0.05, "wilson_lower": 0.0089}), "allow", false},
-		{"fraud storm", official("subscription", false, "complaint_rate", map[string]any{"complaints": 80, "delivered": 1000, "rate": 0.08, "wilson_lower": 0.064, "reason_fraud": 60}), "close", true},
+		{"fraud storm", official("subscription", false, "complaint_rate", map[string]any{"complaints": 80, "delivered": 1000, "rate": 0.08, "wilson_lower": 0.064, "credible_complaints": 80, "credible_wilson_lower": 0.064, "reason_fraud": 60}), "close", true},
 		{"mass campaign", official("service", true, "campaign", map[string]any{"accounts": 250, "ad_score": 0.95}), "close", true},
 	}
 	for _, tt := range tests {
@@ -258,40 +258,53 @@ func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
 		"ad_content":      {"subscription", "service"},
 		"campaign":        {"subscription", "enterprise"},
 		"complaint_rate":  {"subscription", "service"},
+		"shared_targets":  {"new personal", "established personal"},
+		// Verified accounts have levels of their own.
+		"destination_campaign": {"subscription", "verified subscription"},
 	}
 	signalSets := map[string]string{
 		"quiet": `{
-			"bulk_add": {"hour_strangers": 0, "day_strangers": 0, "report_ratio": 0, "responses": 0},
+			"bulk_add": {"hour_strangers": 0, "day_strangers": 0, "week_strangers": 0, "month_strangers": 0, "report_ratio": 0, "responses": 0},
 			"broadcast_quota": {"day": 0, "month": 0},
 			"ad_content": {"share": 0, "broadcasts": 0},
 			"campaign": {"accounts": 0, "ad_score": 0},
-			"complaint_rate": {"complaints": 0, "wilson_lower": 0, "reason_ads": 0, "reason_fraud": 0}}`,
+			"complaint_rate": {"complaints": 0, "wilson_lower": 0, "credible_complaints": 0, "credible_wilson_lower": 0, "unfollows": 0, "unfollow_wilson_lower": 0, "reason_ads": 0, "reason_fraud": 0},
+			"shared_targets": {"ring_accounts": 0, "overlap": 0, "shared": 0},
+			"destination_campaign": {"accounts": 0, "ad_score": 0}}`,
 		"at minimums": `{
-			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "report_ratio": 0.3, "responses": 20},
+			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "week_strangers": 100, "month_strangers": 150, "report_ratio": 0.3, "responses": 20},
 			"broadcast_quota": {"day": 2, "month": 5},
 			"ad_content": {"share": 0.8, "broadcasts": 5},
 			"campaign": {"accounts": 10, "ad_score": 0.5},
-			"complaint_rate": {"complaints": 10, "wilson_lower": 0.005, "reason_ads": 5, "reason_fraud": 5}}`,
+			"complaint_rate": {"complaints": 10, "wilson_lower": 0.005, "credible_complaints": 10, "credible_wilson_lower": 0.005, "unfollows": 20, "unfollow_wilson_lower": 0.004, "reason_ads": 5, "reason_fraud": 5},
+			"shared_targets": {"ring_accounts": 8, "overlap": 0.5, "shared": 10},
+			"destination_campaign": {"accounts": 3, "ad_score": 0.5}}`,
 		"high": `{
-			"bulk_add": {"hour_strangers": 120, "day_strangers": 350, "report_ratio": 0.4, "responses": 30},
+			"bulk_add": {"hour_strangers": 120, "day_strangers": 350, "week_strangers": 400, "month_strangers": 450, "report_ratio": 0.4, "responses": 30},
 			"broadcast_quota": {"day": 4, "month": 6},
 			"ad_content": {"share": 0.9, "broadcasts": 10},
 			"campaign": {"accounts": 15, "ad_score": 0.7},
-			"complaint_rate": {"complaints": 30, "wilson_lower": 0.012, "reason_ads": 25, "reason_fraud": 6}}`,
+			"complaint_rate": {"complaints": 30, "wilson_lower": 0.012, "credible_complaints": 30, "credible_wilson_lower": 0.012, "unfollows": 40, "unfollow_wilson_lower": 0.01, "reason_ads": 25, "reason_fraud": 6},
+			"shared_targets": {"ring_accounts": 12, "overlap": 0.7, "shared": 30},
+			"destination_campaign": {"accounts": 5, "ad_score": 0.7}}`,
 		// The closing levels of the severe rules take two metrics each, so
 		// each is probed with its partner at and above its level.
 		"at closing levels": `{
-			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "report_ratio": 0.3, "responses": 20},
+			"bulk_add": {"hour_strangers": 40, "day_strangers": 100, "week_strangers": 100, "month_strangers": 150, "report_ratio": 0.3, "responses": 20},
 			"broadcast_quota": {"day": 2, "month": 5},
 			"ad_content": {"share": 0.8, "broadcasts": 5},
 			"campaign": {"accounts": 100, "ad_score": 0.9},
-			"complaint_rate": {"complaints": 50, "wilson_lower": 0.05, "reason_ads": 20, "reason_fraud": 50}}`,
+			"complaint_rate": {"complaints": 50, "wilson_lower": 0.05, "credible_complaints": 50, "credible_wilson_lower": 0.05, "unfollows": 20, "unfollow_wilson_lower": 0.02, "reason_ads": 20, "reason_fraud": 50},
+			"shared_targets": {"ring_accounts": 25, "overlap": 0.5, "shared": 10},
+			"destination_campaign": {"accounts": 10, "ad_score": 0.5}}`,
 		"severe": `{
-			"bulk_add": {"hour_strangers": 300, "day_strangers": 600, "report_ratio": 0.5, "responses": 40},
+			"bulk_add": {"hour_strangers": 300, "day_strangers": 600, "week_strangers": 1500, "month_strangers": 2000, "report_ratio": 0.5, "responses": 40},
 			"broadcast_quota": {"day": 6, "month": 8},
 			"ad_content": {"share": 0.95, "broadcasts": 20},
 			"campaign": {"accounts": 150, "ad_score": 0.95},
-			"complaint_rate": {"complaints": 200, "wilson_lower": 0.06, "reason_ads": 60, "reason_fraud": 60}}`,
+			"complaint_rate": {"complaints": 200, "wilson_lower": 0.06, "credible_complaints": 200, "credible_wilson_lower": 0.06, "unfollows": 300, "unfollow_wilson_lower": 0.05, "reason_ads": 60, "reason_fraud": 60},
+			"shared_targets": {"ring_accounts": 40, "overlap": 0.95, "shared": 80},
+			"destination_campaign": {"accounts": 40, "ad_score": 0.95}}`,
 	}
 
 	// outcome is what the judge enforces: action, reasons, restrictions, duration.
