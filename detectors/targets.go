@@ -1,7 +1,10 @@
 package detectors
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	"moderation/internal/moderation"
@@ -45,18 +48,29 @@ const (
 	// public figure, counted as shared but not walked for ring members, so
 	// no target can make one friend request cost a scan of thousands.
 	ringPopularTarget = 1024
+	// ringSample is how many of an account's targets one reading walks.
+	ringSample = 128
 )
 
 // Ring is an account's coordinated-harvesting picture.
 type Ring struct {
 	// Accounts: young accounts sharing at least ringMinShared of this
 	// account's recent stranger targets, this one included.
-	Accounts int
+	Accounts int32
 	// Targets: this account's distinct stranger targets in the window;
 	// Shared: how many of them at least ringMinOthers other young
 	// accounts also added.
-	Targets, Shared int
+	Targets, Shared int32
+
+	// When it was read (unix seconds) and requests recorded since, so an
+	// account adding fast reads it at a bounded rate (Update).
+	at    int64
+	since int32
 }
+
+// ringEvery: a kept ring is read again once this much event time has
+// passed, or once the account has added an eighth of its targets again.
+const ringEvery = 10 * 60
 
 // Overlap is the share of the account's targets that are shared.
 func (r Ring) Overlap() float64 {
@@ -76,6 +90,11 @@ func NewTargets(window time.Duration, maxEntries int) *Targets {
 // Observe records that a young account asked target, a stranger, to be
 // its friend at, and returns the account's ring.
 func (t *Targets) Observe(account string, at time.Time, target string) Ring {
+	return t.ring(t.add(account, at, target))
+}
+
+// add records the request and returns the adder's hash.
+func (t *Targets) add(account string, at time.Time, target string) uint64 {
 	now := at.Unix()
 	t.evict(now)
 	e := targetEntry{target: fnv64(target), adder: fnv64(account), at: now}
@@ -87,7 +106,35 @@ func (t *Targets) Observe(account string, at time.Time, target string) Ring {
 		t.entries[t.next%uint64(t.maxEntries)] = e
 	}
 	t.next++
-	return t.ring(e.adder)
+	return e.adder
+}
+
+// Update records a young account's stranger request, like Observe, and
+// reads the account's ring again into r (nil: a new one) when it is due:
+// on the first requests, then every ringEvery seconds of event time or
+// every eighth of its targets, so a fast adder in a large ring does not
+// pay for a full reading on every request.
+func (t *Targets) Update(r *Ring, account string, at time.Time, target string) *Ring {
+	t.add(account, at, target)
+	if r != nil {
+		r.since++
+	}
+	return t.Refresh(r, account, at)
+}
+
+// Refresh reads the account's ring again into r when it is due (see
+// Update); nil reads it into a new one.
+func (t *Targets) Refresh(r *Ring, account string, at time.Time) *Ring {
+	now := at.Unix()
+	if r != nil && r.since < max(1, r.Targets/8) && now >= r.at && now-r.at < ringEvery {
+		return r
+	}
+	if r == nil {
+		r = &Ring{}
+	}
+	*r = t.Ring(account)
+	r.at = now
+	return r
 }
 
 // Ring returns account's ring from the live observations.
@@ -95,12 +142,28 @@ func (t *Targets) Ring(account string) Ring { return t.ring(fnv64(account)) }
 
 func (t *Targets) ring(adder uint64) Ring {
 	targets := t.byAdder[adder]
-	r := Ring{Accounts: 1, Targets: len(targets)}
-	var co map[uint64]int32
+	r := Ring{Accounts: 1, Targets: int32(len(targets))}
+	// Walk a sample of at most ringSample targets: those whose mixed
+	// hashes are smallest, a uniform choice that depends only on which
+	// targets the account added, not on their order. Up to ringSample
+	// targets the answer is exact; past it, Shared is scaled up from the
+	// sample and ring members are those sharing ringMinShared sampled
+	// targets, so one request costs at most ringSample × ringPopularTarget
+	// steps however large the ring.
+	sample := make([]uint64, 0, len(targets))
 	for target := range targets {
+		sample = append(sample, target)
+	}
+	if len(sample) > ringSample {
+		slices.SortFunc(sample, func(a, b uint64) int { return cmp.Compare(mix64(a), mix64(b)) })
+		sample = sample[:ringSample]
+	}
+	var co map[uint64]int32
+	shared := 0
+	for _, target := range sample {
 		adders := t.byTarget[target]
 		if len(adders)-1 >= ringMinOthers {
-			r.Shared++
+			shared++
 		}
 		if len(adders) < 2 || len(adders) > ringPopularTarget {
 			continue
@@ -113,6 +176,10 @@ func (t *Targets) ring(adder uint64) Ring {
 				co[other]++
 			}
 		}
+	}
+	r.Shared = int32(shared)
+	if len(sample) < len(targets) {
+		r.Shared = int32(math.Round(float64(shared) * float64(len(targets)) / float64(len(sample))))
 	}
 	for _, n := range co {
 		if n >= ringMinShared {

@@ -144,6 +144,10 @@ func TestSharedTargetsThroughAccounts(t *testing.T) {
 		add("old", 400*day, fmt.Sprintf("pool%d", tg), moderation.SourceGroup, start.Add(5*day))
 		add("fair", 3*day, fmt.Sprintf("pool%d", tg), moderation.SourceQR, start.Add(5*day))
 	}
+	// A fast adder's ring is read at most every ten minutes of event time;
+	// an answer an hour later reads it again.
+	last = w.observe(&moderation.Event{Kind: moderation.KindFriendResponse, Account: "young7", At: start.Add(5*day + time.Hour),
+		FriendResponse: &moderation.FriendResponse{Target: "pool0", Response: "ignored"}})
 	for name, want := range map[string]float64{"ring_accounts": 8, "overlap": 1, "shared": 20} {
 		if got, _ := last.Value("shared_targets."+name, w.env); got != want {
 			t.Errorf("%s: got %v, want %v", name, got, want)
@@ -179,5 +183,65 @@ func BenchmarkTargetsMemory(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB")
 		b.ReportMetric(float64(tr.Bytes())/(1<<20), "MB-estimated")
 		runtime.KeepAlive(tr)
+	}
+}
+
+// TestTargetsSampleLargeAccounts: past ringSample targets the ring is read
+// from a sample, and still shows a pool shared by the whole ring.
+func TestTargetsSampleLargeAccounts(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tr := NewTargets(7*24*time.Hour, 1_000_000)
+	for a := range 20 {
+		for tg := range 600 {
+			tr.add(fmt.Sprintf("ring%d", a), start.Add(time.Duration(a*600+tg)*time.Second), fmt.Sprintf("pool%d", tg))
+		}
+	}
+	for i := range 400 {
+		tr.add("ring0", start.Add(time.Duration(20*600+i)*time.Second), fmt.Sprintf("own%d", i))
+	}
+	got := tr.Ring("ring0")
+	if got.Accounts != 20 || got.Targets != 1000 {
+		t.Errorf("ring: got %+v, want 20 accounts and 1000 targets", got)
+	}
+	if got.Shared < 450 || got.Shared > 750 {
+		t.Errorf("shared: got %d, want about 600", got.Shared)
+	}
+}
+
+// TestRingReadAtABoundedRate: a fast adder's ring is read on its first
+// requests, then every eighth of its targets or ten minutes.
+func TestRingReadAtABoundedRate(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tr := NewTargets(7*24*time.Hour, 100_000)
+	var r *Ring
+	reads, last := 0, int64(-1)
+	for i := range 400 {
+		r = tr.Update(r, "fast", start.Add(time.Duration(i)*time.Second), fmt.Sprintf("t%d", i))
+		if r.at != last { // every request has a second of its own: a reading moves at
+			reads, last = reads+1, r.at
+		}
+	}
+	if reads > 60 {
+		t.Errorf("readings for 400 requests in 400 seconds: got %d, want at most 60", reads)
+	}
+	if r.Targets < 350 {
+		t.Errorf("targets at the last reading: got %d, want at least 350", r.Targets)
+	}
+}
+
+// BenchmarkTargetsObserveRing: one full reading of a ring of 200 young
+// accounts sharing a pool of 1,000 targets, 300 each (Update reads it at a
+// bounded rate).
+func BenchmarkTargetsObserveRing(b *testing.B) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tr := NewTargets(7*24*time.Hour, 1_000_000)
+	for a := range 200 {
+		for tg := range 300 {
+			tr.Observe(fmt.Sprintf("ring%d", a), start, fmt.Sprintf("pool%d", (a*7+tg)%1000))
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		tr.Observe(fmt.Sprintf("ring%d", i%200), start.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf("pool%d", i%1000))
 	}
 }

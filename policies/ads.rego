@@ -1,6 +1,6 @@
 package moderation
 
-# ad_content: an account whose broadcasts are nearly all advertising AND
+# ad_content: an account whose broadcasts are mostly advertising AND
 # whose audience complains about them. Neither alone is enough: a brand whose
 # followers signed up for its offers may post ads all day, and a news account
 # full of links draws a few complaints from a huge audience. The complaint
@@ -23,7 +23,9 @@ _ads_signal(signal, field) := n if {
 	is_number(n)
 }
 
-# Most of a large enough sample of recent broadcasts read as ads.
+# Most of a large enough sample of recent broadcasts read as ads: the share
+# is data.json's, well under all, so an ordinary post now and then does not
+# hide an ad account.
 _ads_heavy if {
 	_ads_signal("ad_content", "share") >= _ads_levels.share
 	_ads_signal("ad_content", "broadcasts") >= _ads_levels.min_broadcasts
@@ -65,7 +67,7 @@ _ads_complaint_evidence := e if {
 # METADATA
 # title: Advertising that followers complain about
 # description: >-
-#   Nearly all of an account's recent broadcasts read as ads (share and
+#   Most of an account's recent broadcasts read as ads (share and
 #   sample size from data.json) and its audience complains: a credible
 #   complaint rate (95% Wilson lower bound over complaints not discounted as
 #   a brigade's) and a count of complaints about advertising, as many of
@@ -77,7 +79,7 @@ _ads_complaint_evidence := e if {
 # custom:
 #   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
 #   explanation: >-
-#     Almost all of this account's recent broadcasts are advertising, and
+#     Most of this account's recent broadcasts are advertising, and
 #     many of the people who receive them have complained about the
 #     advertising. Advertising is allowed, and accounts whose followers are
 #     happy with it are not affected; broadcasts that turn into ads the
@@ -162,7 +164,7 @@ _ads_unfollow_evidence := e if {
 # METADATA
 # title: Advertising that drives followers away
 # description: >-
-#   Nearly all of an account's recent broadcasts read as ads (share and
+#   Most of an account's recent broadcasts read as ads (share and
 #   sample size from data.json) and its followers leave: at least
 #   data.json's number of unfollows in 7 days, at an unfollow rate per
 #   delivered broadcast (95% Wilson lower bound) at or above the level
@@ -173,7 +175,7 @@ _ads_unfollow_evidence := e if {
 # custom:
 #   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
 #   explanation: >-
-#     Almost all of this account's recent broadcasts are advertising, and an
+#     Most of this account's recent broadcasts are advertising, and an
 #     unusually large share of the people who received them stopped
 #     following the account. Followers leaving after ads is the clearest
 #     sign that they do not want them, even when nobody complains.
