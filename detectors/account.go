@@ -120,7 +120,7 @@ func (a *Account) refreshShared(ev *moderation.Event, env *Env) {
 		}
 	case moderation.KindFriendResponse:
 		if a.Ring != nil && env.Targets != nil {
-			a.Ring = env.Targets.Refresh(a.Ring, ev.Account, ev.At)
+			*a.Ring = env.Targets.Ring(ev.Account)
 		}
 	}
 }
@@ -133,7 +133,7 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 	if env.Ads != nil {
 		score, features = env.Ads.Analyze(ev.Broadcast.Text)
 	}
-	a.Text.Ads.Observe(ev.At, score, features)
+	a.Text.Ads.ObserveText(ev.At, ev.Broadcast.Text, score, features)
 	a.Text.LastAdScore = score
 	if env.Campaigns != nil {
 		a.Text.Campaign = env.Campaigns.Observe(ev.Account, ev.At, ev.Broadcast.Text)
@@ -158,7 +158,8 @@ func (a *Account) observeTarget(ev *moderation.Event, env *Env) {
 		a.Ring = nil
 		return
 	}
-	a.Ring = env.Targets.Update(a.Ring, ev.Account, ev.At, ev.FriendAdd.Target)
+	r := env.Targets.Observe(ev.Account, ev.At, ev.FriendAdd.Target)
+	a.Ring = &r
 }
 
 func (a *Account) bulk() *BulkAdd {
