@@ -221,6 +221,8 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 		} else {
 			v, _ = disguiseDigits(r, v)
 		}
+	} else if h.kind == "phone" && r.IntN(3) == 0 {
+		v = groupedPhone(r, v)
 	}
 	switch h.kind {
 	case "phone":
@@ -233,6 +235,16 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 		word = pick(r, []string{"加微信", "微信", "加V", "WeChat", "wx"})
 	}
 	return word + pick(r, []string{"：", ":", " ", "➡", "👉"}) + v
+}
+
+// groupedPhone writes an 11-digit mobile number in groups, 3-4-4, as
+// people type it: 138-1234-5678, 138 1234 5678.
+func groupedPhone(r *rand.Rand, v string) string {
+	if len(v) != 11 {
+		return v
+	}
+	sep := pick(r, []string{"-", " ", "."})
+	return v[:3] + sep + v[3:7] + sep + v[7:]
 }
 
 func pick(r *rand.Rand, options []string) string {

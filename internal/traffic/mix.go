@@ -70,6 +70,8 @@ type Mix struct {
 	Labels map[string]Label    `json:"accounts"`
 }
 
+const week = 7 * 24 * time.Hour
+
 // End is the event time the mix's activity leads up to; replay.Options{Now}
 // moves it to the present.
 var End = time.Date(2026, 3, 30, 20, 0, 0, 0, time.UTC)
@@ -436,11 +438,11 @@ func (g *gen) harvestRing() {
 	}
 }
 
-// history is an account's ordinary past: a few people it knows added over
-// the weeks before until.
-func (g *gen) history(acct string, until time.Time, weeks int) {
+// history is an account's ordinary past: a few people it knows added in
+// the span before until.
+func (g *gen) history(acct string, until time.Time, span time.Duration) {
 	for i := g.between(3, 12); i > 0; i-- {
-		at := until.Add(-g.dur(time.Duration(weeks) * 7 * 24 * time.Hour))
+		at := until.Add(-g.dur(span))
 		src := []moderation.Source{moderation.SourceContact, moderation.SourceQR, moderation.SourceCard}[g.r.IntN(3)]
 		target := g.person("c")
 		g.friendAdd(acct, at, target, src, "")
@@ -458,7 +460,10 @@ func (g *gen) dormantWake() {
 	hours := max(g.between(2, 3), (n+139)/140)
 	wake := End.Add(-time.Duration(hours)*time.Hour - g.dur(12*time.Hour))
 	if g.chance(0.6) {
-		g.history(acct, wake.AddDate(0, 0, -g.between(90, 400)), 8)
+		g.history(acct, wake.AddDate(0, 0, -g.between(90, 400)), 8*week)
+	}
+	if g.chance(0.3) { // warmed up with a few ordinary adds the day before
+		g.history(acct, wake.Add(-2*time.Hour), 36*time.Hour)
 	}
 	msg := pick(g.r, greetings)
 	for _, at := range g.spread(wake, n, hours, 140) {
@@ -540,7 +545,7 @@ func (g *gen) tradeFair() {
 			typ = moderation.AccountEnterprise
 		}
 		acct := g.account(TradeFair, "", moderation.AccountInfo{Type: typ, CreatedAt: g.daysAgo(g.between(400, 3000))})
-		g.history(acct, afternoon.Add(-24*time.Hour), 4)
+		g.history(acct, afternoon.Add(-24*time.Hour), 4*week)
 		n := min(len(visitors), g.between(150, 600))
 		searched := 0.08 * g.r.Float64()
 		hours := g.between(3, 5)
@@ -621,7 +626,7 @@ func (g *gen) groupAdmins() {
 			days = g.between(1, 3)
 		}
 		start := End.AddDate(0, 0, -days).Add(g.dur(6 * time.Hour))
-		g.history(acct, start, 6)
+		g.history(acct, start, 6*week)
 		perDay := (len(todo) + days - 1) / days
 		for d := 0; d < days && len(todo) > 0; d++ {
 			n := min(perDay, len(todo))
