@@ -83,19 +83,19 @@ func (r *ring[B]) sum(now, width int64) uint32 {
 // time now (k at most the ring's size): a month of days answers for the
 // week too.
 func (r *ring[B]) last(now, width int64, k int) uint32 {
-	b := bucket(now, width)
-	head := int64(r.head)
 	size := int64(len(r.c))
+	head := int64(r.head)
+	b := bucket(now, width)
+	// The buckets counted are those among the newest k at now that the ring
+	// still holds: from lo to hi, walked down from hi's slot.
+	hi, lo := min(b, head), max(b-int64(k)+1, head-size+1)
 	var total uint32
-	for i := int64(0); i < int64(k); i++ {
-		bucket := b - i
-		if bucket > head {
-			continue
+	for i, n := floorMod(hi, size), hi-lo+1; n > 0; n-- {
+		total += uint32(r.c[i])
+		if i == 0 {
+			i = size
 		}
-		if bucket <= head-size {
-			break
-		}
-		total += uint32(r.c[floorMod(bucket, size)])
+		i--
 	}
 	return total
 }
