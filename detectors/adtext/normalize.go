@@ -107,6 +107,10 @@ func needsWork(text string) bool {
 			return true
 		}
 		switch lower(c) {
+		case '.':
+			if i > 0 && text[i-1] == ' ' && i+1 < len(text) && text[i+1] == ' ' {
+				return true // shop . top
+			}
 		case '[', '(', '{', '<':
 			if i+1 < len(text) && (text[i+1] == '.' || lower(text[i+1]) == 'd') {
 				return true
@@ -1167,8 +1171,8 @@ func spokenDot(rs []rune, i int, dst []byte) int {
 	switch {
 	case rs[j] == ' ' && j+4 < len(rs) && equalFoldRunes(rs[j+1:j+4], "dot") && rs[j+4] == ' ':
 		j += 5
-	case rs[j] == ' ' && j+1 < len(rs) && isSpokenDot(rs[j+1]):
-		j += 2 // shop 点 top
+	case rs[j] == ' ' && j+1 < len(rs) && (isSpokenDot(rs[j+1]) || rs[j+1] == '.'):
+		j += 2 // shop 点 top, shop . top
 		if j < len(rs) && rs[j] == ' ' {
 			j++
 		}

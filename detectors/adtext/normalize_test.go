@@ -194,7 +194,7 @@ func TestEvasions(t *testing.T) {
 		{"disguised links", func(g gen) sample {
 			host := g.pick([]string{"shop", "mall", "buy", "deal"}) + fmt.Sprint(g.r.IntN(1000))
 			tld := g.pick([]string{"top", "vip", "xyz", "cc", "shop"})
-			dot := g.pick([]string{"[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " DOT ", "点", "。", "【点】", " 点 ", "丶"})
+			dot := g.pick([]string{"[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " DOT ", "点", "。", "【点】", " 点 ", "丶", " . "})
 			scheme := g.pick([]string{"", "hxxp://", "hxxps://", "http://"})
 			return sample{g.wrap(g.pick([]string{"点击", "打开", "访问", "visit "}) + scheme + host + dot + tld + "/x"), "domain", host + "." + tld, " → "}
 		}},
