@@ -111,6 +111,7 @@ func BenchmarkMillionAccounts(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(kept), "accounts-kept")
+		b.ReportMetric(float64(cache.Evicted()), "evicted")
 		b.ReportMetric(float64(heap)/n, "bytes/account")
 		if kept != n || heap > uint64(bound) {
 			b.Errorf("kept %d of %d accounts in %.0f MB: want all of them within the %d MB bound", kept, n, float64(heap)/(1<<20), bound>>20)
@@ -118,4 +119,59 @@ func BenchmarkMillionAccounts(b *testing.B) {
 		runtime.KeepAlive(evs)
 		b.StartTimer()
 	}
+}
+
+// TestEvictionSparesTheActive: past the bound, the windows evicted are
+// those of the accounts whose newest event is oldest, so a slow drip
+// cannot shed its history by hiding among a flood of accounts. Ten
+// accounts add a stranger every hour for ten days while 100,000 one-off
+// accounts pass through a store with room for about 2,000: the drips keep
+// every request in their windows. A drip would lose its window only if
+// more accounts than the store holds acted between two of its requests.
+func TestEvictionSparesTheActive(t *testing.T) {
+	const (
+		drips   = 10
+		hours   = 240
+		oneOffs = 100_000
+	)
+	cache, err := newWindowCache(2000 * 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
+	base := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	info := &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: base.AddDate(0, 0, -3)}
+	seq := uint64(0)
+	feed := func(account string, at time.Time, source moderation.Source) {
+		seq++
+		p.observe(&moderation.Event{ID: fmt.Sprint(seq), Kind: moderation.KindFriendAdd, Account: account, At: at, AccountInfo: info,
+			FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint("t", seq), Source: source}}, seq)
+	}
+	perHour := oneOffs / hours
+	for h := range hours {
+		hour := base.Add(time.Duration(h) * time.Hour)
+		for d := range drips {
+			feed(fmt.Sprint("drip_", d), hour.Add(time.Duration(d)*time.Second), moderation.SourceSearch)
+		}
+		for i := range perHour {
+			feed(fmt.Sprint("once_", h*perHour+i), hour.Add(time.Duration(i)*time.Second), moderation.SourceContact)
+		}
+	}
+	if got := cache.Evicted(); got < oneOffs/2 {
+		t.Fatalf("evicted: got %d windows, want most of the %d one-off accounts' (is the bound in force?)", got, oneOffs)
+	}
+	for d := range drips {
+		w, ok := cache.Get(fmt.Sprint("drip_", d))
+		if !ok {
+			t.Errorf("drip_%d: window evicted, want it kept", d)
+			continue
+		}
+		if got, _ := w.det.Value("bulk_add.week_strangers", p.env); got < 6*24 {
+			t.Errorf("drip_%d: week_strangers got %v, want at least %d", d, got, 6*24)
+		}
+		if got, _ := w.det.Value("bulk_add.month_strangers", p.env); got != hours {
+			t.Errorf("drip_%d: month_strangers got %v, want %d", d, got, hours)
+		}
+	}
+	t.Logf("%d windows held, %d evicted", cache.Len(), cache.Evicted())
 }
