@@ -120,7 +120,7 @@ func (a *Account) refreshShared(ev *moderation.Event, env *Env) {
 		}
 	case moderation.KindFriendResponse:
 		if a.Ring != nil && env.Targets != nil {
-			*a.Ring = env.Targets.Ring(ev.Account)
+			a.Ring = env.Targets.Refresh(a.Ring, ev.Account, ev.At)
 		}
 	}
 }
@@ -158,8 +158,7 @@ func (a *Account) observeTarget(ev *moderation.Event, env *Env) {
 		a.Ring = nil
 		return
 	}
-	r := env.Targets.Observe(ev.Account, ev.At, ev.FriendAdd.Target)
-	a.Ring = &r
+	a.Ring = env.Targets.Update(a.Ring, ev.Account, ev.At, ev.FriendAdd.Target)
 }
 
 func (a *Account) bulk() *BulkAdd {
