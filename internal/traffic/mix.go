@@ -479,7 +479,7 @@ func (g *gen) dormantWake() {
 	}
 }
 
-// brigadedNews: a small news account and 3–6 other small accounts broadcast
+// brigadedNews: a small news account and 2–6 other small accounts broadcast
 // daily to a few hundred or thousand followers who rarely complain; in one
 // or two hours 25–60 reporters file against every one of them together.
 func (g *gen) brigadedNews() {
@@ -494,7 +494,7 @@ func (g *gen) brigadedNews() {
 	news := target{recipients: int64(g.between(300, 3000)), text: func(k int) string { return newsText(g.r, domain, k) }}
 	news.acct = g.account(BrigadedNews, "", moderation.AccountInfo{Type: moderation.AccountSubscription, Verified: g.chance(0.3), CreatedAt: g.daysAgo(g.between(400, 2000))})
 	targets := []*target{&news}
-	for i := g.between(3, 6); i > 0; i-- {
+	for i := g.between(2, 6); i > 0; i-- {
 		t := &target{recipients: int64(g.between(150, 5000)), text: func(int) string { return pick(g.r, smallTopics) }}
 		t.acct = g.account(BrigadedNews, "", moderation.AccountInfo{Type: moderation.AccountSubscription, CreatedAt: g.daysAgo(g.between(100, 2000))})
 		targets = append(targets, t)
