@@ -96,9 +96,8 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 	level := _bulk_add_level(window)
 	raised := _bulk_add_raised(level)
 	action := escalate(raised)
-	detail := sprintf("%s%s; %s for %s%s: %v to strangers %s%s%s", [
+	detail := sprintf("%s; %s for %s%s: %v to strangers %s%s%s", [
 		_bulk_add_evidence(window),
-		_bulk_add_count_note(window),
 		_bulk_add_level_words[level],
 		_bulk_add_tier_words,
 		_bulk_add_dormant_note,
@@ -108,19 +107,6 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 		escalation_note(raised, action),
 	])
 }
-
-# The detector's evidence leads with the last hour and day; for the long
-# windows the count judged is stated as well, so the owner reads the number
-# the level was compared with.
-_bulk_add_long_windows := {"week", "month"}
-
-_bulk_add_count_note(window) := sprintf("; %v friend requests to strangers %s", [
-	_bulk_add_signal(_bulk_add_metric[window]),
-	_bulk_add_window_words[window],
-]) if {
-	window in _bulk_add_long_windows
-	_bulk_add_evidence(window) == input.signals.bulk_add.evidence
-} else := ""
 
 # An account judged as new although it was created long ago: its current
 # run of activity followed a silence longer than a new account's whole life,

@@ -453,7 +453,7 @@ _long_input(age_days, window, n, strikes, extra) := _day_input(age_days, 20, str
 		"hour_strangers": 3,
 		"week_strangers": 0,
 		"month_strangers": 0,
-		"evidence": "3 friend requests to strangers in the last hour, 20 today",
+		"evidence": sprintf("3 friend requests to strangers in the last hour, 20 today, %v in %s", [n, window]),
 	},
 	object.union({_long_windows[window]: n}, extra),
 ))
@@ -520,11 +520,11 @@ test_slow_drip_from_a_new_account_is_limited if {
 	d2.reasons == [
 		{
 			"code": "bulk_add_month",
-			"detail": "3 friend requests to strangers in the last hour, 20 today; 280 friend requests to strangers in 30 days; limit for accounts under 30 days: 250 to strangers in 30 days",
+			"detail": "3 friend requests to strangers in the last hour, 20 today, 280 in month; limit for accounts under 30 days: 250 to strangers in 30 days",
 		},
 		{
 			"code": "bulk_add_week",
-			"detail": "3 friend requests to strangers in the last hour, 20 today; 140 friend requests to strangers in 7 days; warning level for accounts under 30 days: 100 to strangers in 7 days",
+			"detail": "3 friend requests to strangers in the last hour, 20 today, 280 in month; warning level for accounts under 30 days: 100 to strangers in 7 days",
 		},
 	]
 }
@@ -543,7 +543,7 @@ test_woken_account_is_told_why_it_counts_as_new if {
 	d.action == "limit"
 	d.reasons == [{
 		"code": "bulk_add_week",
-		"detail": "250 friend requests to strangers in 7 days; 250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again): 200 to strangers in 7 days",
+		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again): 200 to strangers in 7 days",
 	}]
 }
 
