@@ -27,6 +27,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 	l2 := fs.Float64("l2", d.L2, "L2 weight decay, 0 or more")
 	seed := fs.Uint64("seed", d.Seed, "seed of the split and the shuffles: the same data and seed give the same model")
 	balance := fs.Bool("balance", d.Balance, "weigh ads and non-ads by the inverse of their shares")
+	nbWeights := fs.Bool("nb-weights", d.NBWeights, "scale each feature by its naive Bayes log-count ratio before the regression (NBSVM)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	return func() (adtext.TrainOptions, error) {
 		switch {
@@ -40,7 +41,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 			return d, fmt.Errorf("-l2 %v: want 0 or more", *l2)
 		}
 		o := d
-		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance = *holdOut, *epochs, *rate, *l2, *seed, *balance
+		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance, o.NBWeights = *holdOut, *epochs, *rate, *l2, *seed, *balance, *nbWeights
 		if !*quiet {
 			o.Progress = func(stage string, total int64) adtext.Counter { return console.NewProgress(stderr, stage, total) }
 		}

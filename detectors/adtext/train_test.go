@@ -1,6 +1,7 @@
 package adtext
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -164,5 +165,33 @@ func TestDefaultModelOnOrdinaryTextWithLinks(t *testing.T) {
 	}
 	if len(wrong) > 1 {
 		t.Errorf("the built-in model calls %d of %d ordinary texts with links ads, want at most 1: %q", len(wrong), len(texts), wrong)
+	}
+}
+
+// TestNBWeights trains with naive Bayes scaled features, whose ratios are
+// folded into the saved weights: the model must score as well, and the
+// same after a save and load.
+func TestNBWeights(t *testing.T) {
+	o := DefaultTrainOptions
+	o.NBWeights = true
+	m, rep, err := Train(Examples(readFixtures(t)), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%v", rep)
+	if rep.F1 < 0.95 {
+		t.Errorf("held-out F1 with NB weights: got %.3f, want at least 0.95", rep.F1)
+	}
+	var b bytes.Buffer
+	if err := m.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "秒杀！蓝牙音箱限时特价59元，点击 t.cn/Ab3dE 抢购"
+	if a, b := m.Score(text), got.Score(text); a != b || a < 0.5 {
+		t.Errorf("Score(%q): got %v, %v after a round trip, want the same, at least 0.5", text, a, b)
 	}
 }
