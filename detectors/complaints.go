@@ -501,6 +501,9 @@ func (c *ComplaintRate) Credibility(now int64, rs *Reporters) Credibility {
 // other accounts that at least BrigadeShared of this account's reporters
 // complained about too: a brigade that spreads its complaints out, a few
 // targets an hour or over days, still complains about the same accounts.
+// A reporter who complained about one of the brigade's other targets
+// together with at least BrigadeShared of its members is a straggler of
+// the same brigade.
 func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[string]]Standing {
 	r := c.record
 	day := utcDay(now)
@@ -537,6 +540,35 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 		if n >= rs.p.BrigadeCoTargets {
 			standing[id] = Brigade
 		}
+	}
+	// A brigade's stragglers: a reporter who missed some of its targets
+	// but complained about another account that at least BrigadeShared of
+	// the brigade also complained about is one of them.
+	withBrigade := map[unique.Handle[string]]int{}
+	for id, st := range standing {
+		if st != Brigade {
+			continue
+		}
+		for _, tg := range rs.targets(id) {
+			if tg.account != r.account && tg.at > since {
+				withBrigade[tg.account]++
+			}
+		}
+	}
+	var stragglers []unique.Handle[string]
+	for id, st := range standing {
+		if st != Credible {
+			continue
+		}
+		for _, tg := range rs.targets(id) {
+			if tg.account != r.account && tg.at > since && withBrigade[tg.account] >= rs.p.BrigadeShared {
+				stragglers = append(stragglers, id)
+				break
+			}
+		}
+	}
+	for _, id := range stragglers {
+		standing[id] = Brigade
 	}
 	return standing
 }

@@ -186,6 +186,43 @@ func TestSlowBrigade(t *testing.T) {
 	}
 }
 
+// TestBrigadeStragglers: reporters who missed some of a brigade's targets
+// are discounted with it; reporters of the same account who complained
+// about nothing the brigade did are not.
+func TestBrigadeStragglers(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	w := newComplaintWorld()
+	for _, a := range []string{"news", "b", "c"} {
+		w.broadcast(a, start.Add(-time.Hour), 3000)
+	}
+	at := start
+	complain := func(account, reporter string) {
+		at = at.Add(10 * time.Second)
+		w.complain(account, reporter, at)
+	}
+	for r := range 20 { // the whole brigade: news, b and c
+		for _, a := range []string{"news", "b", "c"} {
+			complain(a, fmt.Sprintf("full%02d", r))
+		}
+	}
+	for r := range 6 { // stragglers: news and b only
+		complain("news", fmt.Sprintf("part%d", r))
+		complain("b", fmt.Sprintf("part%d", r))
+	}
+	for r := range 4 { // honest followers of news
+		complain("news", fmt.Sprintf("honest%d", r))
+	}
+	w.broadcast("news", start.Add(3*time.Hour), 3000)
+	for metric, want := range map[string]float64{
+		"complaint_rate.brigade_reporters":   26,
+		"complaint_rate.credible_complaints": 4,
+	} {
+		if got := w.value("news", metric); got != want {
+			t.Errorf("%s: got %v, want %v", metric, got, want)
+		}
+	}
+}
+
 // TestComplaintsWaitOutTheSpan: a complaint is weighed once its reporter
 // has had the span to show itself part of a brigade; before then it is
 // pending, neither credible nor discounted.
