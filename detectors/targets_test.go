@@ -132,11 +132,10 @@ func TestSharedTargetsThroughAccounts(t *testing.T) {
 			FriendAdd:   &moderation.FriendAdd{Target: target, Source: source}})
 	}
 	day := 24 * time.Hour
-	var last *Account
 	for d := range 5 {
 		for a := range 8 {
 			for tg := range 4 {
-				last = add(fmt.Sprintf("young%d", a), 3*day, fmt.Sprintf("pool%d", (d*4+tg)%30), moderation.SourceSearch, start.Add(time.Duration(d)*day+time.Duration(a*4+tg)*time.Minute))
+				add(fmt.Sprintf("young%d", a), 3*day, fmt.Sprintf("pool%d", (d*4+tg)%30), moderation.SourceSearch, start.Add(time.Duration(d)*day+time.Duration(a*4+tg)*time.Minute))
 			}
 		}
 	}
@@ -146,7 +145,7 @@ func TestSharedTargetsThroughAccounts(t *testing.T) {
 	}
 	// A fast adder's ring is read at most every ten minutes of event time;
 	// an answer an hour later reads it again.
-	last = w.observe(&moderation.Event{Kind: moderation.KindFriendResponse, Account: "young7", At: start.Add(5*day + time.Hour),
+	last := w.observe(&moderation.Event{Kind: moderation.KindFriendResponse, Account: "young7", At: start.Add(5*day + time.Hour),
 		FriendResponse: &moderation.FriendResponse{Target: "pool0", Response: "ignored"}})
 	for name, want := range map[string]float64{"ring_accounts": 8, "overlap": 1, "shared": 20} {
 		if got, _ := last.Value("shared_targets."+name, w.env); got != want {
