@@ -197,6 +197,12 @@ func TestMailText(t *testing.T) {
 			want:    []string{"Report", "The figures are in.", "See the table"},
 			notWant: []string{"JVBER", "PDF", "--XX"},
 		},
+		{
+			name:    "Chinese in GB2312, subject and body",
+			raw:     "Subject: =?GB2312?B?w+K30dTZvPs=?=\nContent-Type: text/plain; charset=gb2312\nContent-Transfer-Encoding: base64\n\n1tC5+rrDyMs=\n",
+			want:    []string{"免费再见", "中国好人"},
+			notWant: []string{"GB2312"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+	"golang.org/x/text/encoding/htmlindex"
 
 	"moderation/detectors/adtext"
 )
@@ -119,7 +120,7 @@ func mailText(raw string) string {
 		return strings.ToValidUTF8(raw, "")
 	}
 	var b strings.Builder
-	dec := new(mime.WordDecoder)
+	dec := &mime.WordDecoder{CharsetReader: charsetReader}
 	subject := msg.Header.Get("Subject")
 	if s, err := dec.DecodeHeader(subject); err == nil {
 		subject = s
@@ -164,6 +165,9 @@ func partText(b *strings.Builder, h header, body io.Reader, depth int) {
 			partText(b, p.Header, p, depth+1)
 		}
 	case strings.HasPrefix(mt, "text/"):
+		if r, err := charsetReader(params["charset"], body); err == nil {
+			body = r
+		}
 		data, _ := io.ReadAll(io.LimitReader(body, 1<<20))
 		// Much mail, spam above all, sends HTML labelled as plain text or
 		// with no Content-Type: a reader's client shows it rendered.
@@ -174,6 +178,22 @@ func partText(b *strings.Builder, h header, body io.Reader, depth int) {
 		b.Write(data)
 		b.WriteString("\n")
 	}
+}
+
+// charsetReader decodes input from a MIME charset (GB2312, Big5,
+// windows-1252 ...) to UTF-8, using the names the WHATWG encoding
+// standard knows; an unknown charset is an error, and the caller reads
+// the bytes as they are.
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(charset) {
+	case "", "utf-8", "us-ascii", "ascii":
+		return input, nil
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return nil, err
+	}
+	return enc.NewDecoder().Reader(input), nil
 }
 
 // looksHTML reports whether data is HTML markup whatever its label says.
