@@ -162,7 +162,7 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 		j++
 	}
 	n := j - i
-	if n < 6 || n > 20 || latin && !explicit && !special || !latin && !explicit && !special && j < len(s) && s[j] == ' ' {
+	if n < 6 || n > 20 || latin && !explicit && !special && proseAfterWechat[string(s[i:j])] {
 		return 0, "", false
 	}
 	switch string(s[i:j]) {
@@ -170,6 +170,23 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 		return 0, "", false
 	}
 	return j, string(s[i:j]), true
+}
+
+// proseAfterWechat are English words of six letters or more that follow
+// "WeChat" in prose ("WeChat official account", "WeChat friends"): after a
+// Latin marker with no colon or "id" between, they are not an id. Any
+// other letters are read as one: ids such as vipsafar are not words.
+var proseAfterWechat = map[string]bool{
+	"account": true, "accounts": true, "official": true, "public": true, "groups": true, "friends": true,
+	"friend": true, "contact": true, "contacts": true, "message": true, "messages": true, "moments": true,
+	"article": true, "articles": true, "channel": true, "channels": true, "videos": true, "calls": true,
+	"payment": true, "payments": true, "wallet": true, "program": true, "programs": true, "mini": true,
+	"users": true, "tonight": true, "tomorrow": true, "today": true, "yesterday": true, "instead": true,
+	"because": true, "before": true, "during": true, "always": true, "anymore": true, "again": true,
+	"please": true, "thanks": true, "should": true, "people": true, "family": true, "number": true,
+	"website": true, "platform": true, "services": true, "service": true, "support": true, "update": true,
+	"updates": true, "version": true, "status": true, "profile": true, "recently": true, "mostly": true,
+	"instead of": true, "sticker": true, "stickers": true, "emoji": true, "translate": true, "search": true,
 }
 
 // pointerAt returns the length of an arrow or pointing hand at s[i] that

@@ -540,6 +540,9 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 		if j+1 < len(rs) && !isLatinSep(rs[j+1]) && !endsSpelling(rs[j+1]) {
 			break // t[.]cn, a.b/c: a link, not a spelt word
 		}
+		if j > i && hostStart(rs, j) {
+			break // l u c k y t dot cn: the t starts a link
+		}
 		if isLetterRune(rs[j]) {
 			letters++
 		}
@@ -570,13 +573,67 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 			// W e C h a t s-h-o-p: the s starts the next word, spelt
 			// with another separator.
 			r := sepRun(rs, m, sep[:nsep])
-			if (r != nsep || !slicesEqual(sep[:nsep], rs[m:m+nsep])) && m+r < len(rs) && isAlnumRune(rs[m+r]) {
+			if (r != nsep || !slicesEqual(sep[:nsep], rs[m:m+nsep])) && spelledAt(rs, m+r) {
 				break
 			}
 		}
 		j = k
 	}
 	return spelt(n, letters, end)
+}
+
+// spelledAt reports whether letters spelt out one by one start at rs[t]: a
+// single letter or digit, separators, and another.
+func spelledAt(rs []rune, t int) bool {
+	if t >= len(rs) || !isAlnumRune(rs[t]) || t+1 < len(rs) && isAlnumRune(rs[t+1]) {
+		return false
+	}
+	u := t + 1
+	for u < len(rs) && u-t-1 < 3 && isLatinSep(rs[u]) {
+		u++
+	}
+	return u > t+1 && u < len(rs) && isAlnumRune(rs[u]) && (u+1 == len(rs) || !isAlnumRune(rs[u+1]))
+}
+
+// hostStart reports whether the letter at rs[j] starts a host name written
+// with a dot, plain or disguised: t.cn, t dot cn, t 点 cn, t[.]cn.
+func hostStart(rs []rune, j int) bool {
+	k := j + 1
+	if k+1 < len(rs) && rs[k] == '.' && isLetterRune(rs[k+1]) {
+		return tldAt(rs, k+1)
+	}
+	if k < len(rs) && rs[k] == ' ' {
+		k++
+	}
+	switch {
+	case k >= len(rs):
+		return false
+	case isSpokenDot(rs[k]):
+		return tldAt(rs, k+1)
+	case k+4 < len(rs) && equalFoldRunes(rs[k:k+3], "dot") && rs[k+3] == ' ':
+		return tldAt(rs, k+4)
+	case k+2 < len(rs) && strings.ContainsRune("[({<【〔「", rs[k]) && (rs[k+1] == '.' || rs[k+1] == '点' || rs[k+1] == '點' || rs[k+1]|0x20 == 'd'):
+		return true
+	}
+	return false
+}
+
+// tldAt reports whether a top-level domain (com, cn, im …) starts at rs[k],
+// after at most one space.
+func tldAt(rs []rune, k int) bool {
+	if k < len(rs) && rs[k] == ' ' {
+		k++
+	}
+	var label [6]byte
+	n := 0
+	for k+n < len(rs) && isLetterRune(rs[k+n]) {
+		if n == len(label) {
+			return false
+		}
+		label[n] = byte(rs[k+n]) | 0x20
+		n++
+	}
+	return n > 0 && tlds[string(label[:n])]
 }
 
 // sepRun is how many separator runes (at most 3) start at rs[m]; an
@@ -812,17 +869,24 @@ func numberAfter(rs []rune, i int) bool {
 	for i+n < len(rs) && isDigitRune(rs[i+n]) {
 		n++
 	}
-	return n >= 5 && n <= 11 && (i+n == len(rs) || !isAlnumRune(rs[i+n]))
+	return n >= 5 && n <= 11 && (i+n == len(rs) || !isAlnumRune(rs[i+n]) && rs[i+n] != '_' && rs[i+n] != '-')
 }
 
-// wechatBefore reports whether a WeChat marker (微信, wechat) comes just
-// before rs[i], so that what follows is the id: 微信:wx69062 is the id
-// wx69062, not wx and a number.
-func wechatBefore(rs []rune, i int) bool {
-	for i > 0 && (rs[i-1] == ' ' || rs[i-1] == ':' || rs[i-1] == '号' || isPointer(rs[i-1])) {
-		i--
+// wechatBefore reports whether the normalised text dst ends with a WeChat
+// marker (微信, wechat), so that what follows is the id: 微信:wx69062 is
+// the id wx69062, not wx and a number.
+func wechatBefore(dst []byte) bool {
+	k := len(dst)
+	for k > 0 && (dst[k-1] == ' ' || dst[k-1] == ':') {
+		k--
 	}
-	return i >= 2 && rs[i-2] == '微' && rs[i-1] == '信' || i >= 6 && equalFoldRunes(rs[i-6:i], "wechat")
+	for _, p := range [...]string{"👉", "➡", "→", "号"} {
+		if hasSuffix(dst[:k], p) {
+			k -= len(p)
+			break
+		}
+	}
+	return hasSuffix(dst[:k], "微信") || k >= 6 && strings.EqualFold(string(dst[k-6:k]), "wechat")
 }
 
 // isPointer reports whether r points from a contact word to its handle:
@@ -926,7 +990,7 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			continue
 		}
 		if isLetterRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])) {
-			if n, to := latinContact(rs, i); n > 0 && !(i+n+1 < len(rs) && inHost(rs[i+n]) && isAlnumRune(rs[i+n+1])) {
+			if n, to := latinContact(rs, i, wechatBefore(dst)); n > 0 && !(i+n+1 < len(rs) && inHost(rs[i+n]) && isAlnumRune(rs[i+n+1])) {
 				if to != "QQ" || !isQQ(rs[i:i+n]) {
 					f.change(rs[i:i+n], to)
 				}
@@ -978,7 +1042,7 @@ func isQQ(rs []rune) bool { return len(rs) == 2 && rs[0]|0x20 == 'q' && rs[1]|0x
 // latinContact reads a Latin contact word at rs[i] (at a word start) and
 // returns how many runes it spans and its canonical form: vx, wx, weixin,
 // We Chat → wechat; V信, v❤, 加V → 微信; qq, 加Q → QQ; hxxp → http.
-func latinContact(rs []rune, i int) (int, string) {
+func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 	j := i
 	for j < len(rs) && isLetterRune(rs[j]) {
 		j++
@@ -997,7 +1061,7 @@ func latinContact(rs []rune, i int) (int, string) {
 	}
 	// A contact word glued to a number (vx13812345678, Tel13812345678)
 	// reads as the word, then the number.
-	glued := isDigitRune(next) && numberAfter(rs, j) && !wechatBefore(rs, i)
+	glued := isDigitRune(next) && numberAfter(rs, j) && !afterWechat
 	switch string(w[:n]) {
 	case "vx", "wx", "weixin", "weichat", "wchat", "vchat":
 		switch {

@@ -362,11 +362,12 @@ func TestDestinations(t *testing.T) {
 		{"http://lists.sourceforge.net/lists/listinfo/x weibo.com/u/1 www.beijing.gov.cn", []Destination{
 			{Kind: "domain", Value: "sourceforge.net", Generic: true}, {Kind: "domain", Value: "weibo.com", Generic: true}, {Kind: "domain", Value: "beijing.gov.cn", Generic: true}}},
 		{"wechat friends and family", nil},
+		{"名额不多,➕微信➡w · x · z · 8 · 2 · 6 · z · 0 · 4 · g · w https://dwz.cn/d8af42", []Destination{{Kind: "wechat", Value: "wxz826z04gw"}, {Kind: "shortlink", Value: "dwz.cn/d8af42"}}},
 		{"微信同号13912345678，010-6512 3456", []Destination{{Kind: "phone", Value: "13912345678"}, {Kind: "phone", Value: "01065123456"}}},
 		{"bit.ly/3xYz and bit.ly/3xYz again", []Destination{{Kind: "shortlink", Value: "bit.ly/3xYz"}}},
 	}
 	for _, tt := range tests {
-		if got := Destinations(tt.in); !slices.Equal(got, tt.want) {
+		if got := Destinations(Normalize(tt.in).Text); !slices.Equal(got, tt.want) {
 			t.Errorf("Destinations(%q): got %v, want %v", tt.in, got, tt.want)
 		}
 	}
