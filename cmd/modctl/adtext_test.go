@@ -153,7 +153,7 @@ func TestScore(t *testing.T) {
 	if err1 != nil || ad < 0.5 {
 		t.Errorf("the ad: got %q, want a score of at least 0.5 first", lines[0])
 	}
-	for _, want := range []string{"features: ", "a short link", "read as:"} {
+	for _, want := range []string{"features: ", "a short link", "normalised:", "destinations:", "model read:"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("score output lacks %q:\n%s", want, stdout.String())
 		}

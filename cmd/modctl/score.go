@@ -24,8 +24,9 @@ func scoreTexts(args []string, in io.Reader, stdout, stderr io.Writer) error {
 	modelPath := fs.String("model", "", "the model to score with (written by modctl train); default: the model built into the binary")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: modctl score [-model FILE] [TEXT...]\n\n"+
-			"Scores texts as the ad_content detector does: the score, the features found and the text the\n"+
-			"model read. Without TEXT, scores each line of standard input.")
+			"Scores texts as the ad_content detector does: the score, the features found, the normalised\n"+
+			"text and what normalisation undid, the contact handles and links, and the text the model read.\n"+
+			"Without TEXT, scores each line of standard input.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,10 +47,22 @@ func scoreTexts(args []string, in io.Reader, stdout, stderr io.Writer) error {
 	show := func(text string) {
 		p, f := m.Analyze(text)
 		fmt.Fprintf(stdout, "%.3f  %s\n", p, text)
-		fmt.Fprintf(stdout, "       features: %s\n", f.Explain())
-		if read := adtext.ModelText(text); read != text {
-			fmt.Fprintf(stdout, "       read as:  %s\n", read)
+		fmt.Fprintf(stdout, "       features:     %s\n", f.Explain())
+		n := adtext.Normalize(text)
+		if n.Text != text {
+			fmt.Fprintf(stdout, "       normalised:   %s\n", n.Text)
 		}
+		if len(n.Found) > 0 {
+			fmt.Fprintf(stdout, "       undone:       %s\n", strings.Join(n.Found, "; "))
+		}
+		if ds := adtext.Destinations(n.Text); len(ds) > 0 {
+			var parts []string
+			for _, d := range ds {
+				parts = append(parts, d.Kind+" "+d.Value)
+			}
+			fmt.Fprintf(stdout, "       destinations: %s\n", strings.Join(parts, ", "))
+		}
+		fmt.Fprintf(stdout, "       model read:   %s\n", adtext.ModelText(text))
 	}
 	if fs.NArg() > 0 {
 		for _, t := range fs.Args() {
