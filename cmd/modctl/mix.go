@@ -27,8 +27,9 @@ const mixUsage = `usage: modctl mix gen|score [flags]
         strongest action per account against DIR/expect.json: per class, the
         account-level confusion table, recall and false positives
 
-classes: disguised-ads handle-ring slow-drip harvest-ring dormant-wake
+classes: disguised-ads handle-ring slow-drip harvest-ring dormant-wake (abusive)
          brigaded-news trade-fair price-reports coupon-brand group-admins
+         ordinary-users (legitimate)
 `
 
 func mixCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

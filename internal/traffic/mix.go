@@ -40,10 +40,14 @@ const (
 	PriceReports Class = "price-reports" // daily price lists full of prices, hotlines and links, branches sharing them
 	CouponBrand  Class = "coupon-brand"  // verified brands sending coupon codes twice a day to followers who stay
 	GroupAdmins  Class = "group-admins"  // old accounts adding their groups' members, co-admins from the same members
+	// Ordinary users add someone they know every few days over months: the
+	// rest of the platform, and the history that shows the service was
+	// watching while a dormant account slept.
+	Ordinary Class = "ordinary-users"
 )
 
 // Classes lists every class, evasions first.
-var Classes = []Class{DisguisedAds, HandleRing, SlowDrip, HarvestRing, DormantWake, BrigadedNews, TradeFair, PriceReports, CouponBrand, GroupAdmins}
+var Classes = []Class{DisguisedAds, HandleRing, SlowDrip, HarvestRing, DormantWake, BrigadedNews, TradeFair, PriceReports, CouponBrand, GroupAdmins, Ordinary}
 
 // Abusive reports whether accounts of the class must be limited.
 func (c Class) Abusive() bool {
@@ -154,6 +158,7 @@ var builders = map[Class]func(*gen){
 	DisguisedAds: (*gen).disguisedAds, HandleRing: (*gen).handleRing, SlowDrip: (*gen).slowDrip,
 	HarvestRing: (*gen).harvestRing, DormantWake: (*gen).dormantWake, BrigadedNews: (*gen).brigadedNews,
 	TradeFair: (*gen).tradeFair, PriceReports: (*gen).priceReports, CouponBrand: (*gen).couponBrand, GroupAdmins: (*gen).groupAdmins,
+	Ordinary: (*gen).ordinary,
 }
 
 // account names a new account; prefixes say nothing of the class, so
@@ -638,6 +643,21 @@ func (g *gen) groupAdmins() {
 				}
 			}
 			todo = todo[n:]
+		}
+	}
+}
+
+// ordinary: 5–15 personal accounts, years old, each adding someone it
+// knows (by contact, QR code or card, now and then by search) every few
+// days over the last four to seven months.
+func (g *gen) ordinary() {
+	for i := g.between(5, 15); i > 0; i-- {
+		acct := g.account(Ordinary, "", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: g.daysAgo(g.between(365, 3000))})
+		for at := End.AddDate(0, 0, -g.between(120, 210)); at.Before(End); at = at.Add(time.Duration(g.between(2, 20))*24*time.Hour + g.dur(12*time.Hour)) {
+			src := []moderation.Source{moderation.SourceContact, moderation.SourceQR, moderation.SourceCard, moderation.SourceSearch}[g.r.IntN(4)]
+			target := g.person("c")
+			g.friendAdd(acct, at, target, src, "")
+			g.respond(acct, at, target, 0.9, 0.005)
 		}
 	}
 }
