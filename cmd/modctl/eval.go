@@ -100,7 +100,13 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	var fileOf []int
 	var labels []bool
 	scores := make([][]float64, len(scorers))
-	progress := console.NewProgress(stderr, "score "+*data, 0)
+	var progress interface {
+		Add(int64)
+		Done()
+	} = nopProgress{}
+	if fs.Lookup("quiet").Value.String() != "true" {
+		progress = console.NewProgress(stderr, "score "+*data, 0)
+	}
 	for l, err := range test {
 		if err != nil {
 			progress.Done()
@@ -253,3 +259,8 @@ func rocAUC(scores []float64, labels []bool) float64 {
 	}
 	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
 }
+
+type nopProgress struct{}
+
+func (nopProgress) Add(int64) {}
+func (nopProgress) Done()     {}
