@@ -865,11 +865,21 @@ func numberAfter(rs []rune, i int) bool {
 	if i < len(rs) && rs[i] == ' ' {
 		i++
 	}
-	n := 0
-	for i+n < len(rs) && isDigitRune(rs[i+n]) {
-		n++
+	// Digits, in groups joined by one space, dash or dot (191.9888.8734).
+	n, k := 0, i
+	for k < len(rs) {
+		if isDigitRune(rs[k]) {
+			n++
+			k++
+			continue
+		}
+		if n > 0 && k+1 < len(rs) && (rs[k] == ' ' || rs[k] == '-' || rs[k] == '.') && isDigitRune(rs[k+1]) {
+			k++
+			continue
+		}
+		break
 	}
-	return n >= 5 && n <= 11 && (i+n == len(rs) || !isAlnumRune(rs[i+n]) && rs[i+n] != '_' && rs[i+n] != '-')
+	return n >= 5 && n <= 13 && (k == len(rs) || !isAlnumRune(rs[k]) && rs[k] != '_' && rs[k] != '-')
 }
 
 // wechatBefore reports whether the normalised text dst ends with a WeChat

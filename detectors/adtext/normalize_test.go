@@ -211,6 +211,10 @@ func TestEvasions(t *testing.T) {
 		}},
 		{"glued contact words", func(g gen) sample {
 			p := g.mobile()
+			if g.r.IntN(2) == 0 {
+				p2 := p[:3] + g.pick([]string{".", "-", " "}) + p[3:7] + g.pick([]string{".", "-", " "}) + p[7:]
+				return sample{g.wrap(g.pick([]string{"Tel", "TEL", "call", "vx", "Phone"}) + p2), "phone", p, ""}
+			}
 			return sample{g.wrap(g.pick([]string{"Tel", "TEL", "call", "vx", "Phone"}) + p), "phone", p, ""}
 		}},
 		{"homophones of 微信", func(g gen) sample {
