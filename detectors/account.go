@@ -390,9 +390,10 @@ func (a *Account) AgeDays() float64 {
 	return (float64(a.Last) - float64(from)) / 86400 // in floats: no wrap whatever the times
 }
 
-// DormantDays is the silence, in days, before the account's current run of
-// activity; 0 if it never slept DormancyGap or longer while watched.
-func (a *Account) DormantDays() float64 { return float64(a.dormant) / 24 }
+// DormantDays is the silence, in whole days, before the account's current
+// run of activity; 0 if it never slept DormancyGap or longer while watched.
+// Whole days, because an owner reads it in a statement of reasons.
+func (a *Account) DormantDays() float64 { return float64(a.dormant / 24) }
 
 // accountTypes are the account types, stored as an index: a byte per
 // account rather than a string header.

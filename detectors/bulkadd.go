@@ -188,7 +188,7 @@ func (b *BulkAdd) Bytes() int64 {
 func withDormancy(s moderation.Signal, days float64) moderation.Signal {
 	s.Values["dormant_days"] = days
 	if days > 0 {
-		s.Evidence += fmt.Sprintf("; the account was silent for %.0f days before this run of activity, so its age counts from its waking", days)
+		s.Evidence += fmt.Sprintf("; the account had been silent for %.0f days before this run of activity", days)
 	}
 	return s
 }
