@@ -8,9 +8,10 @@ import (
 // windowStore holds every account's detector window, bounded by the
 // windows' declared costs. It is a plain map rather than ristretto (which
 // the module uses elsewhere): ristretto's own bookkeeping costs about 170
-// bytes an entry plus some 35 MB of admission counters, more than a whole
-// account's windows, and its admission policy and asynchronous sets may
-// drop a new account's window, so a slow drip could start afresh. Here a
+// bytes an entry plus some 35 MB of admission counters (a map slot and a
+// copy of the id cost about 60), which kept a million accounts out of any
+// sane bound, and its admission policy and asynchronous sets may drop a
+// new account's window, so a slow drip could start afresh. Here a
 // window stays until the bound is reached, and then the coldest, judged by
 // event time, make room: the account whose newest event is oldest among a
 // sample (as Redis approximates LRU), so an account that keeps acting keeps
