@@ -142,7 +142,14 @@ func needsWork(text string) bool {
 			if j+5 <= len(text) && strings.EqualFold(text[j:j+5], " chat") {
 				return true
 			}
+		case "tel", "call", "phone", "mobile", "cell":
+			if j < len(text) && isASCIIDigit(text[j]) {
+				return true // Tel13812345678
+			}
 		default:
+			if len(w) == 1 && (w[0] == 'q' || w[0] == 'v') && j+1 < len(text) && text[j] == ' ' && isASCIIDigit(text[j+1]) {
+				return true // Q 12345678
+			}
 			if len(w) == 1 {
 				if j < len(text) && text[j] == ':' {
 					return true
@@ -1001,8 +1008,8 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 		}
 		if isLetterRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])) {
 			if n, to := latinContact(rs, i, wechatBefore(dst)); n > 0 && !(i+n+1 < len(rs) && inHost(rs[i+n]) && isAlnumRune(rs[i+n+1])) {
-				if to != "QQ" || !isQQ(rs[i:i+n]) {
-					f.change(rs[i:i+n], to)
+				if word := strings.TrimSpace(to); f != nil && !equalFoldRunes(rs[i:i+n], strings.ToLower(word)) {
+					f.change(rs[i:i+n], word) // vx → wechat, not qq → QQ or Tel → Tel
 				}
 				dst = append(dst, to...)
 				i += n
@@ -1046,8 +1053,6 @@ func qqLike(a, b rune) bool {
 	}
 	return false
 }
-
-func isQQ(rs []rune) bool { return len(rs) == 2 && rs[0]|0x20 == 'q' && rs[1]|0x20 == 'q' }
 
 // latinContact reads a Latin contact word at rs[i] (at a word start) and
 // returns how many runes it spans and its canonical form: vx, wx, weixin,

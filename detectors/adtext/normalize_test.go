@@ -344,6 +344,8 @@ func TestNormalizeExamples(t *testing.T) {
 		{"taobao dot com", "taobao.com", []string{"taobao dot com → taobao.com"}},
 		{"hxxp://a.top", "http://a.top", []string{"hxxp → http"}},
 		{"plain ascii text, nothing to undo", "plain ascii text, nothing to undo", nil},
+		{"Q 1226952410", "QQ 1226952410", []string{"Q → QQ"}},
+		{"call19294517638", "call 19294517638", nil},
 		{"bad \xff utf8 微信", "bad \xff utf8 微信", nil},
 		{"1️⃣3️⃣8️⃣", "138", []string{"keycap digits"}},
 		{"mp.weixin.qq.com/s/x", "mp.weixin.qq.com/s/x", nil},
