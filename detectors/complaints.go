@@ -507,65 +507,90 @@ func (c *ComplaintRate) Credibility(now int64, rs *Reporters) Credibility {
 func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[string]]Standing {
 	r := c.record
 	day := utcDay(now)
+	since := now - int64(rs.p.Window/time.Second)
+	type judged struct {
+		id     unique.Handle[string]
+		r      *reporter // nil when the index no longer holds it
+		others bool      // it complained about another account in the window
+	}
 	standing := make(map[unique.Handle[string]]Standing, len(r.entries))
+	var reps []judged
+	anyOthers := false
 	for _, e := range r.entries {
-		if at := e.at(); at <= now && utcDay(at) > day-complaintDays {
-			if _, ok := standing[e.reporter]; !ok {
-				standing[e.reporter] = rs.Standing(e.reporter, now)
+		if at := e.at(); at > now || utcDay(at) <= day-complaintDays {
+			continue
+		}
+		if _, ok := standing[e.reporter]; ok {
+			continue
+		}
+		rep := rs.byID[e.reporter]
+		standing[e.reporter] = rs.standing(rep, now)
+		j := judged{id: e.reporter, r: rep}
+		if rep != nil {
+			for _, tg := range rep.targets[:rep.n] {
+				if tg.account != r.account && tg.at > since {
+					j.others, anyOthers = true, true
+					break
+				}
 			}
 		}
+		reps = append(reps, j)
 	}
-	if len(standing) < rs.p.BrigadeShared {
+	if len(reps) < rs.p.BrigadeShared || !anyOthers {
 		return standing
 	}
-	since := now - int64(rs.p.Window/time.Second)
-	shared := map[unique.Handle[string]]int{}
-	for id := range standing {
-		for _, tg := range rs.targets(id) {
-			if tg.account != r.account && tg.at > since {
-				shared[tg.account]++
+	// others calls f for each other account the reporter complained about
+	// in the window.
+	others := func(j judged, f func(unique.Handle[string]) bool) {
+		if !j.others {
+			return
+		}
+		for _, tg := range j.r.targets[:j.r.n] {
+			if tg.account != r.account && tg.at > since && !f(tg.account) {
+				return
 			}
 		}
 	}
-	for id, st := range standing {
-		if st != Credible {
+	shared := map[unique.Handle[string]]int{}
+	for _, j := range reps {
+		others(j, func(a unique.Handle[string]) bool { shared[a]++; return true })
+	}
+	for _, j := range reps {
+		if standing[j.id] != Credible {
 			continue
 		}
 		n := 0
-		for _, tg := range rs.targets(id) {
-			if tg.account != r.account && tg.at > since && shared[tg.account] >= rs.p.BrigadeShared {
+		others(j, func(a unique.Handle[string]) bool {
+			if shared[a] >= rs.p.BrigadeShared {
 				n++
 			}
-		}
+			return true
+		})
 		if n >= rs.p.BrigadeCoTargets {
-			standing[id] = Brigade
+			standing[j.id] = Brigade
 		}
 	}
 	// A brigade's stragglers: a reporter who missed some of its targets
 	// but complained about another account that at least BrigadeShared of
 	// the brigade also complained about is one of them.
 	withBrigade := map[unique.Handle[string]]int{}
-	for id, st := range standing {
-		if st != Brigade {
-			continue
-		}
-		for _, tg := range rs.targets(id) {
-			if tg.account != r.account && tg.at > since {
-				withBrigade[tg.account]++
-			}
+	for _, j := range reps {
+		if standing[j.id] == Brigade {
+			others(j, func(a unique.Handle[string]) bool { withBrigade[a]++; return true })
 		}
 	}
 	var stragglers []unique.Handle[string]
-	for id, st := range standing {
-		if st != Credible {
+	for _, j := range reps {
+		if standing[j.id] != Credible {
 			continue
 		}
-		for _, tg := range rs.targets(id) {
-			if tg.account != r.account && tg.at > since && withBrigade[tg.account] >= rs.p.BrigadeShared {
-				stragglers = append(stragglers, id)
-				break
+		others(j, func(a unique.Handle[string]) bool {
+			if withBrigade[a] >= rs.p.BrigadeShared {
+				stragglers = append(stragglers, j.id)
+				return false
 			}
-		}
+			return true
+		})
 	}
 	for _, id := range stragglers {
 		standing[id] = Brigade

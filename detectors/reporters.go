@@ -191,7 +191,10 @@ const (
 // targets in the window exceed both the minimum and the typical reporter's
 // count by the factor. A reporter the index does not hold is credible.
 func (rs *Reporters) Standing(id unique.Handle[string], now int64) Standing {
-	r := rs.byID[id]
+	return rs.standing(rs.byID[id], now)
+}
+
+func (rs *Reporters) standing(r *reporter, now int64) Standing {
 	if r == nil {
 		return Credible
 	}
