@@ -119,6 +119,15 @@ func needsWork(text string) bool {
 			if i+4 <= len(text) && strings.EqualFold(text[i:i+4], "hxxp") {
 				return true
 			}
+		case '+':
+			if i+1 < len(text) && (lower(text[i+1]) == 'v' || lower(text[i+1]) == 'q') {
+				return true // +V lily88
+			}
+		}
+		if isASCIIDigit(c) && (i == 0 || !isASCIIAlnum(text[i-1])) && i+4 < len(text) &&
+			isLatinSep(rune(text[i+1])) && isASCIIDigit(text[i+2]) && isLatinSep(rune(text[i+3])) && isASCIIDigit(text[i+4]) &&
+			(i+5 == len(text) || !isASCIIAlnum(text[i+5])) {
+			return true // 1 3 8 1 2 …
 		}
 		if !isASCIILetter(c) || i > 0 && isASCIIAlnum(text[i-1]) {
 			continue
