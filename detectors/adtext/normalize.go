@@ -875,6 +875,23 @@ func digitsAfter(rs []rune, i int) bool {
 	return i < len(rs) && isDigitRune(rs[i])
 }
 
+// idAfter reports whether an id follows rs[i]: after spaces, a colon or a
+// pointer, six or more letters, digits, dashes or underscores with a digit
+// or underscore among them (lily_88, wx12345), as ids are and words are not.
+func idAfter(rs []rune, i int) bool {
+	for k := 0; k < 3 && i < len(rs) && (rs[i] == ' ' || rs[i] == ':' || isPointer(rs[i])); k++ {
+		i++
+	}
+	n, marked := 0, false
+	for i+n < len(rs) && (isAlnumRune(rs[i+n]) || rs[i+n] == '_' || rs[i+n] == '-') {
+		if !isLetterRune(rs[i+n]) {
+			marked = true
+		}
+		n++
+	}
+	return n >= 6 && n <= 20 && marked && i < len(rs) && isLetterRune(rs[i])
+}
+
 // numberAfter reports whether 5 to 11 digits follow rs[i] after one
 // space: "Q 12345678" is a QQ number, "Q 3" a quarter.
 func numberAfter(rs []rune, i int) bool {
@@ -1001,7 +1018,7 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 				dst = append(dst, "微信"...)
 				i += 2
 				continue
-			case (contactBefore(rs, i) || next == ':') && !isHan(next) && handleAfter(rs, i+1) && r != '微':
+			case (contactBefore(rs, i) || next == ':' || always && idAfter(rs, i+1)) && !isHan(next) && handleAfter(rs, i+1) && r != '微':
 				// 加薇 lily8899, 薇: lily8899
 				f.change(rs[i:i+1], "微信")
 				dst = append(dst, "微信"...)
@@ -1129,6 +1146,8 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 		case isDigitRune(next) || isLetterRune(next):
 		case contactBefore(rs, i) && !isHan(next) || (next == ':' || isPointer(next)) && handleAfter(rs, j):
 			return 1, "微信"
+		case i > 0 && isHan(rs[i-1]) && idAfter(rs, j):
+			return 1, "微信" // 找V lily_88: V in Chinese text, an id after it
 		}
 	case "q":
 		switch {

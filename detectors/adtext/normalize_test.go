@@ -346,6 +346,7 @@ func TestNormalizeExamples(t *testing.T) {
 		{"plain ascii text, nothing to undo", "plain ascii text, nothing to undo", nil},
 		{"Q 1226952410", "QQ 1226952410", []string{"Q → QQ"}},
 		{"call19294517638", "call 19294517638", nil},
+		{"找V lily_88，薇 shop_2024", "找微信 lily_88,微信 shop_2024", []string{"V → 微信", "薇 → 微信"}},
 		{"+V lily_88 or 1 3 8 1 2 3 4 5 6 7 8", "+微信 lily_88 or 13812345678", []string{"1 3 8 1 2 3 4 5 6 7 8 → 13812345678", "V → 微信"}},
 		{"bad \xff utf8 微信", "bad \xff utf8 微信", nil},
 		{"1️⃣3️⃣8️⃣", "138", []string{"keycap digits"}},
