@@ -293,6 +293,9 @@ func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 	}
 	if a.Complaints != nil {
 		out["complaint_rate"] = a.Complaints.Signal(a.Last, env.Reporters)
+		if s, ok := a.Complaints.BrigadeSignal(a.Last, env.Reporters); ok {
+			out["brigade"] = s
+		}
 	}
 	if a.Text != nil {
 		out["ad_content"] = a.Text.Ads.Signal(a.Last)

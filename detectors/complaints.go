@@ -616,18 +616,48 @@ func (c *ComplaintRate) credibilityEvidence(b *strings.Builder, t ComplaintTotal
 		fmt.Fprintf(b, ", %s from reporters who complain about far more accounts than is typical", groupDigits(cr.Prolific))
 	}
 	if cr.Brigade > 0 {
-		reporters, targets, moreR, moreT := c.brigade(now, rs, c.record.account.Value(), brigadeListed)
-		fmt.Fprintf(b, "; %s discounted as a brigade: %s who complained together about other accounts (%d or more within %s, or %d more that %d or more of this account's reporters also complained about in %d days: %s",
-			countNoun(cr.Brigade, "complaint"), countNoun(cr.BrigadeReporters, "reporter"), rs.p.BrigadeTargets, fmtSpan(rs.p.BrigadeSpan),
-			rs.p.BrigadeCoTargets, rs.p.BrigadeShared, int(rs.p.Window/(24*time.Hour)), strings.Join(reporters, ", "))
-		if moreR > 0 {
-			fmt.Fprintf(b, " and %d more", moreR)
-		}
-		fmt.Fprintf(b, "), whose other targets are %s", strings.Join(targets, ", "))
-		if moreT > 0 {
-			fmt.Fprintf(b, " and %d more", moreT)
-		}
+		// Counts only: this evidence reaches the account's owner, who must
+		// not learn who reported them or which other accounts were hit.
+		// The brigade signal names them for review.
+		fmt.Fprintf(b, "; %s discounted as a brigade: %s who complained together about other accounts (%s)",
+			countNoun(cr.Brigade, "complaint"), countNoun(cr.BrigadeReporters, "reporter"), brigadeRule(rs))
 	}
+}
+
+// brigadeRule says what makes a reporter a brigade member.
+func brigadeRule(rs *Reporters) string {
+	return fmt.Sprintf("%d or more within %s, or %d more that %d or more of this account's reporters also complained about in %d days",
+		rs.p.BrigadeTargets, fmtSpan(rs.p.BrigadeSpan), rs.p.BrigadeCoTargets, rs.p.BrigadeShared, int(rs.p.Window/(24*time.Hour)))
+}
+
+// BrigadeSignal is the brigade among the account's complainants as a
+// signal of its own, for review: its size, its members and the other
+// accounts they complained about. ok is false when there is none. No
+// policy quotes it to the account's owner.
+func (c *ComplaintRate) BrigadeSignal(now int64, rs *Reporters) (s moderation.Signal, ok bool) {
+	if c.record == nil || rs == nil {
+		return s, false
+	}
+	cr := c.Credibility(now, rs)
+	if cr.Brigade == 0 {
+		return s, false
+	}
+	reporters, targets, moreR, moreT := c.brigade(now, rs, c.record.account.Value(), brigadeListed)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s discounted, from %s who complained together about other accounts (%s): %s",
+		countNoun(cr.Brigade, "complaint"), countNoun(cr.BrigadeReporters, "reporter"), brigadeRule(rs), strings.Join(reporters, ", "))
+	if moreR > 0 {
+		fmt.Fprintf(&b, " and %d more", moreR)
+	}
+	fmt.Fprintf(&b, "; their other targets: %s", strings.Join(targets, ", "))
+	if moreT > 0 {
+		fmt.Fprintf(&b, " and %d more", moreT)
+	}
+	return moderation.Signal{Name: "brigade", Evidence: b.String(), Values: map[string]float64{
+		"brigade_complaints": cr.Brigade,
+		"brigade_reporters":  cr.BrigadeReporters,
+		"other_targets":      float64(len(targets) + moreT),
+	}}, true
 }
 
 // fmtSpan says a span in words: "an hour", "90 minutes".

@@ -141,11 +141,33 @@ func TestBrigadeIsDiscounted(t *testing.T) {
 				t.Errorf("honest_target credible_wilson_lower: got %v, want the raw bound %v", got, raw)
 			}
 
-			s := w.accounts["news_small"].Signals(w.env)["complaint_rate"]
-			for _, want := range []string{"30 complaints discounted as a brigade", "30 reporters", "brig00", "whose other targets are b2, b3, b4, b5, b6", "0 from credible reporters", "3 or more within an hour"} {
+			signals := w.accounts["news_small"].Signals(w.env)
+			s := signals["complaint_rate"]
+			for _, want := range []string{"30 complaints discounted as a brigade", "30 reporters", "0 from credible reporters", "3 or more within an hour"} {
 				if !strings.Contains(s.Evidence, want) {
-					t.Errorf("evidence %q: want it to contain %q", s.Evidence, want)
+					t.Errorf("complaint_rate evidence %q: want it to contain %q", s.Evidence, want)
 				}
+			}
+			// The owner reads complaint_rate's evidence: no reporter, no other account.
+			for _, secret := range []string{"brig00", "b2,"} {
+				if strings.Contains(s.Evidence, secret) {
+					t.Errorf("complaint_rate evidence %q names %q; want counts only", s.Evidence, secret)
+				}
+			}
+			b, ok := signals["brigade"]
+			if !ok {
+				t.Fatal("no brigade signal")
+			}
+			for _, want := range []string{"30 complaints discounted, from 30 reporters", "brig00, brig01", "and 20 more", "their other targets: b2, b3, b4, b5, b6"} {
+				if !strings.Contains(b.Evidence, want) {
+					t.Errorf("brigade evidence %q: want it to contain %q", b.Evidence, want)
+				}
+			}
+			if got := b.Values["other_targets"]; got != 5 {
+				t.Errorf("brigade other_targets: got %v, want 5", got)
+			}
+			if _, ok := w.accounts["honest_target"].Signals(w.env)["brigade"]; ok {
+				t.Error("honest_target has a brigade signal; want none")
 			}
 		})
 	}
