@@ -994,6 +994,9 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			i+1 < len(rs) && qqLike(r, rs[i+1]) && (digitsAfter(rs, i+2) || contactBefore(rs, i)):
 			f.change(rs[i:i+2], "QQ")
 			dst = append(dst, "QQ"...)
+			if i+2 < len(rs) && isDigitRune(rs[i+2]) {
+				dst = append(dst, ' ') // 企鹅12345 is QQ 12345, not the word QQ12345
+			}
 			i += 2
 			continue
 		case r == '卫' && i+1 < len(rs) && rs[i+1] == '星' && (handleAfter(rs, i+2) || contactBefore(rs, i)):
@@ -1038,6 +1041,9 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 					f.change(rs[i:i+n], word) // vx → wechat, not qq → QQ or Tel → Tel
 				}
 				dst = append(dst, to...)
+				if isASCIILetter(to[len(to)-1]) && i+n < len(rs) && isDigitRune(rs[i+n]) && numberAfter(rs, i+n) {
+					dst = append(dst, ' ') // +Q12345678 is QQ 12345678, as a second reading would glue it
+				}
 				i += n
 				continue
 			}
