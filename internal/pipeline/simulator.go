@@ -31,9 +31,16 @@ func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 		return nil, err
 	}
 	store := NewMemoryStore()
+	// The cross-account indexes live judging reads (see New): without
+	// them a backtest sees no destination campaigns, rings or brigades,
+	// and calls the running policy a change.
+	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries),
+		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
+		Destinations: detectors.NewDestinations(destinationWindow, destinationEntries),
+		Targets:      detectors.NewTargets(targetWindow, targetEntries)}
 	p := &Pipeline{
 		cfg:     cfg,
-		env:     &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries)},
+		env:     env,
 		store:   store,
 		windows: cache,
 		metrics: NewMetrics(prometheus.NewRegistry()),
