@@ -439,8 +439,8 @@ func (c *ComplaintRate) ObserveReporter(account string, reporter unique.Handle[s
 // their reporters are judged.
 type Credibility struct {
 	// Credible complaints: from reporters neither in a brigade nor
-	// prolific, filed at least the brigade span ago (a younger complaint's
-	// reporter may yet turn out to belong to a brigade).
+	// prolific, filed at least ReporterParams.Settle ago (a younger
+	// complaint's reporter may yet turn out to belong to a brigade).
 	Credible float64
 	// Brigade complaints and the distinct reporters who filed them.
 	Brigade, BrigadeReporters float64
@@ -466,7 +466,7 @@ func (c *ComplaintRate) Credibility(now int64, rs *Reporters) Credibility {
 		Brigade:  daySum(r.settledHead, &r.brigade, day),
 	}
 	standing := c.standings(now, rs)
-	span := int64(rs.p.BrigadeSpan / time.Second)
+	span := int64(rs.p.Settle / time.Second)
 	for _, e := range r.entries {
 		at := e.at()
 		if at > now || utcDay(at) <= day-complaintDays {
@@ -610,7 +610,7 @@ func (c *ComplaintRate) credibilityEvidence(b *strings.Builder, t ComplaintTotal
 		fmt.Fprintf(b, " (at least %s with 95%% confidence)", fmtPercent(t.CredibleLower()))
 	}
 	if cr.Pending > 0 {
-		fmt.Fprintf(b, ", %s too recent to weigh (filed within %s)", groupDigits(cr.Pending), fmtSpan(rs.p.BrigadeSpan))
+		fmt.Fprintf(b, ", %s too recent to weigh (filed within %s)", groupDigits(cr.Pending), fmtSpan(rs.p.Settle))
 	}
 	if cr.Prolific > 0 {
 		fmt.Fprintf(b, ", %s from reporters who complain about far more accounts than is typical", groupDigits(cr.Prolific))

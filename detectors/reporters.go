@@ -33,6 +33,11 @@ type ReporterParams struct {
 	// them, however slowly it went about it.
 	BrigadeShared    int
 	BrigadeCoTargets int
+	// Settle is how long a complaint waits before it counts as credible:
+	// long enough for a brigade that spreads one wave over a couple of
+	// hours to show itself, so the account it hit first is not judged on
+	// its complaints before then.
+	Settle time.Duration
 	// A reporter is prolific when it complained about at least
 	// ProlificMin accounts it had not just complained about within
 	// Window, and at least ProlificFactor times the typical reporter.
@@ -57,6 +62,7 @@ var DefaultReporterParams = ReporterParams{
 	BrigadeSpan:      time.Hour,
 	BrigadeShared:    5,
 	BrigadeCoTargets: 2,
+	Settle:           2 * time.Hour,
 	ProlificMin:      20,
 	ProlificFactor:   10,
 	Window:           complaintDays * 24 * time.Hour,

@@ -245,9 +245,9 @@ func TestBrigadeStragglers(t *testing.T) {
 	}
 }
 
-// TestComplaintsWaitOutTheSpan: a complaint is weighed once its reporter
-// has had the span to show itself part of a brigade; before then it is
-// pending, neither credible nor discounted.
+// TestComplaintsWaitOutTheSpan: a complaint is weighed once it has
+// settled, its reporter having had the time to show itself part of a
+// brigade; before then it is pending, neither credible nor discounted.
 func TestComplaintsWaitOutTheSpan(t *testing.T) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -256,8 +256,8 @@ func TestComplaintsWaitOutTheSpan(t *testing.T) {
 		wantCredible float64
 	}{
 		{"at once", 0, 0},
-		{"just inside the span", 59 * time.Minute, 0},
-		{"once the span is over", time.Hour, 10},
+		{"just before they settle", DefaultReporterParams.Settle - time.Minute, 0},
+		{"once they settle", DefaultReporterParams.Settle, 10},
 		{"a day later", 24 * time.Hour, 10},
 	}
 	for _, tt := range tests {
@@ -312,7 +312,7 @@ func TestComplaintRecordOverflows(t *testing.T) {
 	for r := range n {
 		w.complain("acct", fmt.Sprintf("r%d", r), start.Add(time.Duration(r)*time.Minute))
 	}
-	a := w.broadcast("acct", start.Add(time.Duration(n)*time.Minute+time.Hour), 1)
+	a := w.broadcast("acct", start.Add(time.Duration(n)*time.Minute+DefaultReporterParams.Settle), 1)
 	if got := w.value("acct", "complaint_rate.credible_complaints"); got != float64(n) {
 		t.Errorf("credible complaints: got %v, want %v", got, n)
 	}
