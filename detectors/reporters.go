@@ -240,14 +240,6 @@ func (rs *Reporters) Targets(id unique.Handle[string], except string) []string {
 	return out
 }
 
-// targets is the reporter's recent distinct targets, nil if not held.
-func (rs *Reporters) targets(id unique.Handle[string]) []reporterTarget {
-	if r := rs.byID[id]; r != nil {
-		return r.targets[:r.n]
-	}
-	return nil
-}
-
 // Len is the number of reporters held.
 func (rs *Reporters) Len() int { return len(rs.byID) }
 
