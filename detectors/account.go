@@ -116,7 +116,7 @@ func (a *Account) refreshShared(ev *moderation.Event, env *Env) {
 	switch ev.Kind {
 	case moderation.KindComplaint, moderation.KindUnfollow:
 		if a.Text != nil && a.Text.Destination.Destination != "" && env.Destinations != nil {
-			a.Text.Destination.Accounts = env.Destinations.Accounts(a.Text.Destination.Destination)
+			a.Text.Destination = env.Destinations.Match(a.Text.Destination.Destination)
 		}
 	case moderation.KindFriendResponse:
 		if a.Ring != nil && env.Targets != nil {
@@ -139,7 +139,7 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 		a.Text.Campaign = env.Campaigns.Observe(ev.Account, ev.At, ev.Broadcast.Text)
 	}
 	if env.Destinations != nil {
-		a.Text.Destination = env.Destinations.Observe(ev.Account, ev.At, destinationKeys(ev.Broadcast.Text))
+		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, destinationKeys(ev.Broadcast.Text), a.Text.LastAdScore)
 	}
 }
 
@@ -243,6 +243,8 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 				return 0, true
 			}
 			return a.Text.LastAdScore, true
+		case "campaign_ad_score":
+			return m.AdScore, true
 		}
 	case "shared_targets":
 		var r Ring
@@ -272,7 +274,7 @@ func Metrics() []string {
 	for _, n := range campaignMetrics {
 		names = append(names, "campaign."+n)
 	}
-	for _, n := range campaignMetrics {
+	for _, n := range destinationMetrics {
 		names = append(names, "destination_campaign."+n)
 	}
 	for _, n := range ringMetrics {

@@ -34,12 +34,14 @@ type destEntry struct {
 	key     *destKey
 	account uint64 // FNV-1a of the account id
 	at      int64
+	score   float64 // the naming broadcast's ad score
 }
 
 type destKey struct {
 	name     string
 	accounts map[uint64]int32 // live entries per account
 	live     int
+	scores   float64 // sum of the live entries' ad scores
 }
 
 // DestinationMatch is the most shared destination of one broadcast.
@@ -50,6 +52,10 @@ type DestinationMatch struct {
 	// Accounts is how many distinct accounts named it within the window,
 	// this one included.
 	Accounts int
+	// AdScore is the mean ad score of the broadcasts that named it within
+	// the window: a ring's member that writes its copy to read as news is
+	// still judged with the ring's wording.
+	AdScore float64
 }
 
 // NewDestinations returns an index over window of event time holding at
@@ -62,6 +68,11 @@ func NewDestinations(window time.Duration, maxEntries int) *Destinations {
 // at, and returns the one the most accounts named; ties go to the first
 // in the order given.
 func (d *Destinations) Observe(account string, at time.Time, destinations []string) DestinationMatch {
+	return d.ObserveScored(account, at, destinations, 0)
+}
+
+// ObserveScored is Observe for a broadcast whose ad score is score.
+func (d *Destinations) ObserveScored(account string, at time.Time, destinations []string, score float64) DestinationMatch {
 	now := at.Unix()
 	acct := fnv64(account)
 	var m DestinationMatch
@@ -77,7 +88,8 @@ func (d *Destinations) Observe(account string, at time.Time, destinations []stri
 		}
 		k.accounts[acct]++
 		k.live++
-		e := destEntry{key: k, account: acct, at: now}
+		k.scores += score
+		e := destEntry{key: k, account: acct, at: now, score: score}
 		if len(d.entries) < d.maxEntries {
 			d.entries = append(d.entries, e)
 		} else {
@@ -85,7 +97,7 @@ func (d *Destinations) Observe(account string, at time.Time, destinations []stri
 		}
 		d.next++
 		if n := len(k.accounts); n > m.Accounts {
-			m = DestinationMatch{Destination: k.name, Accounts: n}
+			m = DestinationMatch{Destination: k.name, Accounts: n, AdScore: k.meanScore()}
 		}
 	}
 	return m
@@ -97,6 +109,22 @@ func (d *Destinations) Accounts(destination string) int {
 		return len(k.accounts)
 	}
 	return 0
+}
+
+// Match is destination's count and mean ad score as they stand now.
+func (d *Destinations) Match(destination string) DestinationMatch {
+	k := d.keys[destination]
+	if k == nil {
+		return DestinationMatch{Destination: destination}
+	}
+	return DestinationMatch{Destination: destination, Accounts: len(k.accounts), AdScore: k.meanScore()}
+}
+
+func (k *destKey) meanScore() float64 {
+	if k.live == 0 {
+		return 0
+	}
+	return min(max(k.scores/float64(k.live), 0), 1) // sums drift by rounding as entries come and go
 }
 
 func containsBefore(s []string, i int) bool {
@@ -120,6 +148,7 @@ func (d *Destinations) evict(now int64) {
 		if k.accounts[e.account]--; k.accounts[e.account] <= 0 {
 			delete(k.accounts, e.account)
 		}
+		k.scores -= e.score
 		if k.live--; k.live == 0 {
 			delete(d.keys, k.name)
 		}
@@ -134,7 +163,7 @@ func (d *Destinations) Len() int { return int(d.next - d.first) }
 // Bytes estimates the index's memory: the ring, and per destination its
 // name and account counts.
 func (d *Destinations) Bytes() int64 {
-	n := int64(cap(d.entries)) * 24
+	n := int64(cap(d.entries)) * 32
 	for _, k := range d.keys {
 		n += 96 + int64(len(k.name)) + 40*int64(len(k.accounts))
 	}
@@ -176,8 +205,11 @@ func (t *BroadcastText) destinationSignal(d *Destinations) moderation.Signal {
 		evidence = fmt.Sprintf("the latest broadcast sends buyers to %s, which %s other %s also sent buyers to in %s days",
 			describeDestination(m.Destination), groupDigits(float64(m.Accounts-1)), plural(m.Accounts-1, "account", "accounts"), days)
 	}
+	if m.Accounts > 1 {
+		evidence += fmt.Sprintf("; their broadcasts naming it read as ads with a mean score of %.2f", m.AdScore)
+	}
 	return moderation.Signal{Name: "destination_campaign", Evidence: evidence,
-		Values: map[string]float64{"accounts": float64(m.Accounts), "ad_score": t.LastAdScore}}
+		Values: map[string]float64{"accounts": float64(m.Accounts), "ad_score": t.LastAdScore, "campaign_ad_score": m.AdScore}}
 }
 
 func plural(n int, one, many string) string {
@@ -186,6 +218,10 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// destinationMetrics are the value names of the destination_campaign
+// signal.
+var destinationMetrics = []string{"accounts", "ad_score", "campaign_ad_score"}
 
 // destinationKeys are the non-generic destinations of a broadcast as the
 // reader sees it, as "kind:value". A generic domain (one millions of

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -197,5 +198,24 @@ func TestCrossCountsReadAgain(t *testing.T) {
 		FriendResponse: &moderation.FriendResponse{Target: "p1", Response: "ignored"}})
 	if got := w.value("young0", "shared_targets.ring_accounts"); got != 5 {
 		t.Errorf("first member after an answer: got %v, want 5", got)
+	}
+}
+
+// TestDestinationAdScore: the campaign's ad score is the mean over the
+// broadcasts that named the destination in the window, so one member
+// writing its copy to read as news does not take itself out of the ring.
+func TestDestinationAdScore(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	d := NewDestinations(72*time.Hour, 1000)
+	d.ObserveScored("a", start, []string{"wechat:x"}, 0.9)
+	d.ObserveScored("b", start.Add(time.Hour), []string{"wechat:x"}, 0.9)
+	m := d.ObserveScored("quiet", start.Add(2*time.Hour), []string{"wechat:x"}, 0.3)
+	if want := (DestinationMatch{Destination: "wechat:x", Accounts: 3, AdScore: 0.7}); m.Destination != want.Destination || m.Accounts != want.Accounts || math.Abs(m.AdScore-want.AdScore) > 1e-9 {
+		t.Errorf("match: got %+v, want %+v", m, want)
+	}
+	// The first mention leaves the window.
+	d.ObserveScored("other", start.Add(72*time.Hour), []string{"qq:1"}, 0)
+	if got := d.Match("wechat:x"); got.Accounts != 2 || math.Abs(got.AdScore-0.6) > 1e-9 {
+		t.Errorf("after the first mention left: got %+v, want 2 accounts, mean 0.6", got)
 	}
 }
