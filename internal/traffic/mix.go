@@ -534,7 +534,7 @@ func (g *gen) brigadedNews() {
 	}
 }
 
-// tradeFair: 2–6 exhibitors with years of ordinary use add 150–600
+// tradeFair: 2–6 exhibitors in everyday use for years add 150–600
 // visitors each in one afternoon, by QR code and business card, a few by
 // searching the name on a card; visitors go from booth to booth.
 func (g *gen) tradeFair() {
@@ -550,7 +550,7 @@ func (g *gen) tradeFair() {
 			typ = moderation.AccountEnterprise
 		}
 		acct := g.account(TradeFair, "", moderation.AccountInfo{Type: typ, CreatedAt: g.daysAgo(g.between(400, 3000))})
-		g.history(acct, afternoon.Add(-24*time.Hour), 4*week)
+		g.everyday(acct, afternoon.Add(-24*time.Hour))
 		n := min(len(visitors), g.between(150, 600))
 		searched := 0.08 * g.r.Float64()
 		hours := g.between(3, 5)
@@ -610,8 +610,9 @@ func (g *gen) couponBrand() {
 	}
 }
 
-// groupAdmins: a group's 1–4 admins, accounts in everyday use for years,
-// add its members: most groups in a day or three, some steadily for weeks.
+// groupAdmins: a group's 1–4 admins, accounts years old, most in everyday
+// use and some quiet (nothing seen before), add its members: most groups
+// in a day or three, some steadily for weeks.
 func (g *gen) groupAdmins() {
 	members := make([]string, g.between(80, 400))
 	for i := range members {
@@ -631,7 +632,9 @@ func (g *gen) groupAdmins() {
 			days = g.between(1, 3)
 		}
 		start := End.AddDate(0, 0, -days).Add(g.dur(6 * time.Hour))
-		g.history(acct, start, 6*week)
+		if !g.chance(0.3) { // else a quiet account that seldom adds anyone
+			g.everyday(acct, start)
+		}
 		perDay := (len(todo) + days - 1) / days
 		for d := 0; d < days && len(todo) > 0; d++ {
 			n := min(perDay, len(todo))
@@ -653,12 +656,18 @@ func (g *gen) groupAdmins() {
 func (g *gen) ordinary() {
 	for i := g.between(5, 15); i > 0; i-- {
 		acct := g.account(Ordinary, "", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: g.daysAgo(g.between(365, 3000))})
-		for at := End.AddDate(0, 0, -g.between(120, 210)); at.Before(End); at = at.Add(time.Duration(g.between(2, 20))*24*time.Hour + g.dur(12*time.Hour)) {
-			src := []moderation.Source{moderation.SourceContact, moderation.SourceQR, moderation.SourceCard, moderation.SourceSearch}[g.r.IntN(4)]
-			target := g.person("c")
-			g.friendAdd(acct, at, target, src, "")
-			g.respond(acct, at, target, 0.9, 0.005)
-		}
+		g.everyday(acct, End)
+	}
+}
+
+// everyday is an account in everyday use: someone it knows added every
+// 2–20 days over the four to seven months before until.
+func (g *gen) everyday(acct string, until time.Time) {
+	for at := until.AddDate(0, 0, -g.between(120, 210)); at.Before(until); at = at.Add(time.Duration(g.between(2, 20))*24*time.Hour + g.dur(12*time.Hour)) {
+		src := []moderation.Source{moderation.SourceContact, moderation.SourceQR, moderation.SourceCard, moderation.SourceSearch}[g.r.IntN(4)]
+		target := g.person("c")
+		g.friendAdd(acct, at, target, src, "")
+		g.respond(acct, at, target, 0.9, 0.005)
 	}
 }
 
