@@ -24,8 +24,26 @@ _dest_signal(field) := n if {
 	is_number(n)
 }
 
+# The latest broadcast reads as an ad, judged with the campaign's other
+# broadcasts naming the same destination: a ring member whose own wording
+# is milder than the rest (an ad score just under the level) still sells
+# with them. Its own score must still be some way towards an ad, so a text
+# that only names the handle (a news item warning readers about it) never
+# counts.
+_dest_ad_enough if {
+	own := _dest_signal("ad_score")
+	own >= data.config.destination_campaign.min_own_ad_score
+	max({own, _dest_campaign_score(own)}) >= data.config.destination_campaign.min_ad_score
+}
+
+# The campaign's mean ad score, or the broadcast's own where the detector
+# reports none.
+_dest_campaign_score(own) := s if {
+	s := _dest_signal("campaign_ad_score")
+} else := own
+
 _dest_level := ladder[max(crossed)] if {
-	_dest_signal("ad_score") >= data.config.destination_campaign.min_ad_score
+	_dest_ad_enough
 	accounts := _dest_signal("accounts")
 	crossed := {severity[level] |
 		some level, threshold in _dest_levels
@@ -94,6 +112,10 @@ violations contains {
 }
 
 watched contains {"metric": "destination_campaign.ad_score", "level": data.config.destination_campaign.min_ad_score}
+
+watched contains {"metric": "destination_campaign.ad_score", "level": data.config.destination_campaign.min_own_ad_score}
+
+watched contains {"metric": "destination_campaign.campaign_ad_score", "level": data.config.destination_campaign.min_ad_score}
 
 watched contains {"metric": "destination_campaign.accounts", "level": threshold} if {
 	some tiers in data.config.destination_campaign.levels

@@ -130,5 +130,21 @@ test_metadata_flows_into_decision if {
 
 test_watch_has_every_level if {
 	moderation.watch["destination_campaign.accounts"] == sort({l | some tiers in _levels; some levels in tiers; some l in levels})
-	moderation.watch["destination_campaign.ad_score"] == [_cfg.min_ad_score]
+	moderation.watch["destination_campaign.ad_score"] == sort({_cfg.min_own_ad_score, _cfg.min_ad_score})
+	moderation.watch["destination_campaign.campaign_ad_score"] == [_cfg.min_ad_score]
+}
+
+# A ring member whose own wording is milder than the rest: its score is
+# under the level, the campaign's is well over it.
+_with_campaign(own, campaign) := json.patch(_input("subscription", false, 20, own, 0), [{"op": "add", "path": "/signals/destination_campaign/campaign_ad_score", "value": campaign}])
+
+test_mild_ring_member_judged_with_the_campaign[note] if {
+	some note, c in {
+		"own just under the level, campaign over it": {"own": _cfg.min_ad_score - 0.04, "campaign": 0.85, "want": "suspend"},
+		"own at the floor, campaign at the level": {"own": _cfg.min_own_ad_score, "campaign": _cfg.min_ad_score, "want": "suspend"},
+		"own just under the floor: naming the handle is not selling": {"own": _cfg.min_own_ad_score - 0.01, "campaign": 0.99, "want": "allow"},
+		"a news item warning readers about the handle": {"own": 0.05, "campaign": 0.95, "want": "allow"},
+		"neither an ad": {"own": 0.45, "campaign": _cfg.min_ad_score - 0.01, "want": "allow"},
+	}
+	_decide(_with_campaign(c.own, c.campaign)).action == c.want
 }
