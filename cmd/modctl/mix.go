@@ -134,6 +134,7 @@ func mixScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sum.Duplicates > 0 {
 		fmt.Fprintf(stderr, "%d events were already stored (same ids): they are not judged again, so their accounts score as they stood\n", sum.Duplicates)
 	}
+	w.Mark()
 	deadline := time.Now().Add(*timeout)
 	for !w.Quiet(*settle) {
 		if time.Now().After(deadline) {

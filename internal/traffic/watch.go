@@ -53,6 +53,15 @@ func WatchEnforcement(nc *nats.Conn) (*Watcher, error) {
 	return w, nil
 }
 
+// Mark restarts the quiet period now, as if a decision had arrived: call it
+// when publishing ends, so a mix that draws no decisions for a while is
+// not taken as settled before the service has read it.
+func (w *Watcher) Mark() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.last = time.Now()
+}
+
 // Quiet reports whether no decision has arrived for d.
 func (w *Watcher) Quiet(d time.Duration) bool {
 	w.mu.Lock()
