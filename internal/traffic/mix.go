@@ -318,7 +318,8 @@ func (g *gen) disguisedAds() {
 
 // handleRing: 10–40 accounts each broadcast their own wording of one offer
 // once a day for 1–3 days, every one sending buyers to one of the same 2–3
-// handles, some of them disguised.
+// handles, some of them disguised; in some rings each broadcast also
+// names a handle of the account's own.
 func (g *gen) handleRing() {
 	size := g.between(10, 40)
 	handles := make([]handle, g.between(2, 3))
@@ -327,6 +328,7 @@ func (g *gen) handleRing() {
 	}
 	o := newOffer(g.r)
 	rounds := g.between(1, 3)
+	decoy := g.chance(0.3)
 	start := End.Add(-time.Duration(rounds-1)*24*time.Hour - 8*time.Hour - g.dur(4*time.Hour))
 	for i := 0; i < size; i++ {
 		typ := moderation.AccountSubscription
@@ -342,7 +344,11 @@ func (g *gen) handleRing() {
 			if g.chance(0.3) {
 				link = adLink(g.r, g.chance(0.5))
 			}
-			text := adText(g.r, variant, contact(g.r, handles[g.r.IntN(len(handles))], g.chance(0.35)), link)
+			c := contact(g.r, handles[g.r.IntN(len(handles))], g.chance(0.35))
+			if decoy { // a handle of its own beside the ring's, to dilute a count keyed by handle
+				c = contact(g.r, newHandle(g.r), false) + " " + c
+			}
+			text := adText(g.r, variant, c, link)
 			at := start.Add(time.Duration(k)*(24*time.Hour+10*time.Minute) + offset)
 			rcpt := int64(g.between(200, 3000))
 			id := g.broadcast(acct, at, text, rcpt)
@@ -409,9 +415,9 @@ func (g *gen) slowDrip() {
 }
 
 // harvestRing: 20–50 accounts created in the last weeks each add 10–35
-// strangers a day for 3–10 days, most from one pool of a few hundred
-// people (scraped from a group, say), so each stays under every level
-// while the pool is added again and again.
+// strangers a day for 3–10 days, half to nine tenths of them from one pool
+// of a few hundred people (scraped from a group, say), so each stays under
+// every level while the pool is added again and again.
 func (g *gen) harvestRing() {
 	size := g.between(20, 50)
 	days := g.between(3, 10)
@@ -420,7 +426,7 @@ func (g *gen) harvestRing() {
 		pool[i] = g.person("m")
 	}
 	start := End.AddDate(0, 0, -days).Add(g.dur(6 * time.Hour))
-	fresh := 0.1 + 0.2*g.r.Float64() // share of targets from outside the pool
+	fresh := 0.1 + 0.4*g.r.Float64() // share of targets from outside the pool
 	msg := pick(g.r, greetings)
 	for i := 0; i < size; i++ {
 		acct := g.account(HarvestRing, "friend_add", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: start.Add(-g.dur(14 * 24 * time.Hour))})
