@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"moderation/detectors/adtext"
 )
 
 // writeFile writes body to name in a new temporary directory and returns
@@ -260,5 +264,88 @@ func TestSpamAssassin(t *testing.T) {
 	// reached from slipping.
 	if f1[0] < 0.89 {
 		t.Errorf("F1 on the held-out groups: got %.3f, want at least 0.89", f1[0])
+	}
+}
+
+// TestSpamAssassinCrossValidation measures the model and the naive Bayes
+// baseline by 5-fold cross-validation within easy-ham-1 and spam-1, the
+// training groups, so that a change to the mail converter or the training
+// can be chosen without touching the held-out groups TestSpamAssassin
+// reports. The folds are seeded; each trains both (with the options modctl
+// eval uses) on four folds and scores the fifth. Cross-validation here is
+// easier than the held-out measure, which adds hard-ham-1: header words
+// (From domain, mail program, Content-Type, list headers, whether the
+// Message-Id and Return-Path match the From domain, replies) raised the
+// model's cross-validated F1 from 0.958 to 0.969 and lowered its held-out
+// F1 from 0.909 to 0.892, so the converter reads no headers but the
+// subject.
+func TestSpamAssassinCrossValidation(t *testing.T) {
+	d := spamAssassinDir()
+	if _, err := os.Stat(filepath.Join(d, "spam-1")); err != nil {
+		t.Skipf("the SpamAssassin corpus is not at %s (run make spamassassin)", d)
+	}
+	src, err := openData(filepath.Join(d, "easy-ham-1") + "," + filepath.Join(d, "spam-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []adtext.Example
+	for l, err := range src {
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples = append(examples, l.Example)
+	}
+	const folds = 5
+	rng := rand.New(rand.NewPCG(7, 7))
+	fold := make([]int, len(examples))
+	for i := range fold {
+		fold[i] = rng.IntN(folds)
+	}
+	scores := [2][]float64{make([]float64, len(examples)), make([]float64, len(examples))}
+	var wg sync.WaitGroup
+	for f := range folds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var train []adtext.Example
+			for i, e := range examples {
+				if fold[i] != f {
+					train = append(train, e)
+				}
+			}
+			m, _, err := adtext.Train(adtext.Examples(train), adtext.DefaultTrainOptions)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			nb, err := adtext.TrainNaiveBayes(adtext.Examples(train))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i, e := range examples {
+				if fold[i] == f {
+					scores[0][i], scores[1][i] = m.Score(e.Text), nb.Score(e.Text)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	labels := make([]bool, len(examples))
+	for i, e := range examples {
+		labels[i] = e.Ad
+	}
+	var auc [2]float64
+	for k, name := range []string{"model", "naive Bayes"} {
+		var c adtext.Confusion
+		for i, p := range scores[k] {
+			c.Add(p >= 0.5, labels[i])
+		}
+		auc[k] = rocAUC(scores[k], labels)
+		t.Logf("%d-fold cross-validation on easy-ham-1 and spam-1, %s: precision %.3f, recall %.3f, F1 %.3f, ROC AUC %.4f (%d false positives, %d false negatives of %d)",
+			folds, name, c.Precision(), c.Recall(), c.F1(), auc[k], c.FP, c.FN, len(examples))
+	}
+	if auc[0] <= auc[1] {
+		t.Errorf("cross-validated ROC AUC %.4f (model), %.4f (naive Bayes): want the model above", auc[0], auc[1])
 	}
 }
