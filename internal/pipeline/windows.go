@@ -25,8 +25,12 @@ type windowStore struct {
 	evicted uint64
 }
 
-// evictionSample is how many accounts are compared to pick the coldest.
-const evictionSample = 16
+// evictionSample is how many accounts are compared to pick the coldest,
+// evictionRun of them from each randomly started iteration.
+const (
+	evictionSample = 16
+	evictionRun    = 2
+)
 
 func newWindowStore(maxBytes int64) *windowStore {
 	return &windowStore{m: make(map[string]*window), maxCost: maxBytes}
@@ -59,23 +63,29 @@ func (s *windowStore) Set(account string, w *window, cost int64) {
 }
 
 // evictColdest drops the window with the oldest newest event among a sample
-// of accounts (Go starts each map iteration at a random place), never the
-// one being set.
+// of accounts, never the one being set. The sample is taken as a few
+// entries from each of several map iterations, since each starts at a
+// random place: consecutive entries of one iteration share the table's
+// groups, which deletions and inserts leave holding entries of like age,
+// and sixteen in a row were measured to pick a current account as the
+// "coldest" often enough to drop a slow drip's history.
 func (s *windowStore) evictColdest(keep string) {
 	var (
 		victim string
 		oldest *window
-		seen   int
 	)
-	for k, w := range s.m {
-		if k == keep {
-			continue
-		}
-		if oldest == nil || w.det.Last < oldest.det.Last {
-			victim, oldest = k, w
-		}
-		if seen++; seen == evictionSample {
-			break
+	for range evictionSample / evictionRun {
+		n := 0
+		for k, w := range s.m {
+			if k == keep {
+				continue
+			}
+			if oldest == nil || w.det.Last < oldest.det.Last {
+				victim, oldest = k, w
+			}
+			if n++; n == evictionRun {
+				break
+			}
 		}
 	}
 	s.cost -= oldest.cost
