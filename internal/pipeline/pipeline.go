@@ -147,13 +147,18 @@ func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Sto
 	if err != nil {
 		return nil, err
 	}
-	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries),
+	p := &Pipeline{cfg: cfg, env: newEnv(cfg), js: js, events: streams.Events, streams: streams, store: store, windows: cache, metrics: metrics, log: log}
+	p.policy.Store(policy)
+	return p, nil
+}
+
+// newEnv is what detectors share across accounts: the time zone, the ad
+// model and the cross-account indexes, each bounded. cfg has its defaults.
+func newEnv(cfg Config) *detectors.Env {
+	return &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries),
 		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
 		Destinations: detectors.NewDestinations(destinationWindow, destinationEntries),
 		Targets:      detectors.NewTargets(targetWindow, targetEntries)}
-	p := &Pipeline{cfg: cfg, env: env, js: js, events: streams.Events, streams: streams, store: store, windows: cache, metrics: metrics, log: log}
-	p.policy.Store(policy)
-	return p, nil
 }
 
 // newWindowCache bounds per-account windows by their estimated bytes; past

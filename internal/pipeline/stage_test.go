@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"testing"
-	"time"
 
-	"moderation/detectors"
 	"moderation/internal/events"
 	"moderation/internal/judge"
 	"moderation/internal/moderation"
@@ -36,7 +34,8 @@ func BenchmarkDetectorStage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
+	// The service's own Env: the ad model and every cross-account index.
+	p := &Pipeline{windows: cache, env: newEnv(Config{}.withDefaults())}
 	p.policy.Store(pol)
 	for i, ev := range evs { // warm: every account has a window
 		p.observe(ev, uint64(i+1))
