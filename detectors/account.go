@@ -135,11 +135,17 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 	}
 	a.Text.Ads.ObserveText(ev.At, ev.Broadcast.Text, score, features)
 	a.Text.LastAdScore = score
+	if env.Campaigns == nil && env.Destinations == nil {
+		return
+	}
+	// Normalised once for both the fingerprint and the destinations; the
+	// model folds the text further and normalises in its own pass.
+	normal := adtext.NormalText(ev.Broadcast.Text)
 	if env.Campaigns != nil {
-		a.Text.Campaign = env.Campaigns.Observe(ev.Account, ev.At, ev.Broadcast.Text)
+		a.Text.Campaign = env.Campaigns.observeNormal(ev.Account, ev.At, normal)
 	}
 	if env.Destinations != nil {
-		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, destinationKeys(ev.Broadcast.Text), a.Text.LastAdScore)
+		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, destinationKeys(normal), a.Text.LastAdScore)
 	}
 }
 

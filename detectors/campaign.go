@@ -105,7 +105,14 @@ func NewCampaigns(window time.Duration, maxEntries int) *Campaigns {
 func (c *Campaigns) Observe(account string, at time.Time, text string) Match {
 	// The fingerprint is of the text as its reader sees it, so copies
 	// disguised differently (加 薇, ＶＸ, zero-width spaces) stay copies.
-	sim, ok := simhash(adtext.NormalText(text))
+	return c.observeNormal(account, at, adtext.NormalText(text))
+}
+
+// observeNormal is Observe for a text already normalised
+// (adtext.NormalText), so a caller that normalised it for other uses does
+// not pay for it again.
+func (c *Campaigns) observeNormal(account string, at time.Time, normal string) Match {
+	sim, ok := simhash(normal)
 	if !ok {
 		return Match{Accounts: 1}
 	}

@@ -223,12 +223,12 @@ func plural(n int, one, many string) string {
 // signal.
 var destinationMetrics = []string{"accounts", "ad_score", "campaign_ad_score"}
 
-// destinationKeys are the non-generic destinations of a broadcast as the
-// reader sees it, as "kind:value". A generic domain (one millions of
+// destinationKeys are the non-generic destinations of a broadcast's text
+// as the reader sees it (normal, from adtext.NormalText), as "kind:value". A generic domain (one millions of
 // honest texts link to) says nothing about who works with whom.
-func destinationKeys(text string) []string {
+func destinationKeys(normal string) []string {
 	var keys []string
-	for _, d := range adtext.Destinations(adtext.Normalize(text).Text) {
+	for _, d := range adtext.Destinations(normal) {
 		if !d.Generic {
 			keys = append(keys, d.Kind+":"+d.Value)
 		}
