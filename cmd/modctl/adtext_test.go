@@ -138,6 +138,8 @@ func TestEvalRefuses(t *testing.T) {
 		{[]string{"eval", "-data", "../../fixtures/ads", "-baseline", "svm"}, `-baseline "svm"`},
 		{[]string{"eval", "-data", "../../fixtures/ads", "-threshold", "1"}, "-threshold 1"},
 		{[]string{"eval", "-data", "../../fixtures/ads", "-model", writeFile(t, "x.model", "not a model")}, "not an adtext model"},
+		{[]string{"score", "-model", writeFile(t, "y.model", "not a model"), "text"}, "y.model: load adtext model"},
+		{[]string{"score", "-model", filepath.Join(t.TempDir(), "missing.model"), "text"}, "missing.model"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -80,14 +79,9 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			scorers = append(scorers, scorer{"naive Bayes", nb.Score})
 		}
 	case *modelPath != "":
-		f, err := os.Open(*modelPath)
+		m, err := adtext.LoadFile(*modelPath)
 		if err != nil {
 			return err
-		}
-		m, err := adtext.Load(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *modelPath, err)
 		}
 		scorers = append(scorers, scorer{"model", m.Score})
 	default:

@@ -34,14 +34,9 @@ func scoreTexts(args []string, in io.Reader, stdout, stderr io.Writer) error {
 	}
 	m := adtext.Default()
 	if *modelPath != "" {
-		f, err := os.Open(*modelPath)
-		if err != nil {
+		var err error
+		if m, err = adtext.LoadFile(*modelPath); err != nil {
 			return err
-		}
-		m, err = adtext.Load(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *modelPath, err)
 		}
 	}
 	show := func(text string) {

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"os"
 	"sync"
 )
 
@@ -250,6 +251,20 @@ const maxModelBytes = 8 << 20
 
 // ErrNotModel is returned by Load for input that is not an adtext model.
 var ErrNotModel = errors.New("not an adtext model")
+
+// LoadFile is Load on the file at path; a load error names the path.
+func LoadFile(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
 
 // Load reads a model written by Save. It refuses a file of another format,
 // of another version, or truncated or corrupted, rather than score with
