@@ -3,7 +3,6 @@ package detectors
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -381,24 +380,19 @@ func BenchmarkReportersMemory(b *testing.B) {
 	for i := range accounts {
 		accounts[i] = fmt.Sprintf("acct%05d", i)
 	}
+	n := DefaultReporterParams.MaxReporters
 	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		rs := NewReporters(DefaultReporterParams)
-		n := DefaultReporterParams.MaxReporters
-		for i := range n {
-			id := fmt.Sprintf("reporter%07d", i)
-			for j := range reporterTargets {
-				rs.Observe(id, accounts[(i*7+j)%len(accounts)], start.Add(time.Duration(i)*time.Second))
+		heap := benchHeap(b, func() *Reporters {
+			rs := NewReporters(DefaultReporterParams)
+			for i := range n {
+				id := fmt.Sprintf("reporter%07d", i)
+				for j := range reporterTargets {
+					rs.Observe(id, accounts[(i*7+j)%len(accounts)], start.Add(time.Duration(i)*time.Second))
+				}
 			}
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB")
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "B/reporter")
-		b.ReportMetric(float64(rs.Bytes())/(1<<20), "MB-estimated")
-		runtime.KeepAlive(rs)
+			return rs
+		})
+		b.ReportMetric(heap/float64(n), "B/reporter")
 	}
 }
 

@@ -3,7 +3,6 @@ package detectors
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -169,19 +168,14 @@ func BenchmarkTargetsMemory(b *testing.B) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	const entries = 1_000_000
 	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		tr := NewTargets(7*24*time.Hour, entries)
-		for i := range entries {
-			acct := i / 50
-			tr.Observe(fmt.Sprintf("acct%06d", acct), start.Add(time.Duration(i)*100*time.Millisecond), fmt.Sprintf("t%07d", (acct/10)*500+i%500))
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB")
-		b.ReportMetric(float64(tr.Bytes())/(1<<20), "MB-estimated")
-		runtime.KeepAlive(tr)
+		benchHeap(b, func() *Targets {
+			tr := NewTargets(7*24*time.Hour, entries)
+			for i := range entries {
+				acct := i / 50
+				tr.Observe(fmt.Sprintf("acct%06d", acct), start.Add(time.Duration(i)*100*time.Millisecond), fmt.Sprintf("t%07d", (acct/10)*500+i%500))
+			}
+			return tr
+		})
 	}
 }
 
