@@ -174,12 +174,6 @@ func CheckClock(ev *moderation.Event, ref time.Time, maxSkew time.Duration) erro
 	return nil
 }
 
-// CheckClockNow is CheckClock against the wall clock, for events handed
-// over before they are stored (gRPC Ingest).
-func CheckClockNow(ev *moderation.Event, maxSkew time.Duration) error {
-	return CheckClock(ev, time.Now(), maxSkew)
-}
-
 // outOfRange reports whether t is outside what a protobuf Timestamp holds.
 // RFC 3339 cannot write years after 9999, so only the lower end matters.
 func outOfRange(t time.Time) bool { return t.UTC().Year() < 1 }

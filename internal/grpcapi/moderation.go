@@ -83,7 +83,7 @@ func (s *moderationService) Ingest(ctx context.Context, req *moderationv1.Ingest
 			err = events.Validate(ev)
 		}
 		if err == nil { // the pipeline checks again against the stored time, with the configured skew
-			err = events.CheckClockNow(ev, s.opts.MaxClockSkew)
+			err = events.CheckClock(ev, s.now(), s.opts.MaxClockSkew)
 		}
 		if err != nil {
 			return nil, inField(fmt.Sprintf("events[%d]", i), err)
