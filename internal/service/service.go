@@ -235,8 +235,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
 	store.CrashAfterWrite = cfg.CrashAfterStateWrite
-	s.running.Add(1)
-	go func() { defer s.running.Done(); store.Reconcile(runCtx, 5*time.Second, s.log) }()
+	s.goRun("reconciler", func() error { store.Reconcile(runCtx, 5*time.Second, s.log); return nil })
 	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
