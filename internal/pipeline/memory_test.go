@@ -52,10 +52,7 @@ func heapBytes() uint64 {
 func TestWindowCostIsHonest(t *testing.T) {
 	const n = 50_000
 	evs := accountMix(n)
-	cache, err := newWindowCache(1 << 30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newWindowStore(1 << 30)
 	p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
 	before := heapBytes()
 	for i, ev := range evs {
@@ -91,10 +88,7 @@ func BenchmarkMillionAccounts(b *testing.B) {
 		for _, ev := range evs { // ids as the decoder hands them over: the store keeps its own copy
 			ev.Account = strings.Clone(ev.Account)
 		}
-		cache, err := newWindowCache(bound)
-		if err != nil {
-			b.Fatal(err)
-		}
+		cache := newWindowStore(bound)
 		p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
 		before := heapBytes()
 		b.StartTimer()
@@ -134,10 +128,7 @@ func TestEvictionSparesTheActive(t *testing.T) {
 		hours   = 240
 		oneOffs = 100_000
 	)
-	cache, err := newWindowCache(2000 * 400)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := newWindowStore(2000 * 400)
 	p := &Pipeline{windows: cache, env: &detectors.Env{Location: time.UTC}}
 	base := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	info := &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: base.AddDate(0, 0, -3)}

@@ -143,10 +143,7 @@ const cacheOverhead = 64
 // New builds a pipeline; Run starts it.
 func New(cfg Config, js jetstream.JetStream, streams *natsbus.Streams, store Store, policy *judge.Policy, metrics *Metrics, log *slog.Logger) (*Pipeline, error) {
 	cfg = cfg.withDefaults()
-	cache, err := newWindowCache(cfg.MaxStateBytes)
-	if err != nil {
-		return nil, err
-	}
+	cache := newWindowStore(cfg.MaxStateBytes)
 	p := &Pipeline{cfg: cfg, env: newEnv(cfg), js: js, events: streams.Events, streams: streams, store: store, windows: cache, metrics: metrics, log: log}
 	p.policy.Store(policy)
 	return p, nil
@@ -159,12 +156,6 @@ func newEnv(cfg Config) *detectors.Env {
 		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
 		Destinations: detectors.NewDestinations(destinationWindow, destinationEntries),
 		Targets:      detectors.NewTargets(targetWindow, targetEntries)}
-}
-
-// newWindowCache bounds per-account windows by their estimated bytes; past
-// the bound the coldest accounts are evicted (see windowStore).
-func newWindowCache(maxBytes int64) (*windowStore, error) {
-	return newWindowStore(maxBytes), nil
 }
 
 // SetPolicy replaces the policy for the next evaluations.

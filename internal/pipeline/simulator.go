@@ -26,10 +26,7 @@ type Simulator struct {
 // model and memory bound as for the live pipeline.
 func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 	cfg = cfg.withDefaults()
-	cache, err := newWindowCache(cfg.MaxStateBytes)
-	if err != nil {
-		return nil, err
-	}
+	cache := newWindowStore(cfg.MaxStateBytes)
 	store := NewMemoryStore()
 	// The cross-account indexes live judging reads (see New): without
 	// them a backtest sees no destination campaigns, rings or brigades,

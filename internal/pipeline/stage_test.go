@@ -30,10 +30,7 @@ func BenchmarkDetectorStage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cache, err := newWindowCache(300 << 20)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cache := newWindowStore(300 << 20)
 	// The service's own Env: the ad model and every cross-account index.
 	p := &Pipeline{windows: cache, env: newEnv(Config{}.withDefaults())}
 	p.policy.Store(pol)

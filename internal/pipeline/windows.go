@@ -32,6 +32,7 @@ const (
 	evictionRun    = 2
 )
 
+// newWindowStore holds windows up to maxBytes of their declared costs.
 func newWindowStore(maxBytes int64) *windowStore {
 	return &windowStore{m: make(map[string]*window), maxCost: maxBytes}
 }
