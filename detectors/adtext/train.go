@@ -306,12 +306,20 @@ func vectorize(e Example) vector {
 	return v
 }
 
-// linear mirrors Model.linear on a vectorized example. The sums run in the
-// same order as Analyze's, so training and scoring agree.
-func (m *Model) linearVec(v *vector) float64 {
+// linearVec mirrors Model.linear on a vectorized example.
+func (m *Model) linearVec(v *vector) float64 { return m.linearScaled(v, nil) }
+
+// linearScaled is linearVec with each feature's weight scaled by r, nil for
+// none. The sums run in the same order as Analyze's, so training and
+// scoring agree.
+func (m *Model) linearScaled(v *vector, r []float32) float64 {
 	var sum float64
 	for _, i := range v.idx {
-		sum += float64(m.weights[i])
+		w := m.weights[i]
+		if r != nil {
+			w *= r[i]
+		}
+		sum += float64(w)
 	}
 	z := float64(m.bias)
 	if len(v.idx) > 0 {
@@ -486,25 +494,6 @@ func (sp *spilled) fit(rows []int64, o TrainOptions, weights [2]float64, rng *ra
 		count.Add(int64(len(order)))
 	}
 	return m, nil
-}
-
-// linearScaled is linearVec with each feature scaled by r, nil for none.
-func (m *Model) linearScaled(v *vector, r []float32) float64 {
-	if r == nil {
-		return m.linearVec(v)
-	}
-	var sum float64
-	for _, i := range v.idx {
-		sum += float64(m.weights[i] * r[i])
-	}
-	z := float64(m.bias)
-	if len(v.idx) > 0 {
-		z += sum / math.Sqrt(float64(len(v.idx)))
-	}
-	for j, x := range v.hand {
-		z += float64(m.hand[j]) * float64(x)
-	}
-	return z
 }
 
 // ratios is the naive Bayes log-count ratio of every bucket over the
