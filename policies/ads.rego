@@ -44,8 +44,6 @@ _ads_level := ladder[max(crossed)] if {
 	count(crossed) > 0
 }
 
-_ads_level_words := {"limit": "limit", "suspend": "suspension level"}
-
 _ads_evidence := e if {
 	e := input.signals.ad_content.evidence
 	is_string(e)
@@ -106,7 +104,7 @@ violations contains {
 	detail := sprintf("%s; %s; %s for %s accounts: ads in %s or more of at least %v broadcasts, with a credible complaint rate of at least %s and %v or more complaints about advertising, as many of them credible%s", [
 		_ads_evidence,
 		_ads_complaint_evidence,
-		_ads_level_words[level],
+		level_words[level],
 		input.account.type,
 		percent(_ads_levels.share),
 		_ads_levels.min_broadcasts,
@@ -139,16 +137,10 @@ watched contains {"metric": "complaint_rate.credible_complaints", "level": level
 
 # ---- ad_unfollows: followers leave after the ads ----
 
-_ads_unfollow_level := ladder[max(crossed)] if {
+_ads_unfollow_level := highest_level(object.filter(levels, _ads_actions), _ads_signal("complaint_rate", "unfollow_wilson_lower")) if {
 	_ads_heavy
 	levels := _ads_levels.unfollows
 	_ads_signal("complaint_rate", "unfollows") >= levels.min_unfollows
-	lower := _ads_signal("complaint_rate", "unfollow_wilson_lower")
-	crossed := {severity[level] |
-		some level in _ads_actions
-		lower >= levels[level]
-	}
-	count(crossed) > 0
 }
 
 # The complaint_rate signal's evidence reports unfollows beside complaints.
@@ -204,7 +196,7 @@ violations contains {
 	detail := sprintf("%s; %s; %s for %s accounts: ads in %s or more of at least %v broadcasts, with an unfollow rate of at least %s of delivered broadcasts and %v or more unfollows%s", [
 		_ads_evidence,
 		_ads_unfollow_evidence,
-		_ads_level_words[level],
+		level_words[level],
 		input.account.type,
 		percent(_ads_levels.share),
 		_ads_levels.min_broadcasts,

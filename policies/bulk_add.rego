@@ -47,16 +47,7 @@ _bulk_add_signal(field) := n if {
 }
 
 # The most severe level crossed in window, if any.
-_bulk_add_level(window) := ladder[max(crossed)] if {
-	value := _bulk_add_signal(_bulk_add_metric[window])
-	crossed := {severity[level] |
-		some level, threshold in _bulk_add_levels(window)
-		value >= threshold
-	}
-	count(crossed) > 0
-}
-
-_bulk_add_level_words := {"warn": "warning level", "limit": "limit", "suspend": "suspension level"}
+_bulk_add_level(window) := highest_level(_bulk_add_levels(window), _bulk_add_signal(_bulk_add_metric[window]))
 
 _bulk_add_tier_words := sprintf("accounts under %v days", [data.config.bulk_add.new_account_days]) if {
 	_bulk_add_tier == "new"
@@ -98,7 +89,7 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 	action := escalate(raised)
 	detail := sprintf("%s; %s for %s%s: %v to strangers %s%s%s", [
 		_bulk_add_evidence(window),
-		_bulk_add_level_words[level],
+		level_words[level],
 		_bulk_add_tier_words,
 		_bulk_add_dormant_note,
 		_bulk_add_levels(window)[level],

@@ -17,17 +17,9 @@ _campaign_signal(field) := n if {
 	is_number(n)
 }
 
-_campaign_level := ladder[max(crossed)] if {
+_campaign_level := highest_level(_campaign_levels, _campaign_signal("accounts")) if {
 	_campaign_signal("ad_score") >= data.config.campaign.min_ad_score
-	accounts := _campaign_signal("accounts")
-	crossed := {severity[level] |
-		some level, threshold in _campaign_levels
-		accounts >= threshold
-	}
-	count(crossed) > 0
 }
-
-_campaign_level_words := {"limit": "limit", "suspend": "suspension level"}
 
 _campaign_evidence := e if {
 	e := input.signals.campaign.evidence
@@ -73,7 +65,7 @@ violations contains {
 	action := escalate(level)
 	detail := sprintf("%s; %s for %s accounts: an ad (score %v or more) broadcast by %v or more accounts%s", [
 		_campaign_evidence,
-		_campaign_level_words[level],
+		level_words[level],
 		input.account.type,
 		data.config.campaign.min_ad_score,
 		_campaign_levels[level],

@@ -21,14 +21,8 @@ _complaints_signal(field) := n if {
 	is_number(n)
 }
 
-_complaints_level := ladder[max(crossed)] if {
+_complaints_level := highest_level(_complaints_levels, _complaints_signal("credible_wilson_lower")) if {
 	_complaints_signal("credible_complaints") >= data.config.complaint_rate.min_complaints
-	lower := _complaints_signal("credible_wilson_lower")
-	crossed := {severity[level] |
-		some level, threshold in _complaints_levels
-		lower >= threshold
-	}
-	count(crossed) > 0
 }
 
 _complaints_raised(level) := step_up(level) if {
@@ -38,8 +32,6 @@ _complaints_raised(level) := step_up(level) if {
 _complaints_fraud_note(level, raised) := "" if {
 	level == raised
 } else := sprintf("; raised to %s because %v of the complaints report fraud", [raised, _complaints_signal("reason_fraud")])
-
-_complaints_level_words := {"warn": "warning level", "limit": "limit", "suspend": "suspension level"}
 
 _complaints_evidence := e if {
 	e := input.signals.complaint_rate.evidence
@@ -104,7 +96,7 @@ violations contains {
 	action := escalate(raised)
 	detail := sprintf("%s; %s for %s accounts: a credible complaint rate of at least %s with %v or more credible complaints%s%s", [
 		_complaints_evidence,
-		_complaints_level_words[level],
+		level_words[level],
 		input.account.type,
 		percent(_complaints_levels[level]),
 		data.config.complaint_rate.min_complaints,

@@ -42,17 +42,9 @@ _dest_campaign_score(own) := s if {
 	s := _dest_signal("campaign_ad_score")
 } else := own
 
-_dest_level := ladder[max(crossed)] if {
+_dest_level := highest_level(_dest_levels, _dest_signal("accounts")) if {
 	_dest_ad_enough
-	accounts := _dest_signal("accounts")
-	crossed := {severity[level] |
-		some level, threshold in _dest_levels
-		accounts >= threshold
-	}
-	count(crossed) > 0
 }
-
-_dest_level_words := {"limit": "limit", "suspend": "suspension level"}
 
 _dest_evidence := e if {
 	e := input.signals.destination_campaign.evidence
@@ -101,7 +93,7 @@ violations contains {
 	action := escalate(level)
 	detail := sprintf("%s; %s for %s %s accounts: an ad (score %v or more) sending buyers to a contact or link that %v or more accounts sent buyers to within 72 hours%s", [
 		_dest_evidence,
-		_dest_level_words[level],
+		level_words[level],
 		_dest_tier,
 		input.account.type,
 		data.config.destination_campaign.min_ad_score,

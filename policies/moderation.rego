@@ -60,6 +60,21 @@ step_up(level) := ladder[severity[level] + 1] if {
 	severity[level] < severity.suspend
 } else := level
 
+# highest_level is the most severe action in levels (an object from action
+# to threshold) whose threshold value reaches; undefined when it reaches
+# none. Every rule that compares one signal against levels per action
+# reads its level through this.
+highest_level(levels, value) := ladder[max(crossed)] if {
+	crossed := {severity[level] |
+		some level, threshold in levels
+		value >= threshold
+	}
+	count(crossed) > 0
+}
+
+# level_words names a level crossed, for a rule's detail.
+level_words := {"warn": "warning level", "limit": "limit", "suspend": "suspension level"}
+
 # escalation_note tells the owner why the action is stronger than the level
 # crossed; it is empty when strikes changed nothing.
 escalation_note(level, action) := "" if {

@@ -19,13 +19,7 @@ _quota_value := n if {
 	is_number(n)
 }
 
-_quota_level := ladder[max(crossed)] if {
-	crossed := {severity[level] |
-		some level, threshold in _quota.levels
-		_quota_value >= threshold
-	}
-	count(crossed) > 0
-}
+_quota_level := highest_level(_quota.levels, _quota_value)
 
 _quota_level_words := {"warn": "warning from", "limit": "broadcasting limited from"}
 

@@ -19,19 +19,11 @@ _shared_signal(field) := n if {
 	is_number(n)
 }
 
-_shared_level := ladder[max(crossed)] if {
+_shared_level := highest_level(_shared_levels, _shared_signal("ring_accounts")) if {
 	_bulk_add_tier == "new"
 	_shared_signal("overlap") >= data.config.shared_targets.min_overlap
 	_shared_signal("shared") >= data.config.shared_targets.min_shared
-	ring := _shared_signal("ring_accounts")
-	crossed := {severity[level] |
-		some level, threshold in _shared_levels
-		ring >= threshold
-	}
-	count(crossed) > 0
 }
-
-_shared_level_words := {"limit": "limit", "suspend": "suspension level"}
 
 _shared_evidence := e if {
 	e := input.signals.shared_targets.evidence
@@ -83,7 +75,7 @@ violations contains {
 	action := escalate(raised)
 	detail := sprintf("%s; %s for %s%s: %v or more new accounts adding the same strangers, at least %s and %v of this account's strangers shared%s%s", [
 		_shared_evidence,
-		_shared_level_words[level],
+		level_words[level],
 		_bulk_add_tier_words,
 		_bulk_add_dormant_note,
 		_shared_levels[level],
