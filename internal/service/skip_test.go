@@ -177,6 +177,12 @@ func TestReadersSkipUndecodableRecords(t *testing.T) {
 		if status.Code(err) != codes.DataLoss {
 			t.Errorf("action on the unreadable state: got %v, want DataLoss", err)
 		}
+		if e, err := svc.Streams.Accounts.Get(ctx, "acct_junk"); err != nil || string(e.Value()) != "not json" {
+			t.Errorf("state of acct_junk after the refused action: got %v, want the unreadable record left as it was", err)
+			if err == nil {
+				t.Errorf("it holds %q", e.Value())
+			}
+		}
 	})
 
 	// Each bad decision was skipped at least once by each reader above; the
