@@ -170,25 +170,14 @@ func (d *Destinations) Bytes() int64 {
 	return n
 }
 
-// destinationKinds names each kind of destination for evidence.
-var destinationKinds = map[string]string{
-	"wechat":    "WeChat id",
-	"phone":     "phone number",
-	"qq":        "QQ number",
-	"domain":    "site",
-	"shortlink": "short link",
-}
-
-// describeDestination turns "wechat:wx12345" into "WeChat id wx12345".
+// describeDestination turns "wechat:wx12345" into "WeChat id wx12345",
+// in the words ad_content's evidence uses (destinationName).
 func describeDestination(key string) string {
 	kind, value, ok := strings.Cut(key, ":")
 	if !ok {
 		return key
 	}
-	if name, ok := destinationKinds[kind]; ok {
-		return name + " " + value
-	}
-	return kind + " " + value
+	return destinationName(adtext.Destination{Kind: kind, Value: value})
 }
 
 // destinationSignal reports the latest broadcast's most shared destination.
