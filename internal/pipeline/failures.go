@@ -81,9 +81,10 @@ func (p *Pipeline) redeclarable() []jetstream.Stream {
 
 // missingStream asks the server which of the streams the pipeline writes
 // is missing. It re-declares a redeclarable one (once per event: redeclared
-// holds what it already tried) and reports errNone when that worked; it
-// returns a permanent error for one it cannot bring back; and the lookup's
-// own error, transient, when the server cannot say.
+// holds what it already tried) and returns nil when that worked; it
+// returns a permanent error for one it cannot bring back, errStreamsPresent
+// when none is missing, and the lookup's own error, transient, when the
+// server cannot say.
 func (p *Pipeline) missingStream(ctx context.Context, redeclared map[string]bool) error {
 	names := []string{natsbus.DLQStream, natsbus.DecisionsStream, "KV_" + natsbus.AccountsBucket}
 	for _, name := range names {
