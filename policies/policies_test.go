@@ -37,7 +37,7 @@ func loadEmbedded(t *testing.T) (modules, tests map[string]string, data map[stri
 
 func TestModulesSplitsTestsAndReadsData(t *testing.T) {
 	modules, tests, data := loadEmbedded(t)
-	for _, name := range []string{"moderation.rego", "bulk_add.rego", "quota.rego", "ads.rego", "campaign.rego", "complaints.rego"} {
+	for _, name := range []string{"moderation.rego", "bulk_add.rego", "quota.rego", "ads.rego", "campaign.rego", "complaints.rego", "destination_campaign.rego", "shared_targets.rego"} {
 		if _, ok := modules[name]; !ok {
 			t.Errorf("modules: missing %s, got %v", name, slices.Sorted(maps.Keys(modules)))
 		}
@@ -47,7 +47,7 @@ func TestModulesSplitsTestsAndReadsData(t *testing.T) {
 			t.Errorf("modules: got test file %s", name)
 		}
 	}
-	for _, name := range []string{"moderation_test.rego", "bulk_add_test.rego", "quota_test.rego", "ads_test.rego", "campaign_test.rego", "complaints_test.rego"} {
+	for _, name := range []string{"moderation_test.rego", "bulk_add_test.rego", "quota_test.rego", "ads_test.rego", "campaign_test.rego", "complaints_test.rego", "destination_campaign_test.rego", "shared_targets_test.rego"} {
 		if _, ok := tests[name]; !ok {
 			t.Errorf("tests: missing %s, got %v", name, slices.Sorted(maps.Keys(tests)))
 		}
