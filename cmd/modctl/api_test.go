@@ -127,6 +127,28 @@ func TestAPICommands(t *testing.T) {
 		})
 	})
 
+	t.Run("the same -request-id twice is one decision", func(t *testing.T) {
+		decisionID := func(requestID string) string {
+			t.Helper()
+			out := modctl(t, ctx, cmd("action", "acct_retried", "-action", "warn", "-json", "-request-id", requestID,
+				"-detail", "Sent 300 friend requests to strangers.", "-note", "Ticket 44.")...)
+			var d struct {
+				DecisionID string `json:"decisionId"`
+			}
+			if err := json.Unmarshal([]byte(out), &d); err != nil || d.DecisionID == "" {
+				t.Fatalf("action -json: got %v, want a decision id\n%s", err, out)
+			}
+			return d.DecisionID
+		}
+		first, again, other := decisionID("review-retry-1"), decisionID("review-retry-1"), decisionID("review-retry-2")
+		if again != first {
+			t.Errorf("same -request-id: got decisions %s and %s, want the first returned again", first, again)
+		}
+		if other == first {
+			t.Errorf("another -request-id: got decision %s again, want a new one", other)
+		}
+	})
+
 	t.Run("JSON output parses", func(t *testing.T) {
 		for _, tc := range []struct {
 			name  string
