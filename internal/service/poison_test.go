@@ -96,7 +96,7 @@ func TestPoisonEvents(t *testing.T) {
 		})
 	}
 	if st := svc.View.Get("acct_future"); st == nil || st.Current == nil || st.Current.Until == nil || st.Current.Until.After(time.Now().Add(24*time.Hour)) {
-		t.Errorf("acct_future's measure: got %+v, want one ending within a day from now", st.Current)
+		t.Errorf("acct_future's measure: got %+v, want one ending within a day from now", st)
 	}
 	if st := svc.View.Get("acct_time"); st != nil && st.Current != nil {
 		t.Errorf("acct_time: got decision %+v, want none (all its events were refused)", st.Current)
@@ -129,6 +129,9 @@ func TestPoisonEvents(t *testing.T) {
 	}
 	if got, want := metric(t, svc, "moderation_permanent_failures_total", map[string]string{"reason": "bad_state"}), float64(len(badState)); got != want {
 		t.Errorf("permanent failures (bad_state): got %v, want %v", got, want)
+	}
+	if got := storedOn(svc, natsbus.EnforcementPrefix+"acct_corrupt"); len(got) != 0 {
+		t.Errorf("decisions on acct_corrupt: got %d, want none", len(got))
 	}
 
 	// The dead-letter stream deleted: the next bad event declares it again
