@@ -111,9 +111,10 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 const maxTokenTTL = 365 * 24 * time.Hour
 
 // mintOverAPI asks the service to mint the token, as the caller's token
-// or, with key, as an admin token modctl mints itself for the call.
+// or, with key (given only when there is no caller's token), as an admin
+// token modctl mints itself for the call.
 func mintOverAPI(ctx context.Context, client *clientFlags, key ed25519.PrivateKey, id auth.Identity, ttl time.Duration) (auth.Minted, error) {
-	if client.token == "" && os.Getenv("MODERATION_TOKEN") == "" {
+	if key != nil {
 		self, _, err := auth.NewIssuer(key).Mint(auth.Identity{Subject: "modctl:" + osUser(), Role: auth.RoleAdmin}, localTokenTTL, time.Now())
 		if err != nil {
 			return auth.Minted{}, err
