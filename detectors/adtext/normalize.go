@@ -575,21 +575,21 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 				break
 			}
 			nsep = copy(sep[:], rs[j+1:k])
-			if hasDotSep(sep[:nsep]) && !isLetterRune(rs[j]) {
+			if slices.Contains(sep[:nsep], '.') && !isLetterRune(rs[j]) {
 				break
 			}
 			j = k
 			continue
 		}
 		k := j + 1 + nsep
-		if k >= len(rs) || !slicesEqual(sep[:nsep], rs[j+1:k]) || !isAlnumRune(rs[k]) && rs[k] != '_' {
+		if k >= len(rs) || !slices.Equal(sep[:nsep], rs[j+1:k]) || !isAlnumRune(rs[k]) && rs[k] != '_' {
 			break
 		}
 		if m := k + 1; m < len(rs) && isLatinSep(rs[m]) {
 			// W e C h a t s-h-o-p: the s starts the next word, spelt
 			// with another separator.
 			r := sepRun(rs, m, sep[:nsep])
-			if (r != nsep || !slicesEqual(sep[:nsep], rs[m:m+nsep])) && spelledAt(rs, m+r) {
+			if (r != nsep || !slices.Equal(sep[:nsep], rs[m:m+nsep])) && spelledAt(rs, m+r) {
 				break
 			}
 		}
@@ -670,27 +670,6 @@ func spelt(n, letters, end int) (int, int) {
 		return 0, 0
 	}
 	return n, end
-}
-
-func hasDotSep(sep []rune) bool {
-	for _, r := range sep {
-		if r == '.' {
-			return true
-		}
-	}
-	return false
-}
-
-func slicesEqual(a, b []rune) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // endsSpelling reports whether r may follow the last letter of a spelt-out
