@@ -124,8 +124,8 @@ func needsWork(text string) bool {
 				return true // +V lily88
 			}
 		}
-		if isASCIIDigit(c) && (i == 0 || !isASCIIAlnum(text[i-1])) && i+4 < len(text) &&
-			isLatinSep(rune(text[i+1])) && isASCIIDigit(text[i+2]) && isLatinSep(rune(text[i+3])) && isASCIIDigit(text[i+4]) &&
+		if isDigit(c) && (i == 0 || !isASCIIAlnum(text[i-1])) && i+4 < len(text) &&
+			isLatinSep(rune(text[i+1])) && isDigit(text[i+2]) && isLatinSep(rune(text[i+3])) && isDigit(text[i+4]) &&
 			(i+5 == len(text) || !isASCIIAlnum(text[i+5])) {
 			return true // 1 3 8 1 2 …
 		}
@@ -152,11 +152,11 @@ func needsWork(text string) bool {
 				return true
 			}
 		case "tel", "call", "phone", "mobile", "cell":
-			if j < len(text) && isASCIIDigit(text[j]) {
+			if j < len(text) && isDigit(text[j]) {
 				return true // Tel13812345678
 			}
 		default:
-			if len(w) == 1 && (w[0] == 'q' || w[0] == 'v') && j+1 < len(text) && text[j] == ' ' && isASCIIDigit(text[j+1]) {
+			if len(w) == 1 && (w[0] == 'q' || w[0] == 'v') && j+1 < len(text) && text[j] == ' ' && isDigit(text[j+1]) {
 				return true // Q 12345678
 			}
 			if len(w) == 1 {
@@ -180,8 +180,7 @@ func lower(c byte) byte {
 }
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isASCIIDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func isASCIIAlnum(c byte) bool  { return isASCIILetter(c) || isASCIIDigit(c) }
+func isASCIIAlnum(c byte) bool  { return isASCIILetter(c) || isDigit(c) }
 
 func isLetterRune(r rune) bool { return r < utf8.RuneSelf && isASCIILetter(byte(r)) }
 func isDigitRune(r rune) bool  { return r >= '0' && r <= '9' }
