@@ -18,17 +18,12 @@ package moderation
 # Undefined for account types data.json gives no levels.
 _ads_levels := data.config.ad_content.levels[input.account.type]
 
-_ads_signal(signal, field) := n if {
-	n := input.signals[signal][field]
-	is_number(n)
-}
-
 # Most of a large enough sample of recent broadcasts read as ads: the share
 # is data.json's, well under all, so an ordinary post now and then does not
 # hide an ad account.
 _ads_heavy if {
-	_ads_signal("ad_content", "share") >= _ads_levels.share
-	_ads_signal("ad_content", "broadcasts") >= _ads_levels.min_broadcasts
+	signal_value("ad_content", "share") >= _ads_levels.share
+	signal_value("ad_content", "broadcasts") >= _ads_levels.min_broadcasts
 }
 
 _ads_actions := ["limit", "suspend"]
@@ -37,9 +32,9 @@ _ads_level := ladder[max(crossed)] if {
 	_ads_heavy
 	crossed := {severity[level] |
 		some level in _ads_actions
-		_ads_signal("complaint_rate", "credible_wilson_lower") >= _ads_levels[level].wilson_lower
-		_ads_signal("complaint_rate", "reason_ads") >= _ads_levels[level].reason_ads
-		_ads_signal("complaint_rate", "credible_complaints") >= _ads_levels[level].reason_ads
+		signal_value("complaint_rate", "credible_wilson_lower") >= _ads_levels[level].wilson_lower
+		signal_value("complaint_rate", "reason_ads") >= _ads_levels[level].reason_ads
+		signal_value("complaint_rate", "credible_complaints") >= _ads_levels[level].reason_ads
 	}
 	count(crossed) > 0
 }
@@ -49,8 +44,8 @@ _ads_evidence := e if {
 	is_string(e)
 	e != ""
 } else := sprintf("%s of the last %v broadcasts read as advertising", [
-	percent(_ads_signal("ad_content", "share")),
-	_ads_signal("ad_content", "broadcasts"),
+	percent(signal_value("ad_content", "share")),
+	signal_value("ad_content", "broadcasts"),
 ])
 
 _ads_complaint_evidence := e if {
@@ -58,8 +53,8 @@ _ads_complaint_evidence := e if {
 	is_string(e)
 	e != ""
 } else := sprintf("%v complaints about advertising, credible complaint rate at least %s", [
-	_ads_signal("complaint_rate", "reason_ads"),
-	percent(_ads_signal("complaint_rate", "credible_wilson_lower")),
+	signal_value("complaint_rate", "reason_ads"),
+	percent(signal_value("complaint_rate", "credible_wilson_lower")),
 ])
 
 # METADATA
@@ -137,10 +132,10 @@ watched contains {"metric": "complaint_rate.credible_complaints", "level": level
 
 # ---- ad_unfollows: followers leave after the ads ----
 
-_ads_unfollow_level := highest_level(object.filter(levels, _ads_actions), _ads_signal("complaint_rate", "unfollow_wilson_lower")) if {
+_ads_unfollow_level := highest_level(object.filter(levels, _ads_actions), signal_value("complaint_rate", "unfollow_wilson_lower")) if {
 	_ads_heavy
 	levels := _ads_levels.unfollows
-	_ads_signal("complaint_rate", "unfollows") >= levels.min_unfollows
+	signal_value("complaint_rate", "unfollows") >= levels.min_unfollows
 }
 
 # The complaint_rate signal's evidence reports unfollows beside complaints.
@@ -149,8 +144,8 @@ _ads_unfollow_evidence := e if {
 	is_string(e)
 	e != ""
 } else := sprintf("%v unfollows in 7 days, unfollow rate at least %s of delivered broadcasts", [
-	_ads_signal("complaint_rate", "unfollows"),
-	percent(_ads_signal("complaint_rate", "unfollow_wilson_lower")),
+	signal_value("complaint_rate", "unfollows"),
+	percent(signal_value("complaint_rate", "unfollow_wilson_lower")),
 ])
 
 # METADATA

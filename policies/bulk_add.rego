@@ -41,10 +41,7 @@ _bulk_add_tier := "established" if {
 # apply to them.
 _bulk_add_levels(window) := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type][_bulk_add_tier]
 
-_bulk_add_signal(field) := n if {
-	n := input.signals.bulk_add[field]
-	is_number(n)
-}
+_bulk_add_signal(field) := signal_value("bulk_add", field)
 
 # The most severe level crossed in window, if any.
 _bulk_add_level(window) := highest_level(_bulk_add_levels(window), _bulk_add_signal(_bulk_add_metric[window]))

@@ -12,10 +12,7 @@ package moderation
 # Undefined for account types data.json gives no levels.
 _campaign_levels := data.config.campaign.levels[input.account.type]
 
-_campaign_signal(field) := n if {
-	n := input.signals.campaign[field]
-	is_number(n)
-}
+_campaign_signal(field) := signal_value("campaign", field)
 
 _campaign_level := highest_level(_campaign_levels, _campaign_signal("accounts")) if {
 	_campaign_signal("ad_score") >= data.config.campaign.min_ad_score

@@ -16,10 +16,7 @@ package moderation
 # Undefined for account types data.json gives no levels.
 _complaints_levels := data.config.complaint_rate.levels[input.account.type]
 
-_complaints_signal(field) := n if {
-	n := input.signals.complaint_rate[field]
-	is_number(n)
-}
+_complaints_signal(field) := signal_value("complaint_rate", field)
 
 _complaints_level := highest_level(_complaints_levels, _complaints_signal("credible_wilson_lower")) if {
 	_complaints_signal("credible_complaints") >= data.config.complaint_rate.min_complaints

@@ -19,10 +19,7 @@ _dest_tier := "verified" if {
 # Undefined for account types data.json gives no levels.
 _dest_levels := data.config.destination_campaign.levels[input.account.type][_dest_tier]
 
-_dest_signal(field) := n if {
-	n := input.signals.destination_campaign[field]
-	is_number(n)
-}
+_dest_signal(field) := signal_value("destination_campaign", field)
 
 # The latest broadcast reads as an ad, judged with the campaign's other
 # broadcasts naming the same destination: a ring member whose own wording

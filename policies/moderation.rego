@@ -60,6 +60,14 @@ step_up(level) := ladder[severity[level] + 1] if {
 	severity[level] < severity.suspend
 } else := level
 
+# signal_value is the number a detector reported as input.signals[name][field];
+# undefined when it is missing or not a number, so a malformed field never
+# crosses a level.
+signal_value(name, field) := n if {
+	n := input.signals[name][field]
+	is_number(n)
+}
+
 # highest_level is the most severe action in levels (an object from action
 # to threshold) whose threshold value reaches; undefined when it reaches
 # none. Every rule that compares one signal against levels per action

@@ -14,10 +14,7 @@ package moderation
 # Undefined for account types data.json gives no levels.
 _shared_levels := data.config.shared_targets.levels[input.account.type]
 
-_shared_signal(field) := n if {
-	n := input.signals.shared_targets[field]
-	is_number(n)
-}
+_shared_signal(field) := signal_value("shared_targets", field)
 
 _shared_level := highest_level(_shared_levels, _shared_signal("ring_accounts")) if {
 	_bulk_add_tier == "new"
