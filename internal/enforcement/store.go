@@ -83,13 +83,6 @@ func isWrongSequence(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
-// Publish records a decision in the decisions stream, which is also the
-// notification on mod.enforcement.<account>. The decision id is the message
-// id, so publishing the same decision again is stored and delivered once.
-func (s *Store) Publish(ctx context.Context, d *moderation.Decision) error {
-	return s.publish(ctx, natsbus.EnforcementPrefix+d.Account, d.DecisionID, d)
-}
-
 // Audit appends a record to the decisions stream on subject, stored once
 // per msgID.
 func (s *Store) Audit(ctx context.Context, subject, msgID string, record any) error {
