@@ -40,18 +40,14 @@ _ads_level := ladder[max(crossed)] if {
 }
 
 _ads_evidence := e if {
-	e := input.signals.ad_content.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("ad_content")
 } else := sprintf("%s of the last %v broadcasts read as advertising", [
 	percent(signal_value("ad_content", "share")),
 	signal_value("ad_content", "broadcasts"),
 ])
 
 _ads_complaint_evidence := e if {
-	e := input.signals.complaint_rate.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("complaint_rate")
 } else := sprintf("%v complaints about advertising, credible complaint rate at least %s", [
 	signal_value("complaint_rate", "reason_ads"),
 	percent(signal_value("complaint_rate", "credible_wilson_lower")),
@@ -140,9 +136,7 @@ _ads_unfollow_level := highest_level(object.filter(levels, _ads_actions), signal
 
 # The complaint_rate signal's evidence reports unfollows beside complaints.
 _ads_unfollow_evidence := e if {
-	e := input.signals.complaint_rate.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("complaint_rate")
 } else := sprintf("%v unfollows in 7 days, unfollow rate at least %s of delivered broadcasts", [
 	signal_value("complaint_rate", "unfollows"),
 	percent(signal_value("complaint_rate", "unfollow_wilson_lower")),

@@ -52,9 +52,7 @@ _bulk_add_tier_words := sprintf("accounts under %v days", [data.config.bulk_add.
 
 # What was seen, in the detector's words when it gave them.
 _bulk_add_evidence(window) := e if {
-	e := input.signals.bulk_add.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("bulk_add")
 } else := sprintf("%v friend requests to strangers %s", [
 	_bulk_add_signal(_bulk_add_metric[window]),
 	_bulk_add_window_words[window],

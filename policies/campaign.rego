@@ -19,9 +19,7 @@ _campaign_level := highest_level(_campaign_levels, _campaign_signal("accounts"))
 }
 
 _campaign_evidence := e if {
-	e := input.signals.campaign.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("campaign")
 } else := sprintf("%v accounts broadcast near-duplicate text within 24 hours; ad score of this account's latest broadcast %v", [
 	_campaign_signal("accounts"),
 	_campaign_signal("ad_score"),

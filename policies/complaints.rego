@@ -31,9 +31,7 @@ _complaints_fraud_note(level, raised) := "" if {
 } else := sprintf("; raised to %s because %v of the complaints report fraud", [raised, _complaints_signal("reason_fraud")])
 
 _complaints_evidence := e if {
-	e := input.signals.complaint_rate.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("complaint_rate")
 } else := sprintf("%v credible complaints in 7 days, credible complaint rate at least %s%s", [
 	_complaints_signal("credible_complaints"),
 	percent(_complaints_signal("credible_wilson_lower")),
@@ -118,9 +116,7 @@ _complaints_fraud_storm if {
 }
 
 _complaints_fraud_evidence := e if {
-	e := input.signals.complaint_rate.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("complaint_rate")
 } else := sprintf("%v complaints of fraud in 7 days, credible complaint rate at least %s%s", [
 	_complaints_signal("reason_fraud"),
 	percent(_complaints_signal("credible_wilson_lower")),

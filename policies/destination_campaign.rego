@@ -44,9 +44,7 @@ _dest_level := highest_level(_dest_levels, _dest_signal("accounts")) if {
 }
 
 _dest_evidence := e if {
-	e := input.signals.destination_campaign.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("destination_campaign")
 } else := sprintf("the latest broadcast sent buyers to a contact or link that %v other accounts also sent buyers to within 72 hours; its ad score %v", [
 	_dest_signal("accounts") - 1,
 	_dest_signal("ad_score"),

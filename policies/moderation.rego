@@ -68,6 +68,14 @@ signal_value(name, field) := n if {
 	is_number(n)
 }
 
+# signal_evidence is the evidence a detector wrote for signal name, when it
+# wrote any; a rule describes the numbers itself otherwise.
+signal_evidence(name) := e if {
+	e := input.signals[name].evidence
+	is_string(e)
+	e != ""
+}
+
 # highest_level is the most severe action in levels (an object from action
 # to threshold) whose threshold value reaches; undefined when it reaches
 # none. Every rule that compares one signal against levels per action

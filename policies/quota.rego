@@ -24,9 +24,7 @@ _quota_level := highest_level(_quota.levels, _quota_value)
 _quota_level_words := {"warn": "warning from", "limit": "broadcasting limited from"}
 
 _quota_evidence := e if {
-	e := input.signals.broadcast_quota.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("broadcast_quota")
 } else := sprintf("%v broadcasts this calendar %s", [_quota_value, _quota.period])
 
 # METADATA

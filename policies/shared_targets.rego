@@ -23,9 +23,7 @@ _shared_level := highest_level(_shared_levels, _shared_signal("ring_accounts")) 
 }
 
 _shared_evidence := e if {
-	e := input.signals.shared_targets.evidence
-	is_string(e)
-	e != ""
+	e := signal_evidence("shared_targets")
 } else := sprintf("%v of this account's recent friend requests to strangers (%s) went to people %v other young accounts also added within 7 days", [
 	_shared_signal("shared"),
 	percent(_shared_signal("overlap")),
