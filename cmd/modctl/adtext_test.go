@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,12 +99,21 @@ func TestEvalPrintsModelBesideBaseline(t *testing.T) {
 	if len(f1) != 2 || f1[0] < 0.8 {
 		t.Errorf("F1 row: got %v, want the model's and the baseline's, the model's at least 0.8", f1)
 	}
+	// The sweep's row at the default threshold is the table above.
+	precision, recall, sweep := tableRow(t, out, "precision"), tableRow(t, out, "recall"), tableRow(t, out, "0.50")
+	if len(f1) == 2 && len(sweep) == 6 {
+		if got, want := []float64{sweep[0], sweep[1], sweep[2], sweep[5]}, []float64{precision[0], recall[0], f1[0], f1[1]}; !slices.Equal(got, want) {
+			t.Errorf("sweep at 0.50 (precision, recall, F1, baseline F1): got %v, want the table's %v", got, want)
+		}
+	} else {
+		t.Errorf("sweep row 0.50: got %v, want 6 figures", sweep)
+	}
 }
 
 // tableRow reads the numbers of the first row of out labelled name.
 func tableRow(t *testing.T, out, name string) []float64 {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(.*)$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(name) + `\s+(.*)$`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no %q row in\n%s", name, out)
 	}

@@ -131,11 +131,13 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nmeasured on %s: %s examples, %s ads, %s not; threshold %.2f\n\n", *data,
 		console.FormatInt(int64(len(labels))), console.FormatInt(int64(ads)), console.FormatInt(int64(len(labels)-ads)), *threshold)
 
-	confusion := func(i int, keep func(int) bool) adtext.Confusion {
+	// confusion is scorer i's table at threshold t over the examples
+	// keep takes, nil for all.
+	confusion := func(i int, t float64, keep func(int) bool) adtext.Confusion {
 		var c adtext.Confusion
 		for j, p := range scores[i] {
 			if keep == nil || keep(j) {
-				c.Add(p >= *threshold, labels[j])
+				c.Add(p >= t, labels[j])
 			}
 		}
 		return c
@@ -147,7 +149,7 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rows := [][]string{{"precision"}, {"recall"}, {"F1"}, {"accuracy"}, {"ROC AUC"}, {"true positives"}, {"false positives"}, {"false negatives"}, {"true negatives"}}
 	for i := range scorers {
-		c := confusion(i, nil)
+		c := confusion(i, *threshold, nil)
 		for r, v := range []string{f3(c.Precision()), f3(c.Recall()), f3(c.F1()), f3(c.Accuracy()), f3(rocAUC(scores[i], labels)),
 			strconv.Itoa(c.TP), strconv.Itoa(c.FP), strconv.Itoa(c.FN), strconv.Itoa(c.TN)} {
 			rows[r] = append(rows[r], v)
@@ -168,11 +170,7 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, t := range []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99} {
 		var cs []adtext.Confusion
 		for i := range scorers {
-			var c adtext.Confusion
-			for j, p := range scores[i] {
-				c.Add(p >= t, labels[j])
-			}
-			cs = append(cs, c)
+			cs = append(cs, confusion(i, t, nil))
 		}
 		row := []string{strconv.FormatFloat(t, 'f', 2, 64), f3(cs[0].Precision()), f3(cs[0].Recall()), f3(cs[0].F1()), strconv.Itoa(cs[0].FP), strconv.Itoa(cs[0].FN)}
 		if len(cs) > 1 {
@@ -201,11 +199,11 @@ func evalCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	var perFile [][]string
 	for k, name := range files {
 		in := func(j int) bool { return fileOf[j] == k }
-		c := confusion(0, in)
+		c := confusion(0, *threshold, in)
 		row := []string{name, strconv.Itoa(c.TP + c.FP + c.FN + c.TN), strconv.Itoa(c.TP + c.FN),
 			orDash(c.Precision(), c.TP+c.FN > 0 && c.TN+c.FP > 0), orDash(c.Recall(), c.TP+c.FN > 0), strconv.Itoa(c.FP), strconv.Itoa(c.FN)}
 		if len(scorers) > 1 {
-			b := confusion(1, in)
+			b := confusion(1, *threshold, in)
 			row = append(row, strconv.Itoa(b.FP), strconv.Itoa(b.FN))
 		}
 		perFile = append(perFile, row)
