@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"moderation/detectors"
 	"moderation/internal/judge"
 	"moderation/internal/moderation"
 )
@@ -28,16 +27,12 @@ func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 	cfg = cfg.withDefaults()
 	cache := newWindowStore(cfg.MaxStateBytes)
 	store := NewMemoryStore()
-	// The cross-account indexes live judging reads (see New): without
+	// newEnv: the cross-account indexes live judging reads (see New); without
 	// them a backtest sees no destination campaigns, rings or brigades,
 	// and calls the running policy a change.
-	env := &detectors.Env{Location: cfg.Location, Ads: cfg.AdModel, Campaigns: detectors.NewCampaigns(campaignWindow, campaignEntries),
-		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
-		Destinations: detectors.NewDestinations(destinationWindow, destinationEntries),
-		Targets:      detectors.NewTargets(targetWindow, targetEntries)}
 	p := &Pipeline{
 		cfg:     cfg,
-		env:     env,
+		env:     newEnv(cfg),
 		store:   store,
 		windows: cache,
 		metrics: NewMetrics(prometheus.NewRegistry()),
