@@ -53,6 +53,10 @@ _ads_complaint_evidence := e if {
 	percent(signal_value("complaint_rate", "credible_wilson_lower")),
 ])
 
+# Both advertising rules limit for ad_content's own durations where
+# data.json gives one, else the action's default.
+_ads_duration(action) := object.get(data.config.ad_content.durations, action, object.get(data.config.durations, action, ""))
+
 # METADATA
 # title: Advertising that followers complain about
 # description: >-
@@ -84,7 +88,7 @@ violations contains {
 	"action": action,
 	"reason": {"code": "ad_content", "detail": detail},
 	"restricts": data.config.ad_content.restricts,
-	"duration": object.get(data.config.ad_content.durations, action, object.get(data.config.durations, action, "")),
+	"duration": _ads_duration(action),
 	"title": meta.title,
 	"ground": meta.custom.ground,
 	"explanation": meta.custom.explanation,
@@ -175,7 +179,7 @@ violations contains {
 	"action": action,
 	"reason": {"code": "ad_unfollows", "detail": detail},
 	"restricts": data.config.ad_content.restricts,
-	"duration": object.get(data.config.ad_content.durations, action, object.get(data.config.durations, action, "")),
+	"duration": _ads_duration(action),
 	"title": meta.title,
 	"ground": meta.custom.ground,
 	"explanation": meta.custom.explanation,
