@@ -182,9 +182,17 @@ func TestNBWeights(t *testing.T) {
 	if rep.F1 < 0.95 {
 		t.Errorf("held-out F1 with NB weights: got %.3f, want at least 0.95", rep.F1)
 	}
-	var b bytes.Buffer
+	var b, def bytes.Buffer
 	if err := m.Save(&b); err != nil {
 		t.Fatal(err)
+	}
+	// Default() is the same training without NB weights (see
+	// TestDefaultModelIsTrainedOnFixtures): the option must change the model.
+	if err := Default().Save(&def); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(b.Bytes(), def.Bytes()) {
+		t.Errorf("NBWeights: got the model trained without them, want other weights")
 	}
 	got, err := Load(&b)
 	if err != nil {
