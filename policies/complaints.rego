@@ -3,9 +3,10 @@ package moderation
 # complaint_rate: recipients complain about an account's broadcasts more
 # often than its account type allows. Only credible complaints count: the
 # detector discounts reporters who complain together about many unrelated
-# accounts in a short time (a brigade), who complain far more than is
-# typical, or who are new to the platform, so an account reported only by a
-# brigade is never actioned here, however many complaints it drew. The rate
+# accounts in a short time (a brigade) or who complain far more than is
+# typical (complaint events carry no reporter age, so a reporter new to the
+# platform is not told apart), so an account reported only by a brigade is
+# never actioned here, however many complaints it drew. The rate
 # compared is the Wilson lower bound over credible complaints, so a small
 # audience is not judged on chance, and a minimum count of credible
 # complaints keeps a tiny account, where one complaint is 5%, from ever
@@ -53,9 +54,9 @@ _complaints_brigade_note := sprintf("; %v complaints from %v reporters acting as
 #   Credible recipients complain about the account's broadcasts over 7 days
 #   at a rate (95% Wilson lower bound over credible complaints only) at or
 #   above the level data.json sets for its type, with at least the minimum
-#   number of credible complaints; complaints from a brigade, from reporters
-#   who complain far more than is typical or from new reporters are not
-#   counted: warn, then limit
+#   number of credible complaints; complaints from a brigade or from
+#   reporters who complain far more than is typical are not counted: warn,
+#   then limit
 #   broadcasting, then suspend. Enough complaints of fraud, and earlier
 #   strikes, each raise the action one step; enough recent strikes turn a
 #   suspension into closing the account.
@@ -67,10 +68,9 @@ _complaints_brigade_note := sprintf("; %v complaints from %v reporters acting as
 #     as spam, advertising, fraud or harassment. The share is worked out so
 #     that a small audience is not judged on a handful of complaints, and a
 #     few complaints alone never lead to action. Complaints from people who
-#     complain together about many accounts at once, from people who
-#     complain far more than others, or from brand-new accounts are not
-#     counted, so a group reporting an account together cannot have it
-#     limited. Depending on how many people
+#     complain together about many accounts at once, or from people who
+#     complain far more than others, are not counted, so a group reporting
+#     an account together cannot have it limited. Depending on how many people
 #     complained, on whether they reported fraud, and on earlier actions
 #     against the account, it gets a warning, cannot send broadcasts for a
 #     while, or is suspended; an account that was limited or suspended
