@@ -51,6 +51,8 @@ func TestTrainOptionsAndInputs(t *testing.T) {
 		{"long line names its line", []string{"-data", long}, "long.jsonl:2: line longer than", ""},
 		{"bad JSON names its line", []string{"-data", badJSON}, "bad.jsonl:3", ""},
 		{"unwritable output", []string{"-data", data, "-out", filepath.Join(t.TempDir(), "no", "such", "dir", "ad.model")}, "cannot write -out", ""},
+		// Training on badJSON fails at its line 3: the -out error must come first.
+		{"unwritable output before training", []string{"-data", badJSON, "-out", filepath.Join(t.TempDir(), "no", "such", "dir", "ad.model")}, "cannot write -out", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
