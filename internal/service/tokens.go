@@ -38,11 +38,12 @@ func (s *Service) followRevocations(ctx, runCtx context.Context, audit *enforcem
 		return nil, fmt.Errorf("watch token revocations: %w", err)
 	}
 	loaded := make(chan struct{})
-	go func() {
+	s.goRun("token revocations", func() error {
 		if natsbus.FollowKV(runCtx, w, t.apply, func() { close(loaded) }) {
 			s.log.Warn("token revocation watch ended; tokens revoked from now on are refused only by the instance that revoked them")
 		}
-	}()
+		return nil
+	})
 	select {
 	case <-loaded:
 		return t, nil
