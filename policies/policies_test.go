@@ -306,6 +306,14 @@ func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
 			"shared_targets": {"ring_accounts": 40, "overlap": 0.95, "shared": 80},
 			"destination_campaign": {"accounts": 40, "ad_score": 0.95}}`,
 	}
+	// A ring member whose own wording is milder than the campaign's (own
+	// ad score between min_own_ad_score and min_ad_score): only here does
+	// destination_campaign.campaign_ad_score decide anything.
+	mild := strings.Replace(signalSets["at minimums"], `"destination_campaign": {"accounts": 3, "ad_score": 0.5}`, `"destination_campaign": {"accounts": 3, "ad_score": 0.4}`, 1)
+	if mild == signalSets["at minimums"] {
+		t.Fatal(`signal set "mild ring member": destination_campaign not found in "at minimums"`)
+	}
+	signalSets["mild ring member"] = mild
 
 	// outcome is what the judge enforces: action, reasons, restrictions, duration.
 	outcome := func(t *testing.T, account map[string]any, signals string, metric string, v float64) string {
