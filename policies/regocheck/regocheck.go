@@ -94,6 +94,7 @@ func TestsPass(t testing.TB, parsed map[string]*ast.Module, data map[string]any,
 	if err != nil {
 		t.Fatalf("run Rego tests: %v", err)
 	}
+	caseTest := caseTests(parsed)
 	var ran, failed int
 	for r := range ch {
 		ran++
@@ -102,6 +103,9 @@ func TestsPass(t testing.TB, parsed map[string]*ast.Module, data map[string]any,
 		case r.Error != nil:
 			failed++
 			t.Errorf("%s: error: %v", name, r.Error)
+		case !r.Fail && caseTest[name] && len(r.SubResults) == 0:
+			failed++
+			t.Errorf("%s (%v): no case ran, so it checked nothing", name, r.Location)
 		case r.Fail:
 			failed++
 			var cases []string
@@ -133,4 +137,21 @@ func TestsPass(t testing.TB, parsed map[string]*ast.Module, data map[string]any,
 		}
 		t.Errorf("Rego coverage: got %.1f%%, want >= %.0f%%", report.Coverage, minCoverage)
 	}
+}
+
+// caseTests names the tests written as test_x[note]: one case for each
+// note their body generates. Such a test passes when its generator yields
+// nothing (an empty level table, a renamed data.json key), so TestsPass
+// requires each to have run at least one case.
+func caseTests(parsed map[string]*ast.Module) map[string]bool {
+	names := map[string]bool{}
+	for _, m := range parsed {
+		for _, r := range m.Rules {
+			ref := r.Head.Ref()
+			if name := ref[0].Value.String(); strings.HasPrefix(name, "test_") && (r.Head.Key != nil || len(ref) > 1) {
+				names[m.Package.Path.String()+"."+name] = true
+			}
+		}
+	}
+	return names
 }
