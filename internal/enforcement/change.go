@@ -62,7 +62,7 @@ func (s *Store) Apply(ctx context.Context, path, account string, fn func(st *mod
 			crash(path, account)
 		}
 		if err := s.flush(ctx, account, ch.State.Outbox); err != nil {
-			s.unflushed(account)
+			s.published.unflushed(account)
 			return nil, fmt.Errorf("%s: state of %s written, publish pending: %w", path, account, err)
 		}
 		return ch, nil
@@ -194,22 +194,28 @@ func (p *publishedSet) add(account, msgID string) {
 	delete(p.dirty, account)
 }
 
-func (s *Store) unflushed(account string) {
-	s.published.mu.Lock()
-	defer s.published.mu.Unlock()
-	if s.published.dirty == nil {
-		s.published.dirty = map[string]struct{}{}
+// unflushed marks an account whose outbox could not be published, for
+// the reconciler's next round.
+func (p *publishedSet) unflushed(account string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dirty == nil {
+		p.dirty = map[string]struct{}{}
 	}
-	s.published.dirty[account] = struct{}{}
+	p.dirty[account] = struct{}{}
 }
 
-func (s *Store) takeDirty() []string {
-	s.published.mu.Lock()
-	defer s.published.mu.Unlock()
-	out := make([]string, 0, len(s.published.dirty))
-	for a := range s.published.dirty {
+// takeDirty returns the accounts marked unflushed and forgets them: a round
+// that fails again marks them again, and one that finds nothing to publish
+// (the state gone, or its outbox out) lets them go.
+func (p *publishedSet) takeDirty() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.dirty))
+	for a := range p.dirty {
 		out = append(out, a)
 	}
+	clear(p.dirty)
 	return out
 }
 
@@ -234,7 +240,7 @@ func (s *Store) Reconcile(ctx context.Context, interval time.Duration, log *slog
 			return
 		case <-t.C:
 		}
-		if dirty := s.takeDirty(); len(dirty) > 0 {
+		if dirty := s.published.takeDirty(); len(dirty) > 0 {
 			if _, err := s.reconcile(ctx, dirty); err != nil && ctx.Err() == nil {
 				log.Warn("reconcile account changes; will retry", "err", err)
 			}
@@ -266,7 +272,7 @@ func (s *Store) reconcile(ctx context.Context, accounts []string) (int, error) {
 			if errors.Is(err, moderation.ErrCorrupt) {
 				continue // reported by the readers that need it; nothing to publish
 			}
-			s.unflushed(account)
+			s.published.unflushed(account)
 			errs = append(errs, err)
 			continue
 		}
@@ -275,7 +281,7 @@ func (s *Store) reconcile(ctx context.Context, accounts []string) (int, error) {
 		}
 		sent, err := s.flushCounting(ctx, account, st.Outbox)
 		if err != nil {
-			s.unflushed(account)
+			s.published.unflushed(account)
 			errs = append(errs, err)
 			continue
 		}
