@@ -54,13 +54,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("flag -timezone: %w", err)
 	}
 	if *adModel != "" {
-		f, err := os.Open(*adModel)
-		if err != nil {
-			return fmt.Errorf("flag -ad-model: %w", err)
-		}
-		cfg.Pipeline.AdModel, err = adtext.Load(f)
-		f.Close()
-		if err != nil {
+		if cfg.Pipeline.AdModel, err = adtext.LoadFile(*adModel); err != nil {
 			return fmt.Errorf("flag -ad-model: %w", err)
 		}
 	}

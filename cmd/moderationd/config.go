@@ -94,7 +94,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	}
 	cfg.Location = loc
 	if adModel != "" {
-		if cfg.AdModel, err = loadAdModel(adModel); err != nil {
+		if cfg.AdModel, err = adtext.LoadFile(adModel); err != nil {
 			return cfg, fmt.Errorf("flag -ad-model: %w", err)
 		}
 	}
@@ -130,17 +130,4 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	cfg.TokenKeyPEM = getenv("MODERATION_TOKEN_KEY")
 	cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
-}
-
-func loadAdModel(path string) (*adtext.Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m, err := adtext.Load(f)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	return m, nil
 }
