@@ -113,6 +113,10 @@ type expectation struct {
 		AtLeast moderation.Action `json:"at_least"`
 		AtMost  moderation.Action `json:"at_most"` // a look-alike may be warned, not limited
 		Blocked []string          `json:"blocked"`
+		// Restricts is the capability the measure takes: a limit must name
+		// it (or name nothing, which limits everything); anything stronger
+		// takes every capability.
+		Restricts moderation.Capability `json:"restricts"`
 	} `json:"accounts"`
 	ValidEvents int            `json:"valid_events"`
 	Rebase      string         `json:"rebase"` // "days" keeps calendar days; otherwise the last event lands just before now
@@ -203,6 +207,13 @@ func TestScenarios(t *testing.T) {
 				}
 				if exp.AtMost != "" && got.Severity() > exp.AtMost.Severity() {
 					t.Errorf("%s on mod.enforcement: got %s, want %s or weaker", account, got, exp.AtMost)
+				}
+				if d := strongest[account]; exp.Restricts != "" && d.Action == moderation.ActionLimit &&
+					len(d.Restricts) > 0 && !slices.Contains(d.Restricts, exp.Restricts) {
+					t.Errorf("%s: limit restricts %v, want it to take %s", account, d.Restricts, exp.Restricts)
+				}
+				if exp.Restricts != "" && got.Severity() < moderation.ActionLimit.Severity() {
+					t.Errorf("%s: got %s, want a measure that takes %s", account, got, exp.Restricts)
 				}
 				for name, c := range map[string]moderationv1.Capability{"friend_add": moderationv1.Capability_CAPABILITY_FRIEND_ADD, "broadcast": moderationv1.Capability_CAPABILITY_BROADCAST} {
 					blocked := slices.Contains(exp.Blocked, name)
