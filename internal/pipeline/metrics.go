@@ -25,6 +25,15 @@ type Metrics struct {
 	DeadLettersTruncated prometheus.Counter
 	StreamsRedeclared    *prometheus.CounterVec
 
+	// Per partition (docs/DESIGN.md, Scaling out): whether this instance's
+	// lane holds it, events waiting in its consumer, events it processed.
+	PartitionOwned  *prometheus.GaugeVec
+	PartitionLag    *prometheus.GaugeVec
+	PartitionEvents *prometheus.CounterVec
+	// PartitionsUnowned counts partitions with events waiting and no lane
+	// pinned to them, as this instance last saw the consumers.
+	PartitionsUnowned prometheus.Gauge
+
 	byKind map[moderation.Kind]prometheus.Counter // resolved once: label lookups cost on the hot path
 }
 
@@ -67,13 +76,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		StreamsRedeclared: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "moderation_streams_redeclared_total", Help: "Streams found missing by the pipeline and declared again, by stream.",
 		}, []string{"stream"}),
+		PartitionOwned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "moderation_partition_owned", Help: "1 while a lane of this instance holds the partition, else 0.",
+		}, []string{"partition"}),
+		PartitionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "moderation_partition_lag", Help: "Events of the partition stored and not yet acknowledged (pending and in flight), as last read from its consumer.",
+		}, []string{"partition"}),
+		PartitionEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "moderation_partition_events_total", Help: "Events this instance's lanes acknowledged, by partition.",
+		}, []string{"partition"}),
+		PartitionsUnowned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "moderation_partitions_unowned", Help: "Partitions with events waiting and no lane of any instance pinned to them.",
+		}),
 		byKind: make(map[moderation.Kind]prometheus.Counter),
 	}
 	for _, k := range []moderation.Kind{moderation.KindBroadcast, moderation.KindFriendAdd, moderation.KindComplaint, moderation.KindUnfollow, moderation.KindFriendResponse} {
 		m.byKind[k] = m.Events.WithLabelValues(string(k))
 	}
 	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors, m.Suppressed,
-		m.Permanent, m.DeadLettersTruncated, m.StreamsRedeclared)
+		m.Permanent, m.DeadLettersTruncated, m.StreamsRedeclared, m.PartitionOwned, m.PartitionLag, m.PartitionEvents, m.PartitionsUnowned)
 	return m
 }
 
