@@ -87,7 +87,8 @@ func Permissions(role string) (jwt.Permissions, error) {
 	case RoleService:
 		// Everything in the account: the zero value.
 	case RolePublisher:
-		p.Pub.Allow.Add(EventsSubjects)
+		// Four tokens only: the partition token is the stream's to add.
+		p.Pub.Allow.Add(PublishSubjects)
 		p.Sub.Allow.Add(EnforcementPrefix+">", PurgePrefix+">",
 			// JetStream publish acks come back on the publisher's inbox.
 			nats.InboxPrefix+">")

@@ -275,11 +275,13 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, e
 		Name:        EventsStream,
 		Description: "platform events in: broadcasts, friend requests, complaints",
 		Subjects:    []string{EventsSubjects},
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		MaxAge:      cfg.EventsMaxAge,
-		Duplicates:  cfg.DuplicateWindow,
-		MaxMsgSize:  1 << 20,
+		// Stored as mod.events.<kind>.<account>.<partition> (partition.go).
+		SubjectTransform: eventsTransform,
+		Storage:          jetstream.FileStorage,
+		Replicas:         cfg.Replicas,
+		MaxAge:           cfg.EventsMaxAge,
+		Duplicates:       cfg.DuplicateWindow,
+		MaxMsgSize:       1 << 20,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare stream %s: %w", EventsStream, err)
