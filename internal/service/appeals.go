@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -12,10 +13,27 @@ import (
 	"moderation/internal/enforcement"
 	"moderation/internal/grpcapi"
 	"moderation/internal/judge"
+	"moderation/internal/lease"
 	"moderation/internal/moderation"
 )
 
-// startAppeals opens the appeals store and starts the purge sweep.
+// singletonTTL is how long a once-per-cluster job's lease outlives its
+// holder's last renewal (renewed every third of it): after a crash the job
+// moves to another instance within it; after a clean stop, at once.
+const singletonTTL = lease.DefaultTTL
+
+// startAppeals opens the appeals store and starts the purge sweep and the
+// overturn watcher.
+//
+// Both are once per cluster: each runs on the one instance holding its
+// lease (package lease) and moves when that instance stops or dies. What
+// stays on every instance, and why: the quality collector (each instance's
+// /metrics answers from the shared bucket); the reconciler (its start-up
+// pass over every account publishes each outbox under the message id it
+// always had, so a second instance's pass is deduplicated, and its retries
+// are the instance's own failed publishes); following token revocations
+// and enforcement state (each instance's own memory); and the rules the
+// pipeline shadows (each instance's pipeline must shadow them).
 func (s *Service) startAppeals(ctx, runCtx context.Context, store *enforcement.Store) error {
 	kv, err := appealstore.Open(runCtx, s.Streams.Appeals, s.log)
 	if err != nil {
@@ -37,11 +55,21 @@ func (s *Service) startAppeals(ctx, runCtx context.Context, store *enforcement.S
 	case <-ctx.Done():
 		return fmt.Errorf("load appeals: %w", ctx.Err())
 	}
+	leases, err := lease.Open(ctx, s.JS, lease.Config{Replicas: s.cfg.Replicas, TTL: singletonTTL, Holder: lease.NewHolder(),
+		Metrics: lease.NewMetrics(s.Registry), Log: s.log})
+	if err != nil {
+		return err
+	}
+	// Through goRun, so Stop waits for the lease to be released (another
+	// instance takes over at once) before it closes the connection.
+	singleton := func(name string, job func(context.Context)) {
+		s.goRun(name, func() error { leases.Run(runCtx, name, job); return nil })
+	}
 	every := s.cfg.PurgeSweep
 	if every <= 0 {
 		every = time.Minute
 	}
-	go s.sweep(runCtx, store, every)
+	singleton("purge-sweep", func(ctx context.Context) { s.sweep(ctx, store, every) })
 
 	level, minDecided := s.cfg.OverturnAlertRate, s.cfg.OverturnAlertMin
 	if level <= 0 {
@@ -51,11 +79,15 @@ func (s *Service) startAppeals(ctx, runCtx context.Context, store *enforcement.S
 		minDecided = 10
 	}
 	s.Registry.MustRegister(newQualityCollector(kv, level, minDecided))
-	go watchOverturns(runCtx, kv, level, minDecided, time.Minute, s.log, func(rules []string) {
-		if s.cfg.ShadowOverturnedRules {
-			s.Pipeline.SetSuppressedRules(rules)
-		}
+	// The alert (a warning in the log when a rule is flagged) is said once,
+	// by the lease holder. Shadowing the flagged rules is every instance's:
+	// each works out the same set from the same bucket, quietly.
+	singleton("overturn-watcher", func(ctx context.Context) {
+		watchOverturns(ctx, kv, level, minDecided, time.Minute, s.log, nil)
 	})
+	if s.cfg.ShadowOverturnedRules {
+		go watchOverturns(runCtx, kv, level, minDecided, time.Minute, slog.New(slog.DiscardHandler), s.Pipeline.SetSuppressedRules)
+	}
 	return nil
 }
 
