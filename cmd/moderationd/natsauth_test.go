@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"moderation/internal/lease"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/natsbus/natstest"
@@ -149,6 +150,9 @@ func TestNATSPermissions(t *testing.T) {
 	// What the publisher may not do. Each attempt must be refused by the
 	// server, reported as a permissions violation on the subject tried.
 	quick := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
+	// Taking a job's lease would stop the instance running it (its renewal
+	// conflicts) and leave the job to no one.
+	leaseSubject := "$KV." + lease.Bucket + ".purge-sweep"
 	publish := func(subject string, h nats.Header) func() error {
 		return func() error {
 			return pub.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: []byte(`{"forged":true}`)})
@@ -171,6 +175,7 @@ func TestNATSPermissions(t *testing.T) {
 		{"write an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nil), false},
 		{"delete an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"DEL"}}), false},
 		{"purge an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"PURGE"}}), false},
+		{"put to the leases bucket", leaseSubject, publish(leaseSubject, nil), false},
 		{"write an account state through JetStream", "$KV.ACCOUNTS.x", func() error {
 			ctx, cancel := quick()
 			defer cancel()
@@ -228,7 +233,7 @@ func TestNATSPermissions(t *testing.T) {
 			pubErrs.expect(t, tc.name, tc.subject)
 		})
 	}
-	for _, subject := range []string{"mod.events.friend_add.x", "mod.enforcement.x", "mod.audit.x", "$KV.ACCOUNTS.x", "$JS.API.STREAM.DELETE.EVENTS"} {
+	for _, subject := range []string{"mod.events.friend_add.x", "mod.enforcement.x", "mod.audit.x", "$KV.ACCOUNTS.x", leaseSubject, "$JS.API.STREAM.DELETE.EVENTS"} {
 		t.Run("follower may not publish "+subject, func(t *testing.T) {
 			if err := fol.Publish(subject, []byte(`{}`)); err != nil {
 				t.Fatal(err)
@@ -266,6 +271,13 @@ func TestNATSPermissions(t *testing.T) {
 	}
 	if _, err := kv.Get(ctx, "acct_bulk_new"); err != nil {
 		t.Errorf("the bulk adder's state: %v", err)
+	}
+	leases, err := svcJS.KeyValue(ctx, lease.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := leases.Get(ctx, "purge-sweep"); err != nil || strings.Contains(string(e.Value()), "{") {
+		t.Errorf("the purge sweep's lease after the attempts: %v, %v; want its holder's id", e, err)
 	}
 	decisions, err := svcJS.Stream(ctx, natsbus.DecisionsStream)
 	if err != nil {
