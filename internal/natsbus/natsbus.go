@@ -9,10 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -65,6 +65,12 @@ type EmbeddedConfig struct {
 	DataDir string
 	// TLSCert and TLSKey, when set, serve the client port over TLS only.
 	TLSCert, TLSKey string
+	// Cluster, when Cluster.Listen is set, makes the server a member of a
+	// cluster (cluster.go); by default it runs alone.
+	Cluster ClusterConfig
+	// Log receives what a cluster member's server reports (serverLog);
+	// nil: nothing.
+	Log *slog.Logger
 }
 
 // StartEmbedded runs a nats-server with JetStream inside this process. It
@@ -72,13 +78,9 @@ type EmbeddedConfig struct {
 // publish to it, and accepts only users signed by its own account (see
 // Trust): never an anonymous client.
 func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
-	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	host, port, err := splitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("parse nats listen address %q: %w", cfg.Listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("parse nats listen port %q: %w", portStr, err)
+		return nil, fmt.Errorf("nats listen address: %w", err)
 	}
 	if cfg.DataDir == "" {
 		return nil, errors.New("start embedded nats server: no data dir for its keys and credentials")
@@ -107,6 +109,11 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	if err := trust.configure(opts); err != nil {
 		return nil, err
 	}
+	if cfg.Cluster.Clustered() {
+		if err := cfg.Cluster.configure(opts, cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.TLSCert != "" {
 		if opts.TLSConfig, err = server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}); err != nil {
 			return nil, fmt.Errorf("load nats tls certificate: %w", err)
@@ -114,18 +121,23 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		opts.TLS = true
 		opts.TLSTimeout = 2
 	}
-	if port > 0 {
-		// The server, logging nothing, would only time out on a port in
-		// use; say so at once.
-		ln, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("embedded nats server cannot listen on %s: %w", cfg.Listen, err)
+	// The server would only time out on a port in use, logging it nowhere
+	// when alone; say so at once.
+	for _, addr := range []struct{ what, hostport string }{{"", cfg.Listen}, {"routes ", cfg.Cluster.Listen}} {
+		if _, port, _ := splitHostPort(addr.hostport); port > 0 {
+			ln, err := net.Listen("tcp", addr.hostport)
+			if err != nil {
+				return nil, fmt.Errorf("embedded nats server cannot listen for %son %s: %w", addr.what, addr.hostport, err)
+			}
+			ln.Close()
 		}
-		ln.Close()
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("create embedded nats server: %w", err)
+	}
+	if cfg.Cluster.Clustered() && cfg.Log != nil {
+		ns.SetLoggerV2(serverLog{cfg.Log}, false, false, false)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(15 * time.Second) {
@@ -266,8 +278,62 @@ type Streams struct {
 }
 
 // Setup creates or updates, idempotently, every stream and bucket the
-// service needs.
+// service needs. While JetStream answers "not now" it tries again until
+// ctx ends: a cluster member starts before there is a majority of members
+// to elect a leader, and waits for the others for as long as they take.
+// Requests left unanswered are tried again for setupSilence at most: a
+// cluster electing a leader answers none for a few seconds, but neither
+// does a server whose permissions drop the request, which would otherwise
+// be waited on for ever.
 func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
+	answered := time.Now()
+	for {
+		// A request made while there is no leader is not answered: each
+		// attempt has a time of its own, so a late leader is not missed.
+		actx, cancel := context.WithTimeout(ctx, setupAttempt)
+		s, err := declare(actx, js, cfg)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return s, err
+		}
+		switch notNow, unanswered := unavailable(err); {
+		case notNow:
+			answered = time.Now()
+		case !unanswered || time.Since(answered) > setupSilence:
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// setupAttempt bounds one attempt at declaring everything, setupSilence
+// the time Setup goes on without an answer.
+const (
+	setupAttempt = 5 * time.Second
+	setupSilence = time.Minute
+)
+
+// unavailable tells whether err is JetStream saying "not now" (no leader
+// yet, too few members up for the replicas asked for) or no answer in
+// time. JetStream disabled, or replicas on a lone server, are neither:
+// they are for good.
+func unavailable(err error) (notNow, unanswered bool) {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.ErrorCode(server.JSClusterNotAvailErr), jetstream.ErrorCode(server.JSInsufficientResourcesErr):
+			return true, false
+		}
+		return false, false
+	}
+	return false, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+}
+
+func declare(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
 	cfg = cfg.withDefaults()
 	var s Streams
 	var err error
