@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"moderation/detectors/adtext"
+	"moderation/internal/natsbus"
 	"moderation/internal/service"
 )
 
@@ -28,6 +29,18 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.BoolVar(&cfg.NATSSyncAlways, "nats-sync-always", false, "fsync every JetStream write on the embedded server (survives power loss; slower)")
 	fs.StringVar(&cfg.NATSTLSCert, "nats-tls-cert", "", "certificate (PEM) the embedded NATS server's client port serves TLS with; clients then need TLS")
 	fs.StringVar(&cfg.NATSTLSKey, "nats-tls-key", "", "private key (PEM) of -nats-tls-cert")
+	fs.StringVar(&cfg.NATSCluster.Listen, "nats-cluster-listen", "", "address the embedded NATS server listens on for routes from the other members of its cluster; empty: no cluster (every member holds a copy of the first one's <data-dir>/nats)")
+	fs.Func("nats-routes", "route addresses (host:port, comma-separated) of every member of the cluster, this one included", func(v string) error {
+		cfg.NATSCluster.Routes = nil // the command line replaces the environment's list
+		for r := range strings.SplitSeq(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				cfg.NATSCluster.Routes = append(cfg.NATSCluster.Routes, r)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.NATSCluster.Name, "nats-cluster-name", natsbus.DefaultClusterName, "name of the NATS cluster, the same on every member")
+	fs.StringVar(&cfg.NATSCluster.ServerName, "nats-server-name", "", "this member's NATS server name, unique in the cluster and kept across restarts; empty: <hostname>-<route port>")
 	fs.StringVar(&cfg.NATSExternal.Creds, "nats-creds", "", "with -nats-url: user credentials (.creds) to connect with")
 	fs.StringVar(&cfg.NATSExternal.NKeySeed, "nats-nkey", "", "with -nats-url: file holding the user nkey seed to connect with")
 	fs.StringVar(&cfg.NATSExternal.CA, "nats-ca", "", "CA (PEM) that signed the NATS server's certificate (used with -nats-url; modctl reads it as well)")
@@ -47,7 +60,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.PolicyBundleKey, "policy-bundle-key", "", "public key (PEM) that -policy-bundle must be signed with")
 	fs.StringVar(&cfg.PolicyBundleAlg, "policy-bundle-alg", "", "signature algorithm of -policy-bundle (RS256, PS256, ES256, ES384, ES512, EdDSA…); empty: inferred from the key")
 	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
-	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas for streams and buckets (3 on a cluster)")
+	fs.IntVar(&cfg.Replicas, "replicas", 0, "JetStream replicas for streams and buckets; 0: 3 on an embedded cluster member, else 1 (give 3 for an external cluster)")
 	fs.StringVar(&cfg.TokenKeyFile, "token-key-file", "", "Ed25519 key (PEM) that signs and verifies API bearer tokens; empty: <data-dir>/auth/token.key, created on first start")
 	fs.BoolVar(&cfg.InsecureDev, "insecure-dev", false, "serve gRPC WITHOUT authentication, every caller an admin (a developer's machine only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate (PEM) to serve gRPC over TLS")
@@ -118,6 +131,9 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	cfg.OwnerBurst = max(1, int(4*cfg.OwnerRate))
 	if err := checkNATSFlags(cfg); err != nil {
 		return cfg, err
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = defaultReplicas(cfg)
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") || (cfg.ClientCA != "" && cfg.TLSCert == "") {
 		return cfg, fmt.Errorf("flags -tls-cert and -tls-key go together, and -client-ca needs them")

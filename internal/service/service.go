@@ -83,6 +83,8 @@ type Config struct {
 	// NATSExternal is how the service authenticates to the server at
 	// NATSURL: credentials or an nkey, a CA, a client certificate.
 	NATSExternal natsbus.ExternalConfig
+	// NATSCluster makes the embedded server a member of a cluster.
+	NATSCluster natsbus.ClusterConfig
 
 	// TokenKeyFile is the Ed25519 key that signs and verifies bearer
 	// tokens; empty: auth.DefaultKeyFile(DataDir), created on first start.
@@ -189,6 +191,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		embedded := natsbus.EmbeddedConfig{
 			Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.NATSSyncAlways,
 			DataDir: cfg.DataDir, TLSCert: cfg.NATSTLSCert, TLSKey: cfg.NATSTLSKey,
+			Cluster: cfg.NATSCluster, Log: s.log,
 		}
 		if s.ns, err = natsbus.StartEmbedded(embedded); err != nil {
 			return nil, err
