@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"moderation/internal/events"
 	"moderation/internal/moderation"
 	"moderation/internal/replay"
@@ -119,14 +117,11 @@ func (m *Mix) Records(now time.Time) ([]replay.Record, error) {
 			info.CreatedAt = info.CreatedAt.Add(shift)
 			moved.AccountInfo = &info
 		}
-		data, err := events.EncodeJSON(&moved)
+		rec, err := record(&moved)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", ev.ID, err)
 		}
-		h := nats.Header{}
-		h.Set("Content-Type", "application/json")
-		h.Set(nats.MsgIdHdr, ev.ID)
-		recs = append(recs, replay.Record{Subject: moved.Subject(), Header: h, Data: data})
+		recs = append(recs, rec)
 	}
 	return recs, nil
 }

@@ -1,5 +1,6 @@
 // Package traffic makes synthetic platform traffic for the bench, tests and
-// demos: realistic, mostly benign, deterministic for a seed.
+// demos: realistic, mostly benign (Synthetic) or a spam wave (Attack),
+// deterministic for a seed.
 package traffic
 
 import (
@@ -76,16 +77,26 @@ func Synthetic(n int, seed uint64) ([]replay.Record, error) {
 			introduced[ev.Account] = true
 			ev.AccountInfo = &info
 		}
-		data, err := events.EncodeJSON(ev)
+		rec, err := record(ev)
 		if err != nil {
 			return nil, fmt.Errorf("encode synthetic event %d: %w", i, err)
 		}
-		h := nats.Header{}
-		h.Set("Content-Type", "application/json")
-		h.Set(nats.MsgIdHdr, ev.ID)
-		recs = append(recs, replay.Record{Subject: ev.Subject(), Header: h, Data: data})
+		recs = append(recs, rec)
 	}
 	return recs, nil
+}
+
+// record encodes an event as a platform service publishes it: JSON, with
+// the event id as the message id.
+func record(ev *moderation.Event) (replay.Record, error) {
+	data, err := events.EncodeJSON(ev)
+	if err != nil {
+		return replay.Record{}, err
+	}
+	h := nats.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(nats.MsgIdHdr, ev.ID)
+	return replay.Record{Subject: ev.Subject(), Header: h, Data: data}, nil
 }
 
 func officialInfo(r *rand.Rand, base time.Time) moderation.AccountInfo {
