@@ -201,26 +201,12 @@ func caughtUp(ctx context.Context, js jetstream.JetStream, want uint64) bool {
 	if err != nil || si.State.Msgs < want {
 		return false
 	}
-	waiting, err := waitingEvents(ctx, s)
-	return err == nil && waiting == 0
-}
-
-// waitingEvents counts the events the partition consumers have not had
-// acknowledged: pending and in flight.
-func waitingEvents(ctx context.Context, s jetstream.Stream) (uint64, error) {
-	var n uint64
-	for p := range natsbus.Partitions {
-		c, err := s.Consumer(ctx, natsbus.PartitionConsumer(p))
-		if err != nil {
-			return 0, err
-		}
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return 0, err
-		}
-		n += ci.NumPending + uint64(max(ci.NumAckPending, 0))
+	c, err := s.Consumer(ctx, natsbus.PipelineDurable)
+	if err != nil {
+		return false
 	}
-	return n, nil
+	ci, err := c.Info(ctx)
+	return err == nil && ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream == si.State.LastSeq
 }
 
 func poll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
@@ -305,11 +291,15 @@ func crashRun(t *testing.T, ctx context.Context, recs []replay.Record, want []mo
 		if err != nil {
 			return false
 		}
-		waiting, err := waitingEvents(ctx, s)
-		if err != nil || waiting > si.State.Msgs {
+		c, err := s.Consumer(ctx, natsbus.PipelineDurable)
+		if err != nil {
 			return false
 		}
-		stored, acked = si.State.Msgs, si.State.Msgs-waiting
+		ci, err := c.Info(ctx)
+		if err != nil {
+			return false
+		}
+		stored, acked = si.State.Msgs, ci.AckFloor.Stream
 		return when(stored, acked)
 	})
 	before := len(decisions(t, js))

@@ -172,9 +172,6 @@ func TestNATSPermissions(t *testing.T) {
 		{"publish a decision", "mod.enforcement.x", publish("mod.enforcement.x", nil), false},
 		{"publish an audit record", "mod.audit.x", publish("mod.audit.x", nil), false},
 		{"publish a purge notice", "mod.purge.x", publish("mod.purge.x", nil), false},
-		// The partition token is the events stream's to add: one chosen by the
-		// publisher would put an account's events in another lane.
-		{"publish an event with a partition of its choosing", "mod.events.friend_add.x.3", publish("mod.events.friend_add.x.3", nil), false},
 		{"write an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nil), false},
 		{"delete an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"DEL"}}), false},
 		{"purge an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"PURGE"}}), false},
@@ -208,10 +205,10 @@ func TestNATSPermissions(t *testing.T) {
 		{"delete the decisions stream", "$JS.API.STREAM.DELETE.DECISIONS", request("$JS.API.STREAM.DELETE.DECISIONS"), true},
 		{"purge the events stream", "$JS.API.STREAM.PURGE.EVENTS", request("$JS.API.STREAM.PURGE.EVENTS"), true},
 		{"delete an event", "$JS.API.STREAM.MSG.DELETE.EVENTS", request("$JS.API.STREAM.MSG.DELETE.EVENTS"), true},
-		{"delete a partition's consumer", "$JS.API.CONSUMER.DELETE.EVENTS." + natsbus.PartitionConsumer(0), func() error {
+		{"delete the pipeline consumer", "$JS.API.CONSUMER.DELETE.EVENTS.pipeline", func() error {
 			ctx, cancel := quick()
 			defer cancel()
-			return pubJS.DeleteConsumer(ctx, natsbus.EventsStream, natsbus.PartitionConsumer(0))
+			return pubJS.DeleteConsumer(ctx, natsbus.EventsStream, natsbus.PipelineDurable)
 		}, true},
 		{"create a consumer", "$JS.API.CONSUMER.CREATE.EVENTS", func() error {
 			ctx, cancel := quick()
@@ -256,8 +253,8 @@ func TestNATSPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := events.Consumer(ctx, natsbus.PartitionConsumer(0)); err != nil {
-		t.Errorf("partition consumer after the attempts: %v", err)
+	if _, err := events.Consumer(ctx, natsbus.PipelineDurable); err != nil {
+		t.Errorf("pipeline consumer after the attempts: %v", err)
 	}
 	if _, err := events.Consumer(ctx, "thief"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		t.Errorf("consumer created by the publisher: got %v, want not found", err)

@@ -207,11 +207,7 @@ func headerBytes(h nats.Header) int {
 // failure this exists to avoid. A transient failure to store the dead
 // letter is retried like any other; only stopping ends that, and then the
 // event is left unacknowledged for the next start.
-//
-// A lane taking a partition over settles events it reads from the stream
-// rather than from its consumer (live false): those are not acknowledged
-// here; their redelivery is, as already applied.
-func (p *Pipeline) settle(ctx context.Context, msg jetstream.Msg, seq uint64, reason string, cause error, live bool) (settled bool) {
+func (p *Pipeline) settle(ctx context.Context, msg jetstream.Msg, seq uint64, reason string, cause error) (acked bool) {
 	err := p.retry(ctx, func(ctx context.Context) error { return p.deadLetter(ctx, msg, seq, reason, cause) })
 	if err != nil && permanentReason(err) == "" {
 		return false // stopping
@@ -221,8 +217,6 @@ func (p *Pipeline) settle(ctx context.Context, msg jetstream.Msg, seq uint64, re
 		p.log.Error("event acknowledged without a dead letter: the dead-letter stream cannot take it; the event stays in the events stream until it ages out",
 			"seq", seq, "subject", msg.Subject(), "reason", reason, "cause", cause, "err", err)
 	}
-	if live {
-		p.ack(msg)
-	}
+	p.ack(msg)
 	return true
 }

@@ -1,14 +1,13 @@
 // Package pipeline runs events from the events stream through the
 // detectors and the judge into enforcement. It owns ordering and
-// exactly-once effects: accounts are spread over partitions by the events
-// stream itself, one lane at a time handles a partition's events in stream
-// order (lanes run in parallel, and across instances through JetStream's
-// pinned consumers), an event is acknowledged only once its effects are
-// stored, and a redelivered event never produces a second decision.
+// exactly-once effects: one durable consumer delivers events in stream
+// order, an event is acknowledged only once its effects are stored, and a
+// redelivered event never produces a second decision.
 package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -84,16 +83,13 @@ type Pipeline struct {
 	metrics         *Metrics
 	log             *slog.Logger
 
-	// mu guards the windows and the cross-account indexes, which the lanes
-	// share: held while an event is counted and its judging input read,
-	// never across NATS or the policy.
-	mu        sync.Mutex
+	mu        sync.Mutex // held while an event is handled, so windows can be read from outside
 	stopping  atomic.Bool
+	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
 
-	gate         *gate                   // orders counting across the lanes
-	lanes        atomic.Pointer[[]*lane] // one per partition, once Run has opened them
-	lastProgress atomic.Int64            // unix nanoseconds of the last acknowledgement (or of the start)
+	cons         atomic.Pointer[jetstream.Consumer] // the live consumer, once Run has opened it
+	lastProgress atomic.Int64                       // unix nanoseconds of the last acknowledgement (or of the start)
 	stall        stallCheck
 }
 
@@ -187,63 +183,124 @@ func (p *Pipeline) Signals(account string) (signals map[string]moderation.Signal
 // Processed counts events acknowledged since start, dead letters included.
 func (p *Pipeline) Processed() uint64 { return p.processed.Load() }
 
-// Run opens a lane per partition, closes started, consumes events until
-// ctx ends, and then stops taking messages and finishes the ones in hand.
-// Each lane rebuilds its partition's windows when it takes the partition
-// over, before it judges anything.
+// Run rebuilds the detector windows, closes started, consumes events until
+// ctx ends, and then stops taking messages and finishes the one in hand.
 func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
-	lanes, err := p.openLanes(ctx)
+	cons, err := p.resume(ctx)
 	if err != nil {
 		return err
 	}
-	if err := p.rebuildIdle(ctx, lanes); err != nil {
-		return err
-	}
-	p.gate = newGate(len(lanes))
-	var workers sync.WaitGroup
-	for _, l := range lanes {
-		workers.Add(1)
-		go func() { defer workers.Done(); l.runWorker(ctx) }()
-	}
-	ccs := make([]jetstream.ConsumeContext, 0, len(lanes))
-	defer func() {
-		for _, cc := range ccs {
-			cc.Stop()
-		}
-		for _, l := range lanes {
-			close(l.quit)
-		}
-		workers.Wait()
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		for _, l := range lanes {
-			l.release(rctx)
-		}
-	}()
-	for _, l := range lanes {
-		cc, err := l.consume(ctx)
-		if err != nil {
-			return err
-		}
-		ccs = append(ccs, cc)
+	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg) },
+		jetstream.PullMaxMessages(p.cfg.FetchBatch),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) || !p.stopping.Load() {
+				p.log.Warn("event consumer", "err", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", natsbus.EventsStream, err)
 	}
 	p.lastProgress.Store(time.Now().UnixNano())
-	p.lanes.Store(&lanes)
-	go p.monitor(ctx, lanes)
+	p.cons.Store(&cons)
 	close(started)
 	<-ctx.Done()
 	p.stopping.Store(true)
-	for _, cc := range ccs {
-		cc.Drain()
-	}
-	deadline := time.After(5 * time.Second)
-	for _, cc := range ccs {
-		select {
-		case <-cc.Closed():
-		case <-deadline:
-		}
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(5 * time.Second):
+		cc.Stop()
 	}
 	return nil
+}
+
+// resume opens the durable consumer exactly after the last event
+// acknowledged, and rebuilds the detector windows up to it.
+//
+// The consumer is recreated rather than reused: events a previous process
+// had pulled but not acknowledged (it crashed, or stopped mid-batch) would
+// otherwise stay pending until their ack wait ran out, while newer events
+// of the same accounts went ahead of them. Recreating it from the ack floor
+// keeps every account's events in order. This assumes one pipeline
+// instance per consumer, as the service runs today.
+func (p *Pipeline) resume(ctx context.Context) (jetstream.Consumer, error) {
+	var floor uint64
+	if old, err := p.events.Consumer(ctx, natsbus.PipelineDurable); err == nil {
+		info, err := old.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read consumer %s: %w", natsbus.PipelineDurable, err)
+		}
+		floor = info.AckFloor.Stream
+		if err := p.events.DeleteConsumer(ctx, natsbus.PipelineDurable); err != nil {
+			return nil, fmt.Errorf("reset consumer %s: %w", natsbus.PipelineDurable, err)
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("look up consumer %s: %w", natsbus.PipelineDurable, err)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       natsbus.PipelineDurable,
+		Description:   "detectors and judge; events of one account are handled in stream order",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       5 * time.Minute,
+		MaxAckPending: 20_000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: natsbus.EventsSubjects,
+	}
+	if floor > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+	}
+	cons, err := p.events.CreateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("declare consumer %s: %w", natsbus.PipelineDurable, err)
+	}
+	if err := p.rebuild(ctx, floor); err != nil {
+		return nil, err
+	}
+	return cons, nil
+}
+
+// handle takes one message to a stored outcome and acknowledges it. On a
+// failure it cannot get past (NATS gone while stopping) it leaves the
+// message unacknowledged, and every later one too, so that nothing is
+// acknowledged ahead of it.
+func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.halted.Load() {
+		return
+	}
+	meta, err := msg.Metadata()
+	if err != nil {
+		p.log.Error("event without JetStream metadata", "subject", msg.Subject(), "err", err)
+		return
+	}
+	seq := meta.Sequence.Stream
+	ev, decodeErr := p.decode(msg, meta)
+	if decodeErr != nil {
+		if !p.settle(ctx, msg, seq, events.Reason(decodeErr), decodeErr) {
+			p.halted.Store(true)
+		}
+		return
+	}
+	p.metrics.event(ev.Kind)
+	if w, crossed := p.observe(ev, seq); crossed {
+		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
+			reason := permanentReason(err)
+			if reason == "" { // stopping: leave it for the next start
+				p.halted.Store(true)
+				return
+			}
+			// The event counted in the account's windows (it is a valid
+			// event); only its judgement is given up.
+			p.metrics.permanent(reason)
+			p.log.Error("event dead-lettered: judging it failed for good", "seq", seq, "account", ev.Account, "event", ev.ID, "reason", reason, "err", err)
+			if !p.settle(ctx, msg, seq, reason, err) {
+				p.halted.Store(true)
+			}
+			return
+		}
+	}
+	p.ack(msg)
 }
 
 // decode reads an event and checks its time against the time the events
@@ -279,24 +336,21 @@ func (p *Pipeline) Stalled(ctx context.Context) error {
 	if now.Sub(last) < p.cfg.StallAfter {
 		return nil
 	}
-	lanes := p.lanes.Load()
-	if lanes == nil {
-		return nil // not consuming yet: the service reports the start
+	cons := p.cons.Load()
+	if cons == nil {
+		return nil // not consuming yet: the service reports the rebuild
 	}
 	s := &p.stall
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Sub(s.checkedAt) >= stallCheckEvery {
-		var waiting uint64
-		for _, l := range *lanes {
-			ctx, cancel := context.WithTimeout(ctx, time.Second)
-			info, err := l.cons.Info(ctx)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("pipeline progress unknown: read consumer of partition %d: %w", l.part, err)
-			}
-			waiting += info.NumPending + uint64(max(info.NumAckPending, 0))
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		info, err := (*cons).Info(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("pipeline progress unknown: read consumer %s: %w", natsbus.PipelineDurable, err)
 		}
+		waiting := info.NumPending + uint64(max(info.NumAckPending, 0))
 		if waiting > 0 && s.waiting == 0 {
 			s.waitingSince = now
 		}
@@ -394,28 +448,6 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 		p.windows.Set(ev.Account, w, cost)
 	}
 	return w, crossed
-}
-
-// judgeInput is what judging reads of an account's windows, taken under
-// mu at the event that crossed a level, so the policy is asked outside it.
-type judgeInput struct {
-	account moderation.Account // id, type, verification and age; strikes and status come from the state
-	signals map[string]moderation.Signal
-}
-
-// step counts the event in its account's windows and, when it crossed a
-// watched level, returns what judging the account needs.
-func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	w, crossed := p.observe(ev, seq)
-	if !crossed {
-		return nil, false
-	}
-	return &judgeInput{
-		account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: w.det.AgeDays()},
-		signals: w.det.Signals(p.env),
-	}, true
 }
 
 // watchSet is the watched metrics of the live and shadow policies, merged

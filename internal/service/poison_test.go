@@ -184,9 +184,7 @@ func TestReadyzReportsAStalledPipeline(t *testing.T) {
 	waitFor(t, "an idle stretch past the threshold", 5*time.Second, func() bool { return time.Since(idleSince) > 1500*time.Millisecond })
 	readyz(t, svc.HTTPAddr, http.StatusOK)
 
-	// The partition consumer of the account the held event is for.
-	held := natsbus.PartitionConsumer(natsbus.PartitionOf("acct_held"))
-	if _, err := svc.JS.PauseConsumer(ctx, natsbus.EventsStream, held, time.Now().Add(time.Hour)); err != nil {
+	if _, err := svc.JS.PauseConsumer(ctx, natsbus.EventsStream, natsbus.PipelineDurable, time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("pause consumer: %v", err)
 	}
 	if _, err := replay.Publish(ctx, js, []replay.Record{friendAddRecord(t, "held", "acct_held", time.Now().UTC(), 0)}, nil); err != nil {
@@ -203,7 +201,7 @@ func TestReadyzReportsAStalledPipeline(t *testing.T) {
 		t.Errorf("/readyz body: got %q, want it to say the pipeline has not advanced with 1 event waiting", body)
 	}
 
-	if _, err := svc.JS.ResumeConsumer(ctx, natsbus.EventsStream, held); err != nil {
+	if _, err := svc.JS.ResumeConsumer(ctx, natsbus.EventsStream, natsbus.PipelineDurable); err != nil {
 		t.Fatalf("resume consumer: %v", err)
 	}
 	waitFor(t, "the held event processed", 40*time.Second, func() bool { return svc.Pipeline.Processed() >= 1 })

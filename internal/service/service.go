@@ -149,8 +149,7 @@ type Service struct {
 	health    *health.Server
 	http      *http.Server
 	cancel    context.CancelFunc
-	lanesNC   *nats.Conn // the pipeline's own connection
-	lock      *os.File   // held on the data dir while running
+	lock      *os.File // held on the data dir while running
 	running   sync.WaitGroup
 	started   chan struct{}
 	failed    chan struct{} // closed on the first failure of a running part
@@ -239,23 +238,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
 	store.CrashAfterWrite = cfg.CrashAfterStateWrite
-	store.Known = s.View // the lanes change accounts without reading the bucket first
 	s.goRun("reconciler", func() error { store.Reconcile(runCtx, 5*time.Second, s.log); return nil })
-	// The lanes read events on a connection of their own: their deliveries
-	// would otherwise queue, on the one socket, ahead of the replies the
-	// lanes' own writes wait for.
-	if s.lanesNC, err = natsbus.Connect(s.NATSURL, "moderationd lanes", natsOpts...); err != nil {
-		return nil, err
-	}
-	lanesJS, err := jetstream.New(s.lanesNC)
-	if err != nil {
-		return nil, fmt.Errorf("open JetStream: %w", err)
-	}
-	lanesStreams := *s.Streams
-	if lanesStreams.Events, err = lanesJS.Stream(ctx, natsbus.EventsStream); err != nil {
-		return nil, fmt.Errorf("open stream %s: %w", natsbus.EventsStream, err)
-	}
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, lanesJS, &lanesStreams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -488,9 +472,6 @@ func (s *Service) Stop() {
 		cancel()
 	}
 	s.running.Wait()
-	if s.lanesNC != nil {
-		s.lanesNC.Close() // the pipeline has stopped: nothing in flight
-	}
 	if s.nc != nil {
 		closed := make(chan struct{})
 		s.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
