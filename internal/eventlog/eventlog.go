@@ -75,7 +75,9 @@ func (l *Log) Ingest(ctx context.Context, evs []*moderation.Event) ([]moderation
 // after since (zero: all retained), oldest first. Events that do not
 // decode (they went to the dead-letter stream) are left out.
 func (l *Log) History(ctx context.Context, account string, since time.Time, limit int) ([]moderation.EventRecord, error) {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{"mod.events.*." + account}}
+	// As stored (with the partition token), and as stored before the events
+	// stream added it.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{"mod.events.*." + account + ".*", "mod.events.*." + account}}
 	if !since.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -178,18 +179,44 @@ func CheckClock(ev *moderation.Event, ref time.Time, maxSkew time.Duration) erro
 // RFC 3339 cannot write years after 9999, so only the lower end matters.
 func outOfRange(t time.Time) bool { return t.UTC().Year() < 1 }
 
-// parseSubject splits mod.events.<kind>.<account> without allocating. Both
-// tokens must be non-empty and the account must be a valid account id.
+// parseSubject splits mod.events.<kind>.<account>, as published, or
+// mod.events.<kind>.<account>.<partition>, as the events stream stores it,
+// without allocating. Both tokens must be non-empty and the account must be
+// a valid account id.
 func parseSubject(s string) (kind, account string, ok bool) {
 	rest, found := strings.CutPrefix(s, "mod.events.")
 	if !found {
 		return "", "", false
 	}
 	kind, account, found = strings.Cut(rest, ".")
-	if !found || kind == "" || strings.IndexByte(account, '.') >= 0 || !moderation.ValidAccountID(account) {
+	if !found || kind == "" {
+		return "", "", false
+	}
+	if a, _, stored := strings.Cut(account, "."); stored {
+		if Partition(s) < 0 {
+			return "", "", false
+		}
+		account = a
+	}
+	if !moderation.ValidAccountID(account) {
 		return "", "", false
 	}
 	return kind, account, true
+}
+
+// Partition is the partition token the events stream added to a stored
+// subject (mod.events.<kind>.<account>.<partition>); -1 when the subject
+// has none or it is not a number.
+func Partition(subject string) int {
+	if strings.Count(subject, ".") != 4 {
+		return -1
+	}
+	tok := subject[strings.LastIndexByte(subject, '.')+1:]
+	n, err := strconv.Atoi(tok)
+	if err != nil || n < 0 || tok != strconv.Itoa(n) {
+		return -1
+	}
+	return n
 }
 
 type contentType int
