@@ -172,6 +172,9 @@ func TestNATSPermissions(t *testing.T) {
 		{"publish a decision", "mod.enforcement.x", publish("mod.enforcement.x", nil), false},
 		{"publish an audit record", "mod.audit.x", publish("mod.audit.x", nil), false},
 		{"publish a purge notice", "mod.purge.x", publish("mod.purge.x", nil), false},
+		// The partition token is the events stream's to add: one chosen by the
+		// publisher would put an account's events in another partition.
+		{"publish an event with a partition of its choosing", "mod.events.friend_add.x.3", publish("mod.events.friend_add.x.3", nil), false},
 		{"write an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nil), false},
 		{"delete an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"DEL"}}), false},
 		{"purge an account state", "$KV.ACCOUNTS.x", publish("$KV.ACCOUNTS.x", nats.Header{"KV-Operation": []string{"PURGE"}}), false},
