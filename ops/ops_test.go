@@ -300,6 +300,19 @@ func references(expr parser.Expr) (refs []reference, grouping []string) {
 	return refs, grouping
 }
 
+// awaitingLanes are the per-partition metrics the pipeline declares for its
+// lanes, with their labels. The lanes are not built yet (docs/DESIGN.md,
+// Scaling out: one consumer still reads every partition), so these have
+// no series, and the panels and the alert that use them stay empty until
+// they are; meanwhile this test checks only that they are declared. One
+// that has series fails the test until it is taken off this list, so that
+// its absence fails again.
+var awaitingLanes = map[string][]string{
+	"moderation_partition_owned":        {"partition"},
+	"moderation_partition_lag":          {"partition"},
+	"moderation_partition_events_total": {"partition"},
+}
+
 // TestEveryMetricNamedExists starts the real service, drives it so that
 // its metrics have series (events of two accounts, one with a state that
 // cannot be decoded, a malformed event, a Check, an appeal), scrapes its
@@ -326,10 +339,12 @@ func TestEveryMetricNamedExists(t *testing.T) {
 			}
 			have, ok := exposed[r.metric]
 			if !ok {
-				if !slices.Contains(missing[r.metric], q.where) {
-					missing[r.metric] = append(missing[r.metric], q.where)
+				if have, ok = awaitingLanes[r.metric]; !ok {
+					if !slices.Contains(missing[r.metric], q.where) {
+						missing[r.metric] = append(missing[r.metric], q.where)
+					}
+					continue
 				}
-				continue
 			}
 			known = append(known, have...)
 			for _, l := range r.labels {
@@ -347,11 +362,22 @@ func TestEveryMetricNamedExists(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(missing)) {
 		where := strings.Join(missing[name], ", ")
 		if file := declaredIn(t, name); file != "" {
-			t.Errorf("%s (%s): declared in %s, but the service exposed no series of it after the events this test sent. "+
-				"A vector has series only once something sets a child: the partition metrics appear when the pipeline's lanes start and set them",
-				name, where, file)
+			t.Errorf("%s (%s): declared in %s, but the service exposed no series of it after the events this test sent: "+
+				"a vector has series only once a child is set; make drive do what sets one", name, where, file)
 		} else {
 			t.Errorf("%s (%s): the service does not expose it and no code in this repository declares it: a typo, or a metric renamed or removed", name, where)
+		}
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(awaitingLanes)) {
+		file := declaredIn(t, name)
+		switch _, ok := exposed[name]; {
+		case ok:
+			t.Errorf("%s has series now: take it off awaitingLanes, so that its absence fails this test again", name)
+		case file == "":
+			t.Errorf("%s: awaiting the lanes, but no code in this repository declares it", name)
+		default:
+			t.Logf("%s: declared in %s, no series yet: the lanes that set it are not built (docs/DESIGN.md, Scaling out)", name, file)
 		}
 	}
 
