@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -33,8 +34,8 @@ import (
 // fn returning a Change with a nil State changes nothing; Apply then
 // returns that Change as is (an idempotent retry reports what it found).
 func (s *Store) Apply(ctx context.Context, path, account string, fn func(st *moderation.AccountState) (*moderation.Change, error)) (*moderation.Change, error) {
-	for {
-		st, rev, err := s.Get(ctx, account)
+	for attempt := 0; ; attempt++ {
+		st, rev, err := s.current(ctx, account, attempt == 0)
 		if err != nil {
 			return nil, err
 		}
@@ -61,12 +62,32 @@ func (s *Store) Apply(ctx context.Context, path, account string, fn func(st *mod
 		if s.CrashAfterWrite == path {
 			crash(path, account)
 		}
-		if err := s.flush(ctx, account, ch.State.Outbox); err != nil {
+		// Just written, so not yet published by this process; if the
+		// reconciler got there first, the message ids make this a no-op.
+		// No need to ask the stream first.
+		if err := s.publishAll(ctx, account, ch.State.Outbox); err != nil {
 			s.published.unflushed(account)
 			return nil, fmt.Errorf("%s: state of %s written, publish pending: %w", path, account, err)
 		}
 		return ch, nil
 	}
+}
+
+// current is the account's state and revision: from Known when asked
+// and it knows, as a copy fn may change, else from the bucket.
+func (s *Store) current(ctx context.Context, account string, fromMemory bool) (*moderation.AccountState, uint64, error) {
+	if fromMemory && s.Known != nil {
+		if st, rev, ok := s.Known.Lookup(account); ok {
+			if st != nil {
+				c := *st
+				c.StrikeTimes = slices.Clone(st.StrikeTimes)
+				c.Outbox = slices.Clone(st.Outbox)
+				st = &c
+			}
+			return st, rev, nil
+		}
+	}
+	return s.Get(ctx, account)
 }
 
 // crash ends the process the way a power cut or SIGKILL would: no
@@ -127,13 +148,23 @@ func (s *Store) flushCounting(ctx context.Context, account string, out []moderat
 		s.published.add(account, last.MsgID)
 		return false, nil
 	}
+	if err := s.publishAll(ctx, account, out); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// publishAll publishes an outbox in order and remembers it published.
+func (s *Store) publishAll(ctx context.Context, account string, out []moderation.Pending) error {
 	for _, m := range out {
 		if err := s.publishRaw(ctx, m.Subject, m.MsgID, m.Data); err != nil {
-			return false, err
+			return err
 		}
 	}
-	s.published.add(account, last.MsgID)
-	return true, nil
+	if len(out) > 0 {
+		s.published.add(account, out[len(out)-1].MsgID)
+	}
+	return nil
 }
 
 // lastMsgID is the message id of the last message stored on subject in the

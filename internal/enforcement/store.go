@@ -27,11 +27,22 @@ type Store struct {
 	decisions   jetstream.Stream // looked up on first use
 	published   publishedSet
 
+	// Known, when set, answers account states from memory (the View), so
+	// a change does not read the bucket first; a stale answer costs a
+	// compare-and-set conflict and a read, never a wrong write.
+	Known StateSource
+
 	// CrashAfterWrite names a change path (moderation.PathJudge, ...) after whose
 	// state write the process kills itself, before publishing: set from
 	// MODERATION_CRASH_AFTER_STATE_WRITE by the service, for the tests
 	// that show such a crash loses nothing. Empty in normal use.
 	CrashAfterWrite string
+}
+
+// StateSource answers an account's state and revision from memory; ok is
+// false when it cannot.
+type StateSource interface {
+	Lookup(account string) (st *moderation.AccountState, rev uint64, ok bool)
 }
 
 // NewStore returns a store over the account-state bucket.

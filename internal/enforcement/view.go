@@ -169,6 +169,24 @@ func (v *View) Get(account string) *moderation.AccountState {
 	return v.readBack(account)
 }
 
+// Lookup answers an account's state and its revision from memory: ok is
+// false when memory cannot say (the state was evicted, or the view is
+// still loading), and the caller reads the bucket. It may lag a write by
+// the watch's delay, so a writer must still compare-and-set against the
+// revision it got. The state is shared with Check: do not change it.
+func (v *View) Lookup(account string) (st *moderation.AccountState, rev uint64, ok bool) {
+	if en, hit := v.cache.Get(account); hit {
+		return en.st, en.rev, true
+	}
+	if !v.loaded.Load() {
+		return nil, 0, false
+	}
+	v.mu.RLock()
+	_, has := v.present[maphash.String(v.seed, account)]
+	v.mu.RUnlock()
+	return nil, 0, !has
+}
+
 // readBack reads an evicted state from the bucket and caches it again.
 func (v *View) readBack(account string) *moderation.AccountState {
 	ctx, cancel := context.WithTimeout(context.Background(), fallbackTimeout)

@@ -21,7 +21,7 @@ type Store interface {
 // judge asks the policy about the account and applies a stronger action.
 // It is safe to run again for the same event: the account state records the
 // last event applied, and the decision id is derived from the event.
-func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, seq uint64) error {
+func (p *Pipeline) judge(ctx context.Context, jin *judgeInput, ev *moderation.Event, seq uint64) error {
 	var rule string
 	ch, err := p.store.Apply(ctx, moderation.PathJudge, ev.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
 		if st != nil && seq <= st.EventSeq {
@@ -36,12 +36,9 @@ func (p *Pipeline) judge(ctx context.Context, w *window, ev *moderation.Event, s
 		if current.Severity() >= moderation.ActionLimit.Severity() && earlier > 0 {
 			earlier--
 		}
-		in := judge.Input{
-			Account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(),
-				AgeDays: w.det.AgeDays(), Strikes: earlier, Status: current},
-			Signals: w.det.Signals(p.env),
-			Event:   ev,
-		}
+		acct := jin.account
+		acct.Strikes, acct.Status = earlier, current
+		in := judge.Input{Account: acct, Signals: jin.signals, Event: ev}
 		p.metrics.Evaluations.Inc()
 		v, err := pol.Evaluate(ctx, in)
 		if err != nil {

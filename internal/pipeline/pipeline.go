@@ -83,7 +83,9 @@ type Pipeline struct {
 	metrics         *Metrics
 	log             *slog.Logger
 
-	mu        sync.Mutex // held while an event is handled, so windows can be read from outside
+	mu        sync.Mutex     // held while an event is counted, so windows can be read from outside
+	lanes     []*lane        // judge crossings, by partition, once Run has started them
+	judging   sync.WaitGroup // crossings handed to a lane and not yet finished
 	stopping  atomic.Bool
 	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
@@ -190,7 +192,26 @@ func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
 	if err != nil {
 		return err
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg) },
+	p.lanes = p.newLanes()
+	quit := make(chan struct{})
+	var lanes sync.WaitGroup
+	for _, l := range p.lanes {
+		lanes.Add(1)
+		go l.run(ctx, quit, &lanes)
+	}
+	defer func() {
+		// The consumer has stopped: let the lanes finish what they were
+		// given, for a while, so a clean stop leaves little to read again.
+		drained := make(chan struct{})
+		go func() { p.judging.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(5 * time.Second):
+		}
+		close(quit)
+		lanes.Wait()
+	}()
+	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg, quit) },
 		jetstream.PullMaxMessages(p.cfg.FetchBatch),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, jetstream.ErrNoHeartbeat) || !p.stopping.Load() {
@@ -259,13 +280,13 @@ func (p *Pipeline) resume(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
-// handle takes one message to a stored outcome and acknowledges it. On a
-// failure it cannot get past (NATS gone while stopping) it leaves the
-// message unacknowledged, and every later one too, so that nothing is
-// acknowledged ahead of it.
-func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// handle counts one message's event in its account's windows, in stream
+// order, and acknowledges it, or, when it crossed a level the policy
+// watches, hands it to its account's lane, which judges and then
+// acknowledges it. On a failure it cannot get past (NATS gone while
+// stopping) it leaves the message unacknowledged, and every later one
+// too, for the next start.
+func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan struct{}) {
 	if p.halted.Load() {
 		return
 	}
@@ -283,24 +304,38 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	p.metrics.event(ev.Kind)
-	if w, crossed := p.observe(ev, seq); crossed {
-		if err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, w, ev, seq) }); err != nil {
-			reason := permanentReason(err)
-			if reason == "" { // stopping: leave it for the next start
-				p.halted.Store(true)
-				return
-			}
-			// The event counted in the account's windows (it is a valid
-			// event); only its judgement is given up.
-			p.metrics.permanent(reason)
-			p.log.Error("event dead-lettered: judging it failed for good", "seq", seq, "account", ev.Account, "event", ev.ID, "reason", reason, "err", err)
-			if !p.settle(ctx, msg, seq, reason, err) {
-				p.halted.Store(true)
-			}
-			return
-		}
+	l := p.laneOf(ev.Account)
+	in, crossed := p.step(ev, seq)
+	if !crossed {
+		p.ack(msg)
+		l.acked.Inc()
+		return
 	}
-	p.ack(msg)
+	if !l.submit(job{msg: msg, ev: ev, seq: seq, in: in}, quit) {
+		p.halted.Store(true)
+	}
+}
+
+// judgeInput is what judging reads of an account's windows, taken at the
+// event that crossed a level, so the lane asks the policy later.
+type judgeInput struct {
+	account moderation.Account // id, type, verification and age; strikes and status come from the state
+	signals map[string]moderation.Signal
+}
+
+// step counts the event in its account's windows and, when it crossed a
+// watched level, returns what judging the account needs.
+func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, crossed := p.observe(ev, seq)
+	if !crossed {
+		return nil, false
+	}
+	return &judgeInput{
+		account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: w.det.AgeDays()},
+		signals: w.det.Signals(p.env),
+	}, true
 }
 
 // decode reads an event and checks its time against the time the events

@@ -44,8 +44,8 @@ func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 
 // Feed takes one event, in stream order; seq is its stream sequence.
 func (s *Simulator) Feed(ctx context.Context, ev *moderation.Event, seq uint64) error {
-	if w, crossed := s.p.observe(ev, seq); crossed {
-		return s.p.judge(ctx, w, ev, seq)
+	if in, crossed := s.p.step(ev, seq); crossed {
+		return s.p.judge(ctx, in, ev, seq)
 	}
 	return nil
 }

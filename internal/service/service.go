@@ -143,18 +143,19 @@ type Service struct {
 	Appeals *appeals.Service
 	known   policyVersions
 
-	reloaders []*judge.Reloader
-	issuer    *auth.Issuer
-	grpc      *grpc.Server
-	health    *health.Server
-	http      *http.Server
-	cancel    context.CancelFunc
-	lock      *os.File // held on the data dir while running
-	running   sync.WaitGroup
-	started   chan struct{}
-	failed    chan struct{} // closed on the first failure of a running part
-	errOnce   sync.Once
-	err       error
+	reloaders  []*judge.Reloader
+	issuer     *auth.Issuer
+	grpc       *grpc.Server
+	health     *health.Server
+	http       *http.Server
+	cancel     context.CancelFunc
+	pipelineNC *nats.Conn // the pipeline's own connection
+	lock       *os.File   // held on the data dir while running
+	running    sync.WaitGroup
+	started    chan struct{}
+	failed     chan struct{} // closed on the first failure of a running part
+	errOnce    sync.Once
+	err        error
 
 	// streams ends the open API streams (watches) when Stop begins.
 	streams context.CancelFunc
@@ -238,8 +239,23 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	store := enforcement.NewStore(s.JS, s.Streams.Accounts)
 	store.CrashAfterWrite = cfg.CrashAfterStateWrite
+	store.Known = s.View // judging changes accounts without reading the bucket first
 	s.goRun("reconciler", func() error { store.Reconcile(runCtx, 5*time.Second, s.log); return nil })
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, s.JS, s.Streams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	// The pipeline reads events on a connection of its own: its deliveries
+	// would otherwise queue, on the one socket, ahead of the replies its
+	// own writes wait for.
+	if s.pipelineNC, err = natsbus.Connect(s.NATSURL, "moderationd pipeline", natsOpts...); err != nil {
+		return nil, err
+	}
+	pipelineJS, err := jetstream.New(s.pipelineNC)
+	if err != nil {
+		return nil, fmt.Errorf("open JetStream: %w", err)
+	}
+	pipelineStreams := *s.Streams
+	if pipelineStreams.Events, err = pipelineJS.Stream(ctx, natsbus.EventsStream); err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", natsbus.EventsStream, err)
+	}
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, pipelineJS, &pipelineStreams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -472,6 +488,9 @@ func (s *Service) Stop() {
 		cancel()
 	}
 	s.running.Wait()
+	if s.pipelineNC != nil {
+		s.pipelineNC.Close() // the pipeline has stopped: nothing in flight
+	}
 	if s.nc != nil {
 		closed := make(chan struct{})
 		s.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
