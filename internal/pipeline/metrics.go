@@ -25,8 +25,9 @@ type Metrics struct {
 	DeadLettersTruncated prometheus.Counter
 	StreamsRedeclared    *prometheus.CounterVec
 
-	// Per partition (docs/DESIGN.md, Scaling out): whether this instance's
-	// lane holds it, events waiting in its consumer, events it processed.
+	// Per partition (docs/DESIGN.md, Scaling out): whether a lane of this
+	// instance holds it, crossings waiting in its lane to be judged, events
+	// of it acknowledged.
 	PartitionOwned  *prometheus.GaugeVec
 	PartitionLag    *prometheus.GaugeVec
 	PartitionEvents *prometheus.CounterVec
@@ -80,7 +81,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "moderation_partition_owned", Help: "1 while a lane of this instance holds the partition, else 0.",
 		}, []string{"partition"}),
 		PartitionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "moderation_partition_lag", Help: "Events of the partition stored and not yet acknowledged (pending and in flight), as last read from its consumer.",
+			Name: "moderation_partition_lag", Help: "Events of the partition that crossed a level and wait in its lane to be judged.",
 		}, []string{"partition"}),
 		PartitionEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "moderation_partition_events_total", Help: "Events this instance's lanes acknowledged, by partition.",
