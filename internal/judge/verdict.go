@@ -34,8 +34,27 @@ type Verdict struct {
 	Appealable        bool                    `json:"appealable"`
 }
 
-// Evaluate runs the prepared decision query for one account.
+// Evaluate runs the prepared decision query for one account, or answers
+// from the policy's memo when the same input, less the account's id, was
+// asked before (see memo).
 func (p *Policy) Evaluate(ctx context.Context, in Input) (Verdict, error) {
+	if p.memo == nil {
+		return p.evaluate(ctx, in)
+	}
+	k := p.memo.key(in)
+	if v, ok := p.memo.get(k); ok {
+		memoHits.Add(1)
+		return v, nil
+	}
+	v, err := p.evaluate(ctx, in)
+	if err == nil {
+		p.memo.put(k, v)
+	}
+	return v, err
+}
+
+// evaluate asks OPA.
+func (p *Policy) evaluate(ctx context.Context, in Input) (Verdict, error) {
 	signals := make(map[string]any, len(in.Signals))
 	for name, s := range in.Signals {
 		m := make(map[string]any, len(s.Values)+1)

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"moderation/internal/judge"
 	"moderation/internal/moderation"
 )
 
@@ -95,6 +96,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.byKind[k] = m.Events.WithLabelValues(string(k))
 	}
 	reg.MustRegister(m.Events, m.DeadLetters, m.Decisions, m.Evaluations, m.Refused, m.Errors, m.Shadow, m.ShadowErrors, m.Suppressed,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "moderation_policy_memo_hits_total", Help: "Policy evaluations answered from the memo of verdicts, without OPA.",
+		}, func() float64 { return float64(judge.MemoHits()) }),
 		m.Permanent, m.DeadLettersTruncated, m.StreamsRedeclared, m.PartitionOwned, m.PartitionLag, m.PartitionEvents, m.PartitionsUnowned)
 	return m
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -333,7 +334,7 @@ func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
 		return nil, false
 	}
 	return &judgeInput{
-		account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: w.det.AgeDays()},
+		account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: wholeDays(w.det.AgeDays())},
 		signals: w.det.Signals(p.env),
 	}, true
 }
@@ -483,6 +484,16 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 		p.windows.Set(ev.Account, w, cost)
 	}
 	return w, crossed
+}
+
+// wholeDays is the age the policy is told: whole days (-1, unknown, stays),
+// as its levels are set in days, so that accounts of the same age in days
+// that crossed the same levels ask the same question (judge's memo).
+func wholeDays(age float64) float64 {
+	if age < 0 {
+		return age
+	}
+	return math.Floor(age)
 }
 
 // watchSet is the watched metrics of the live and shadow policies, merged

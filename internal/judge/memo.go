@@ -1,0 +1,144 @@
+package judge
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// memo remembers verdicts by what the policy reads of its input, so that a
+// spam wave, whose accounts cross the same levels with the same counts,
+// asks OPA once per distinct input rather than once per account. It is
+// used only for a policy that reads neither input.account.id nor the
+// event's id or time (memoizable): its answer is then a function of the
+// rest, which is the key. Bounded: when full it starts again empty.
+type memo struct {
+	mu      sync.Mutex
+	seed    maphash.Seed
+	entries map[uint64]Verdict
+}
+
+// memoEntries bounds the verdicts remembered (a few hundred bytes each).
+const memoEntries = 50_000
+
+func newMemo() *memo { return &memo{seed: maphash.MakeSeed(), entries: map[uint64]Verdict{}} }
+
+func (m *memo) get(k uint64) (Verdict, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.entries[k]
+	return v, ok
+}
+
+func (m *memo) put(k uint64, v Verdict) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) >= memoEntries {
+		clear(m.entries)
+	}
+	m.entries[k] = v
+}
+
+// key hashes the input the policy reads: the account without its id, the
+// event's kind, and every signal's values and evidence, in a fixed order.
+// The seed is the process's own, so no one can choose inputs that collide.
+func (m *memo) key(in Input) uint64 {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	str := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.WriteString(s)
+	}
+	num := func(f float64) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], math.Float64bits(f))
+		h.Write(n[:])
+	}
+	a := in.Account
+	str(string(a.Type))
+	if a.Verified {
+		num(1)
+	} else {
+		num(0)
+	}
+	num(a.AgeDays)
+	num(float64(a.Strikes))
+	str(string(a.Status))
+	if in.Event != nil {
+		str(string(in.Event.Kind))
+	}
+	for _, name := range slices.Sorted(mapKeys(in.Signals)) {
+		s := in.Signals[name]
+		str(name)
+		for _, k := range slices.Sorted(mapKeys(s.Values)) {
+			str(k)
+			num(s.Values[k])
+		}
+		str(s.Evidence)
+	}
+	return h.Sum64()
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// memoizable reports whether the compiled policy reads the input only
+// through the parts memo.key covers: never input.account.id, never the
+// event's id or time, never the account, the event or the input whole, and
+// never those objects by a computed key.
+func memoizable(compiler *ast.Compiler) bool {
+	ok := true
+	for _, mod := range compiler.Modules {
+		ast.WalkRefs(mod, func(r ast.Ref) bool {
+			if !ok || !r[0].Equal(ast.InputRootDocument) {
+				return false
+			}
+			if len(r) < 2 {
+				ok = false // input as a whole
+				return false
+			}
+			switch part := r[1].Value.(type) {
+			case ast.String:
+				switch string(part) {
+				case "signals":
+					return false
+				case "account", "event":
+					if len(r) < 3 {
+						ok = false
+						return false
+					}
+					field, isString := r[2].Value.(ast.String)
+					if !isString || field == "id" || (part == "event" && field != "kind") {
+						ok = false
+					}
+				default:
+					ok = false // a part of the input key does not cover
+				}
+			default:
+				ok = false // input[x]
+			}
+			return false
+		})
+	}
+	return ok
+}
+
+// memoHits counts evaluations answered from a memo, across policies.
+var memoHits atomic.Uint64
+
+// MemoHits is how many evaluations were answered without OPA since start.
+func MemoHits() uint64 { return memoHits.Load() }
