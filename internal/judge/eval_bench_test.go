@@ -21,7 +21,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	in := judge.Input{
 		Account: moderation.Account{ID: "acct_1", Type: moderation.AccountPersonal, AgeDays: 2.5, Status: moderation.ActionWarn},
 		Signals: map[string]moderation.Signal{
-			"bulk_add": {Values: map[string]float64{"hour_strangers": 100, "day_strangers": 180, "week_strangers": 180, "month_strangers": 180, "report_ratio": 0.05, "responses": 12}, Evidence: "100 friend requests to strangers in one hour"},
+			"bulk_add":       {Values: map[string]float64{"hour_strangers": 100, "day_strangers": 180, "week_strangers": 180, "month_strangers": 180, "report_ratio": 0.05, "responses": 12}, Evidence: "100 friend requests to strangers in one hour"},
 			"shared_targets": {Values: map[string]float64{"ring_accounts": 0, "overlap": 0, "shared": 0}},
 		},
 		Event: &moderation.Event{ID: "e1", Kind: moderation.KindFriendAdd, Account: "acct_1", At: time.Now()},
