@@ -350,6 +350,12 @@ func (p *Pipeline) decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*mode
 	if err := events.CheckClock(ev, meta.Timestamp, p.cfg.MaxClockSkew); err != nil {
 		return nil, err
 	}
+	// Only a writer that bypassed the stream's transform stores an event
+	// under another partition than its account's: its lane would be wrong.
+	if part := events.Partition(msg.Subject()); part >= 0 && part != natsbus.PartitionOf(ev.Account) {
+		return nil, &events.DecodeError{Reason: events.ReasonSubjectMismatch,
+			Err: fmt.Errorf("stored in partition %d, but account %s belongs to partition %d", part, ev.Account, natsbus.PartitionOf(ev.Account))}
+	}
 	return ev, nil
 }
 

@@ -120,3 +120,20 @@ func record(subject, id string, data []byte) replay.Record {
 	h.Set(nats.MsgIdHdr, id)
 	return replay.Record{Subject: subject, Header: h, Data: data}
 }
+
+// TestWrongPartitionDeadLettered: an event stored under a partition its
+// account does not hash to (only a writer that bypasses the stream's
+// transform, such as the service's own role, can store one) is
+// dead-lettered as subject_mismatch, not judged.
+func TestWrongPartitionDeadLettered(t *testing.T) {
+	svc := startService(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wrong := (natsbus.PartitionOf("acct_x") + 1) % natsbus.Partitions
+	body := fmt.Sprintf(`{"id":"wp","kind":"friend_add","account":"acct_x","at":%q,"friend_add":{"target":"x","source":"search"}}`, time.Now().UTC().Format(time.RFC3339))
+	if _, err := svc.JS.Publish(ctx, fmt.Sprintf("mod.events.friend_add.acct_x.%d", wrong), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the event processed", 10*time.Second, func() bool { return svc.Pipeline.Processed() >= 1 })
+	checkDeadLetters(t, svc.JS, map[string]int{"subject_mismatch": 1})
+}
