@@ -23,6 +23,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"moderation/internal/natsbus"
 )
 
 // Bucket holds one key per once-per-cluster job.
@@ -75,17 +77,24 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Leases, err
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "which instance runs each once-per-cluster job",
-		History:     1,
-		// The bucket's TTL is the lease's: a renewal is a new message, so
-		// the key lives a TTL past the last one. The marker the server
-		// leaves on expiry tells watching contenders at once.
-		TTL:            cfg.TTL,
-		LimitMarkerTTL: cfg.TTL,
-		Storage:        jetstream.FileStorage,
-		Replicas:       cfg.Replicas,
+	// Declared as natsbus.Setup declares the service's streams: instances
+	// starting together on a cluster race to create the bucket, and the
+	// losers may get no answer.
+	var kv jetstream.KeyValue
+	err := natsbus.WhenAvailable(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "which instance runs each once-per-cluster job",
+			History:     1,
+			// The bucket's TTL is the lease's: a renewal is a new message, so
+			// the key lives a TTL past the last one. The marker the server
+			// leaves on expiry tells watching contenders at once.
+			TTL:            cfg.TTL,
+			LimitMarkerTTL: cfg.TTL,
+			Storage:        jetstream.FileStorage,
+			Replicas:       cfg.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare bucket %s: %w", Bucket, err)

@@ -241,18 +241,51 @@ func loadOrCreateRouteCert(dataDir string) (tls.Certificate, error) {
 	return pair, nil
 }
 
-// serverLog passes what the embedded server reports to log: its warnings
-// and errors as such, its notices at debug. A cluster member's routes fail
-// in ways only the server sees (a member without the route certificate, a
-// member gone), so a member logs them; a lone server has nothing to say
-// that the service does not.
+// serverLog passes what a cluster member's server reports to log, a level
+// lower than nats-server gives it: its errors as warnings, its warnings as
+// information, its notices at debug. Routes fail in ways only the server
+// sees (a process without the route certificate, a member gone), so a
+// member reports them; but in a cluster they are mostly a member
+// restarting, and nats-server warns of routine work (snapshots), while the
+// service's own warnings and errors must mean it needs attention. A lone
+// server has nothing to say that the service does not, and says nothing.
 type serverLog struct{ log *slog.Logger }
 
 func (l serverLog) Noticef(format string, v ...any) {
 	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
 }
-func (l serverLog) Warnf(format string, v ...any)  { l.log.Warn("nats: " + fmt.Sprintf(format, v...)) }
-func (l serverLog) Errorf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (l serverLog) Warnf(format string, v ...any)  { l.log.Info("nats: " + fmt.Sprintf(format, v...)) }
+func (l serverLog) Errorf(format string, v ...any) { l.log.Warn("nats: " + fmt.Sprintf(format, v...)) }
 func (l serverLog) Fatalf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
 func (l serverLog) Debugf(string, ...any)          {}
 func (l serverLog) Tracef(string, ...any)          {}
+
+// checkStoreKind refuses a JetStream store the server would misread. A
+// cluster member ignores streams a lone server wrote and declares the
+// streams anew over them, so a lone server's events, decisions and
+// account states would be gone from view; a lone server would take a
+// member's replicas for streams of its own and let them drift from the
+// cluster's. A store is a member's when it holds the cluster's metadata
+// (nats-server keeps it in <system account>/_js_/_meta_).
+func checkStoreKind(storeDir string, t *Trust, clustered bool) error {
+	accPub, err := t.accountPublicKey()
+	if err != nil {
+		return err
+	}
+	sysPub, err := t.system.PublicKey()
+	if err != nil {
+		return fmt.Errorf("system account public key: %w", err)
+	}
+	root := filepath.Join(storeDir, server.JetStreamStoreDir)
+	_, err = os.Stat(filepath.Join(root, accPub, "streams"))
+	hasStreams := err == nil
+	_, err = os.Stat(filepath.Join(root, sysPub, "_js_", "_meta_"))
+	member := err == nil
+	switch {
+	case clustered && hasStreams && !member:
+		return fmt.Errorf("the JetStream store %s was written by a lone server: a cluster member would ignore its streams and declare them anew; start the member on an empty store (move this one aside)", storeDir)
+	case !clustered && member:
+		return fmt.Errorf("the JetStream store %s belongs to a cluster member: start it as that member again, with its routes", storeDir)
+	}
+	return nil
+}

@@ -27,6 +27,8 @@ import (
 type member struct {
 	name    string
 	dataDir string
+	listen  string   // route address
+	routes  []string // every member's
 	ns      *server.Server
 	log     *syncBuffer
 }
@@ -94,11 +96,11 @@ func copyTrust(t *testing.T, from, to string) {
 
 func startMember(t *testing.T, name, dataDir, listen string, routes []string) *member {
 	t.Helper()
-	m := &member{name: name, dataDir: dataDir, log: &syncBuffer{}}
+	m := &member{name: name, dataDir: dataDir, listen: listen, routes: routes, log: &syncBuffer{}}
 	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedConfig{
 		Listen: "127.0.0.1:-1", StoreDir: filepath.Join(dataDir, "jetstream"), DataDir: dataDir,
 		Cluster: natsbus.ClusterConfig{Listen: listen, Routes: routes, ServerName: name},
-		Log:     slog.New(slog.NewTextHandler(m.log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:     slog.New(slog.NewTextHandler(m.log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -146,11 +148,15 @@ func (m *member) connect(t *testing.T, role string) jetstream.JetStream {
 
 // eventually retries fn until it succeeds or the minute is up: a
 // cluster elects leaders after a start or a loss, and answers only then.
-func eventually(t *testing.T, what string, fn func() error) {
+// Each attempt has 10 seconds of its own: a request made before a leader
+// is elected may never be answered.
+func eventually(t *testing.T, what string, fn func(ctx context.Context) error) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		err := fn()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := fn(ctx)
+		cancel()
 		if err == nil {
 			return
 		}
@@ -246,7 +252,7 @@ func TestClusterReplicates(t *testing.T) {
 		t.Helper()
 		for i := from; i < to; i++ {
 			// Retried under the same id until acknowledged: stored once.
-			eventually(t, fmt.Sprintf("publish event %d through %s", i, via), func() error {
+			eventually(t, fmt.Sprintf("publish event %d through %s", i, via), func(ctx context.Context) error {
 				_, err := publishers[via].Publish(ctx, fmt.Sprintf("mod.events.friend_add.acct_%d", i), []byte(fmt.Sprintf(`{"id":"e-%d"}`, i)),
 					jetstream.WithMsgID(fmt.Sprintf("e-%d", i)))
 				return err
@@ -256,7 +262,7 @@ func TestClusterReplicates(t *testing.T) {
 	consume := func(via string, want int) []string {
 		t.Helper()
 		var got []string
-		eventually(t, fmt.Sprintf("consume %d events through %s", want, via), func() error {
+		eventually(t, fmt.Sprintf("consume %d events through %s", want, via), func(ctx context.Context) error {
 			c, err := services[via].CreateOrUpdateConsumer(ctx, natsbus.EventsStream, jetstream.ConsumerConfig{
 				Durable: "test", AckPolicy: jetstream.AckExplicitPolicy,
 			})
@@ -313,7 +319,7 @@ func TestClusterReplicates(t *testing.T) {
 		t.Errorf("consumed through %s after the loss %v, want e-5 to e-9: nothing lost, nothing acknowledged delivered again", survivors[1], got)
 	}
 	var entry jetstream.KeyValueEntry
-	eventually(t, "read the bucket after the loss", func() error {
+	eventually(t, "read the bucket after the loss", func(ctx context.Context) error {
 		kv, err := services[survivors[1]].KeyValue(ctx, natsbus.AccountsBucket)
 		if err != nil {
 			return err
@@ -338,7 +344,7 @@ func TestClusterReplicates(t *testing.T) {
 func TestClusterRefusesStrangers(t *testing.T) {
 	ms := startCluster(t)
 	target := ms[0]
-	eventually(t, "the cluster's routes", func() error {
+	eventually(t, "the cluster's routes", func(ctx context.Context) error {
 		if got := target.remoteNames(t); !slices.Equal(got, []string{"m2", "m3"}) {
 			return fmt.Errorf("m1 routes to %v", got)
 		}
@@ -349,7 +355,7 @@ func TestClusterRefusesStrangers(t *testing.T) {
 	refused := func(t *testing.T, stranger *server.Server) {
 		t.Helper()
 		before := strings.Count(target.log.String(), "TLS route handshake error")
-		eventually(t, "m1 refusing the stranger's route", func() error {
+		eventually(t, "m1 refusing the stranger's route", func(ctx context.Context) error {
 			if n := stranger.NumRoutes(); n > 0 {
 				t.Fatalf("the stranger joined the cluster: %d routes", n)
 			}
@@ -433,7 +439,7 @@ func TestClusterSetupWaitsForMembers(t *testing.T) {
 		done <- err
 	}()
 	// m1 reports it waits for the others, so Setup is waiting too.
-	eventually(t, "m1 reporting it waits for routes", func() error {
+	eventually(t, "m1 reporting it waits for routes", func(ctx context.Context) error {
 		if !strings.Contains(first.log.String(), "Waiting for routing to be established") {
 			return errors.New("not yet")
 		}
@@ -452,4 +458,74 @@ func TestClusterSetupWaitsForMembers(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Setup once the others started: %v", err)
 	}
+}
+
+// TestClusterStoreKind: a lone server's store is refused to a cluster
+// member (which would declare the streams anew over it, its history out
+// of view), and a member's store to a lone server; a member restarted as
+// itself finds what the cluster stored.
+func TestClusterStoreKind(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	routes := freePorts(t, 3)
+
+	lone := t.TempDir()
+	loneServer := startEmbedded(t, lone)
+	loneMember := &member{name: "lone", dataDir: lone, ns: loneServer}
+	if _, err := natsbus.Setup(ctx, loneMember.connect(t, natsbus.RoleService), natsbus.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	loneMember.stop()
+	_, err := natsbus.StartEmbedded(natsbus.EmbeddedConfig{Listen: "127.0.0.1:-1", StoreDir: filepath.Join(lone, "jetstream"), DataDir: lone,
+		Cluster: natsbus.ClusterConfig{Listen: routes[0], Routes: routes, ServerName: "m1"}})
+	if err == nil || !strings.Contains(err.Error(), "written by a lone server") {
+		t.Errorf("a lone server's store under a cluster member: got %v, want it refused", err)
+	}
+
+	ms := startCluster(t)
+	streams, err := natsbus.Setup(ctx, ms[0].connect(t, natsbus.RoleService), natsbus.Config{Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := streams.Accounts.Put(ctx, "acct_1", []byte("suspended")); err != nil {
+		t.Fatal(err)
+	}
+	m1 := ms[0]
+	m1.stop()
+	_, err = natsbus.StartEmbedded(natsbus.EmbeddedConfig{Listen: "127.0.0.1:-1", StoreDir: filepath.Join(m1.dataDir, "jetstream"), DataDir: m1.dataDir})
+	if err == nil || !strings.Contains(err.Error(), "belongs to a cluster member") {
+		t.Errorf("a member's store under a lone server: got %v, want it refused", err)
+	}
+
+	// Restarted as itself, m1 rejoins: the bucket keeps its replica there.
+	m1 = startMember(t, "m1", m1.dataDir, m1.listen, m1.routes)
+	js := m1.connect(t, natsbus.RoleService)
+	eventually(t, "m1 back among the bucket's replicas, with the value", func(ctx context.Context) error {
+		kv, err := js.KeyValue(ctx, natsbus.AccountsBucket)
+		if err != nil {
+			return err
+		}
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return err
+		}
+		ci := st.(*jetstream.KeyValueBucketStatus).StreamInfo().Cluster
+		peers := []string{ci.Leader}
+		for _, r := range ci.Replicas {
+			if r.Current {
+				peers = append(peers, r.Name)
+			}
+		}
+		if !slices.Contains(peers, "m1") {
+			return fmt.Errorf("current peers %v", peers)
+		}
+		e, err := kv.Get(ctx, "acct_1")
+		if err != nil {
+			return err
+		}
+		if string(e.Value()) != "suspended" {
+			return fmt.Errorf("acct_1 is %q", e.Value())
+		}
+		return nil
+	})
 }

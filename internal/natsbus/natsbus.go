@@ -95,6 +95,9 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	if err := adoptAnonymousStore(cfg.StoreDir, trust); err != nil {
 		return nil, err
 	}
+	if err := checkStoreKind(cfg.StoreDir, trust, cfg.Cluster.Clustered()); err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName: "moderation",
 		Host:       host,
@@ -278,54 +281,68 @@ type Streams struct {
 }
 
 // Setup creates or updates, idempotently, every stream and bucket the
-// service needs. While JetStream answers "not now" it tries again until
-// ctx ends: a cluster member starts before there is a majority of members
-// to elect a leader, and waits for the others for as long as they take.
+// service needs, as soon as JetStream can (WhenAvailable).
+func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
+	var s *Streams
+	err := WhenAvailable(ctx, func(ctx context.Context) (err error) {
+		s, err = declare(ctx, js, cfg)
+		return err
+	})
+	return s, err
+}
+
+// WhenAvailable runs declare, which creates or updates streams or buckets
+// idempotently, until it succeeds. While JetStream answers "not now" it
+// tries again until ctx ends: a cluster member starts before there is a
+// majority of members to elect a leader, and waits for the others for as
+// long as they take; instances starting together on a cluster race to
+// create the same stream, and those that lose may get no answer.
 // Requests left unanswered are tried again for setupSilence at most: a
 // cluster electing a leader answers none for a few seconds, but neither
 // does a server whose permissions drop the request, which would otherwise
 // be waited on for ever.
-func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
+func WhenAvailable(ctx context.Context, declare func(ctx context.Context) error) error {
 	answered := time.Now()
 	for {
 		// A request made while there is no leader is not answered: each
 		// attempt has a time of its own, so a late leader is not missed.
 		actx, cancel := context.WithTimeout(ctx, setupAttempt)
-		s, err := declare(actx, js, cfg)
+		err := declare(actx)
 		cancel()
 		if err == nil || ctx.Err() != nil {
-			return s, err
+			return err
 		}
 		switch notNow, unanswered := unavailable(err); {
 		case notNow:
 			answered = time.Now()
 		case !unanswered || time.Since(answered) > setupSilence:
-			return nil, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return err
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// setupAttempt bounds one attempt at declaring everything, setupSilence
-// the time Setup goes on without an answer.
+// setupAttempt bounds one attempt at declaring, setupSilence the time
+// WhenAvailable goes on without an answer.
 const (
-	setupAttempt = 5 * time.Second
+	setupAttempt = 2 * time.Second
 	setupSilence = time.Minute
 )
 
 // unavailable tells whether err is JetStream saying "not now" (no leader
-// yet, too few members up for the replicas asked for) or no answer in
-// time. JetStream disabled, or replicas on a lone server, are neither:
-// they are for good.
+// yet, too few members up or known for the replicas asked for) or no
+// answer in time. JetStream disabled, or replicas on a lone server, are
+// neither: they are for good.
 func unavailable(err error) (notNow, unanswered bool) {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode {
-		case jetstream.ErrorCode(server.JSClusterNotAvailErr), jetstream.ErrorCode(server.JSInsufficientResourcesErr):
+		case jetstream.ErrorCode(server.JSClusterNotAvailErr), jetstream.ErrorCode(server.JSInsufficientResourcesErr),
+			jetstream.ErrorCode(server.JSClusterNoPeersErrF):
 			return true, false
 		}
 		return false, false
