@@ -1,9 +1,8 @@
 // Package natsbus connects the service to NATS JetStream: it runs the
 // embedded server when no external one is given, alone or as a member of
 // a cluster (cluster.go), with its own operator, accounts and per-role
-// credentials (auth.go), and declares the streams
-// and buckets the service keeps all its state in. It knows nothing of
-// detectors, policies or gRPC.
+// credentials (auth.go), and declares the streams and buckets the service
+// keeps all its state in. It knows nothing of detectors, policies or gRPC.
 package natsbus
 
 import (
