@@ -6,7 +6,6 @@ package detectors
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math"
 	"time"
 	"unsafe"
@@ -17,8 +16,6 @@ import (
 // maxRecentTargets caps the memory spent on counting distinct targets; past
 // it the count saturates, well above the levels a policy compares.
 const maxRecentTargets = 512
-
-var targetSeed = maphash.MakeSeed()
 
 // BulkAdd tracks the friend requests one account sends: how many in the
 // sliding minute, hour and day, how many of those to strangers, to how
@@ -74,7 +71,10 @@ func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 		n := copy(b.recent, b.recent[maxRecentTargets/2:])
 		b.recent = b.recent[:n]
 	}
-	b.recent = append(b.recent, target{hash: uint32(maphash.String(targetSeed, f.Target)), at: targetTime(t)})
+	// Unseeded, like the cross-account indexes' hashes: a snapshot taken by
+	// one process is read by the next, and the same target must hash the
+	// same in both.
+	b.recent = append(b.recent, target{hash: uint32(mix64(fnv64(f.Target))), at: targetTime(t)})
 }
 
 // ObserveAnswer counts a target's response to one of the account's requests.
