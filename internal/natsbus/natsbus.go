@@ -37,6 +37,11 @@ const (
 	// follows it into memory and refuses those tokens.
 	RevocationsBucket = "REVOCATIONS"
 
+	// SnapshotsBucket is the object store of the pipeline's snapshots of
+	// its detector windows, so a restart replays only what came after
+	// (pipeline/snapshot.go).
+	SnapshotsBucket = "SNAPSHOTS"
+
 	// EnforcementPrefix + account is where enforcement changes are published.
 	// The DECISIONS stream captures these subjects, so one publish is both
 	// the notification platform services subscribe to and the audit record.
@@ -278,6 +283,7 @@ type Streams struct {
 	Appeals   jetstream.KeyValue
 	// Revocations is keyed by token id (jti).
 	Revocations jetstream.KeyValue
+	Snapshots   jetstream.ObjectStore
 }
 
 // Setup creates or updates, idempotently, every stream and bucket the
@@ -428,6 +434,15 @@ func declare(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare bucket %s: %w", RevocationsBucket, err)
+	}
+	s.Snapshots, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      SnapshotsBucket,
+		Description: "the pipeline's detector windows as of a stream sequence, replaced as it goes",
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare bucket %s: %w", SnapshotsBucket, err)
 	}
 	return &s, nil
 }
