@@ -61,6 +61,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.PolicyBundleAlg, "policy-bundle-alg", "", "signature algorithm of -policy-bundle (RS256, PS256, ES256, ES384, ES512, EdDSA…); empty: inferred from the key")
 	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
 	fs.IntVar(&cfg.Replicas, "replicas", 0, "JetStream replicas for streams and buckets; 0: 3 on an embedded cluster member, else 1 (give 3 for an external cluster)")
+	fs.BoolVar(&cfg.Partitioned, "partitioned", false, "share the events with other instances on the same NATS: each counts every event, JetStream pins each of the 32 partitions' judging to one instance (all instances must agree)")
 	fs.StringVar(&cfg.TokenKeyFile, "token-key-file", "", "Ed25519 key (PEM) that signs and verifies API bearer tokens; empty: <data-dir>/auth/token.key, created on first start")
 	fs.BoolVar(&cfg.InsecureDev, "insecure-dev", false, "serve gRPC WITHOUT authentication, every caller an admin (a developer's machine only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate (PEM) to serve gRPC over TLS")

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -36,9 +35,16 @@ type Config struct {
 	// MaxClockSkew is how far ahead of the time the events stream stored
 	// an event its own time may be (events.CheckClock); 0: the default.
 	MaxClockSkew time.Duration
+	// Partitioned shares the events with other instances (partitioned.go):
+	// each counts every event, and judges the partitions JetStream pins to
+	// it. All instances on one events stream must run the same mode.
+	Partitioned bool
 	// StallAfter is how long events may wait with none acknowledged before
 	// Stalled reports the pipeline stuck; 0: 30 seconds.
 	StallAfter time.Duration
+	// Snapshots says how often the windows are written to the SNAPSHOTS
+	// bucket, so a restart replays only what came after (snapshot.go).
+	Snapshots SnapshotConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -63,6 +69,7 @@ func (c Config) withDefaults() Config {
 	if c.StallAfter <= 0 {
 		c.StallAfter = 30 * time.Second
 	}
+	c.Snapshots = c.Snapshots.withDefaults()
 	return c
 }
 
@@ -84,9 +91,11 @@ type Pipeline struct {
 	metrics         *Metrics
 	log             *slog.Logger
 
-	mu        sync.Mutex     // held while an event is counted, so windows can be read from outside
-	lanes     []*lane        // judge crossings, by partition, once Run has started them
-	judging   sync.WaitGroup // crossings handed to a lane and not yet finished
+	mu        sync.Mutex               // held while an event is counted, so windows can be read from outside
+	lanes     []*lane                  // judge crossings, by partition, once Run has started them
+	parts     atomic.Pointer[[]*plane] // partitioned mode: the partitions\' lanes, once started
+	count     atomic.Pointer[counted]  // partitioned mode: how far this instance has counted
+	judging   sync.WaitGroup           // crossings handed to a lane and not yet finished
 	stopping  atomic.Bool
 	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
@@ -94,6 +103,7 @@ type Pipeline struct {
 	cons         atomic.Pointer[jetstream.Consumer] // the live consumer, once Run has opened it
 	lastProgress atomic.Int64                       // unix nanoseconds of the last acknowledgement (or of the start)
 	stall        stallCheck
+	snap         snapshots
 }
 
 // stallCheck is what Stalled remembers between calls, so a readiness probe
@@ -189,6 +199,9 @@ func (p *Pipeline) Processed() uint64 { return p.processed.Load() }
 // Run rebuilds the detector windows, closes started, consumes events until
 // ctx ends, and then stops taking messages and finishes the one in hand.
 func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
+	if p.cfg.Partitioned {
+		return p.runPartitioned(ctx, started)
+	}
 	cons, err := p.resume(ctx)
 	if err != nil {
 		return err
@@ -200,17 +213,21 @@ func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
 		lanes.Add(1)
 		go l.run(ctx, quit, &lanes)
 	}
+	consumed := false // the consumer's last callback has returned
 	defer func() {
 		// The consumer has stopped: let the lanes finish what they were
 		// given, for a while, so a clean stop leaves little to read again.
 		drained := make(chan struct{})
 		go func() { p.judging.Wait(); close(drained) }()
+		judged := false
 		select {
 		case <-drained:
+			judged = true
 		case <-time.After(5 * time.Second):
 		}
 		close(quit)
 		lanes.Wait()
+		p.snapshotAtStop(ctx, consumed && judged)
 	}()
 	cc, err := cons.Consume(func(msg jetstream.Msg) { p.handle(ctx, msg, quit) },
 		jetstream.PullMaxMessages(p.cfg.FetchBatch),
@@ -230,6 +247,7 @@ func (p *Pipeline) Run(ctx context.Context, started chan<- struct{}) error {
 	cc.Drain()
 	select {
 	case <-cc.Closed():
+		consumed = true
 	case <-time.After(5 * time.Second):
 		cc.Stop()
 	}
@@ -310,11 +328,11 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan st
 	if !crossed {
 		p.ack(msg)
 		l.acked.Inc()
+	} else if !l.submit(job{msg: msg, ev: ev, seq: seq, in: in}, quit) {
+		p.halted.Store(true)
 		return
 	}
-	if !l.submit(job{msg: msg, ev: ev, seq: seq, in: in}, quit) {
-		p.halted.Store(true)
-	}
+	p.snapshotAfter(ctx, seq)
 }
 
 // judgeInput is what judging reads of an account's windows, taken at the
@@ -333,10 +351,15 @@ func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
 	if !crossed {
 		return nil, false
 	}
+	return p.inputOf(ev.Account, w), true
+}
+
+// inputOf is what judging reads of an account's window. Callers hold mu.
+func (p *Pipeline) inputOf(account string, w *window) *judgeInput {
 	return &judgeInput{
-		account: moderation.Account{ID: ev.Account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: wholeDays(w.det.AgeDays())},
+		account: moderation.Account{ID: account, Type: w.det.Type(), Verified: w.det.Verified(), AgeDays: wholeDays(w.det.AgeDays())},
 		signals: w.det.Signals(p.env),
-	}, true
+	}
 }
 
 // decode reads an event and checks its time against the time the events
@@ -378,21 +401,31 @@ func (p *Pipeline) Stalled(ctx context.Context) error {
 	if now.Sub(last) < p.cfg.StallAfter {
 		return nil
 	}
-	cons := p.cons.Load()
-	if cons == nil {
+	var consumers []jetstream.Consumer
+	if cons := p.cons.Load(); cons != nil {
+		consumers = []jetstream.Consumer{*cons}
+	} else if parts := p.parts.Load(); parts != nil {
+		for _, l := range *parts {
+			consumers = append(consumers, l.cons)
+		}
+	}
+	if consumers == nil {
 		return nil // not consuming yet: the service reports the rebuild
 	}
 	s := &p.stall
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Sub(s.checkedAt) >= stallCheckEvery {
-		ctx, cancel := context.WithTimeout(ctx, time.Second)
-		info, err := (*cons).Info(ctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("pipeline progress unknown: read consumer %s: %w", natsbus.PipelineDurable, err)
+		var waiting uint64
+		for _, cons := range consumers {
+			ctx, cancel := context.WithTimeout(ctx, time.Second)
+			info, err := cons.Info(ctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("pipeline progress unknown: read consumer %s: %w", cons.CachedInfo().Name, err)
+			}
+			waiting += info.NumPending + uint64(max(info.NumAckPending, 0))
 		}
-		waiting := info.NumPending + uint64(max(info.NumAckPending, 0))
 		if waiting > 0 && s.waiting == 0 {
 			s.waitingSince = now
 		}
@@ -464,7 +497,7 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 	if !ok {
 		w = &window{}
 	}
-	if seq <= w.seq {
+	if seq <= w.seq || seq <= p.snap.through { // counted already, in this window or in the snapshot restored
 		return w, false
 	}
 	watched := p.watching(ev.Kind)
@@ -486,7 +519,7 @@ func (p *Pipeline) observe(ev *moderation.Event, seq uint64) (w *window, crossed
 			break
 		}
 	}
-	if cost := w.det.Bytes() + int64(unsafe.Sizeof(*w)) - int64(unsafe.Sizeof(w.det)) + cacheOverhead + int64(len(ev.Account)); !ok || cost > w.cost+w.cost/2 {
+	if cost := windowCost(ev.Account, w); !ok || cost > w.cost+w.cost/2 {
 		p.windows.Set(ev.Account, w, cost)
 	}
 	return w, crossed

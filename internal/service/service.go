@@ -74,6 +74,11 @@ type Config struct {
 	// StallAfter is how long events may wait with none processed before
 	// Ready reports the pipeline stalled; 0: 30 seconds.
 	StallAfter time.Duration
+	// Partitioned shares the events with other instances on the same NATS:
+	// every instance counts every event, and JetStream pins each partition's
+	// judging to one of them (pipeline.Config.Partitioned). All instances
+	// on one NATS must agree.
+	Partitioned bool
 	Replicas   int
 
 	// NATSTLSCert and NATSTLSKey serve the embedded server's client port
@@ -255,7 +260,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if pipelineStreams.Events, err = pipelineJS.Stream(ctx, natsbus.EventsStream); err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", natsbus.EventsStream, err)
 	}
-	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter}, pipelineJS, &pipelineStreams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
+	s.Pipeline, err = pipeline.New(pipeline.Config{MaxStateBytes: cfg.MaxStateMB << 20, Location: cfg.Location, AdModel: cfg.AdModel, MaxClockSkew: cfg.MaxClockSkew, StallAfter: cfg.StallAfter, Partitioned: cfg.Partitioned}, pipelineJS, &pipelineStreams, store, policy, pipeline.NewMetrics(s.Registry), s.log)
 	if err != nil {
 		return nil, err
 	}
