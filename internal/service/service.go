@@ -79,7 +79,8 @@ type Config struct {
 	// judging to one of them (pipeline.Config.Partitioned). All instances
 	// on one NATS must agree.
 	Partitioned bool
-	Replicas   int
+
+	Replicas int
 
 	// NATSTLSCert and NATSTLSKey serve the embedded server's client port
 	// over TLS. The embedded server never takes anonymous clients: it
