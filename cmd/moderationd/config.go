@@ -61,7 +61,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.PolicyBundleAlg, "policy-bundle-alg", "", "signature algorithm of -policy-bundle (RS256, PS256, ES256, ES384, ES512, EdDSA…); empty: inferred from the key")
 	fs.BoolVar(&cfg.DenyUnknownWhenStale, "deny-unknown-when-stale", false, "while NATS is unreachable, Check refuses accounts it knows nothing about (fail closed) instead of allowing them")
 	fs.IntVar(&cfg.Replicas, "replicas", 0, "JetStream replicas for streams and buckets; 0: 3 on an embedded cluster member, else 1 (give 3 for an external cluster)")
-	fs.BoolVar(&cfg.Partitioned, "partitioned", false, "share the events with other instances on the same NATS: each counts every event, JetStream pins each of the 32 partitions' judging to one instance (all instances must agree)")
+	fs.BoolVar(&cfg.Partitioned, "partitioned", false, "share the events with other instances on the same NATS (always so for an embedded cluster member): each counts every event, JetStream pins each of the 32 partitions' judging to one instance; all instances on one NATS must agree")
 	fs.StringVar(&cfg.TokenKeyFile, "token-key-file", "", "Ed25519 key (PEM) that signs and verifies API bearer tokens; empty: <data-dir>/auth/token.key, created on first start")
 	fs.BoolVar(&cfg.InsecureDev, "insecure-dev", false, "serve gRPC WITHOUT authentication, every caller an admin (a developer's machine only)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate (PEM) to serve gRPC over TLS")
@@ -136,6 +136,8 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	if cfg.Replicas == 0 {
 		cfg.Replicas = defaultReplicas(cfg)
 	}
+	// The members of an embedded cluster are the instances that share it.
+	cfg.Partitioned = cfg.Partitioned || cfg.NATSURL == "" && cfg.NATSCluster.Clustered()
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") || (cfg.ClientCA != "" && cfg.TLSCert == "") {
 		return cfg, fmt.Errorf("flags -tls-cert and -tls-key go together, and -client-ca needs them")
 	}

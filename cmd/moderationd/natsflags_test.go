@@ -69,14 +69,14 @@ func TestClusterFlags(t *testing.T) {
 		check   func(t *testing.T, c service.Config)
 	}{
 		{name: "alone by default", check: func(t *testing.T, c service.Config) {
-			if c.NATSCluster.Clustered() || c.Replicas != 1 {
-				t.Errorf("got cluster %+v, %d replicas; want no cluster, 1 replica", c.NATSCluster, c.Replicas)
+			if c.NATSCluster.Clustered() || c.Replicas != 1 || c.Partitioned {
+				t.Errorf("got cluster %+v, %d replicas, partitioned %v; want no cluster, 1 replica, one instance's pipeline", c.NATSCluster, c.Replicas, c.Partitioned)
 			}
 		}},
 		{name: "a member", args: member, check: func(t *testing.T, c service.Config) {
 			cl := c.NATSCluster
-			if cl.Listen != "0.0.0.0:6222" || !slices.Equal(cl.Routes, []string{"10.0.0.1:6222", "10.0.0.2:6222", "10.0.0.3:6222"}) || cl.Name != "moderation" || c.Replicas != 3 {
-				t.Errorf("got cluster %+v, %d replicas; want the routes given, cluster moderation, 3 replicas", cl, c.Replicas)
+			if cl.Listen != "0.0.0.0:6222" || !slices.Equal(cl.Routes, []string{"10.0.0.1:6222", "10.0.0.2:6222", "10.0.0.3:6222"}) || cl.Name != "moderation" || c.Replicas != 3 || !c.Partitioned {
+				t.Errorf("got cluster %+v, %d replicas, partitioned %v; want the routes given, cluster moderation, 3 replicas, the events shared", cl, c.Replicas, c.Partitioned)
 			}
 		}},
 		{name: "a member from the environment", env: map[string]string{
