@@ -207,11 +207,18 @@ func (b *BulkAdd) decode(d *reader) {
 // encodeRing writes a ring's head and its non-empty buckets.
 func encodeRing[B buckets](e *writer, r *ring[B]) {
 	e.iv(int64(r.head))
-	var c [monthDays]uint16
+	var mask uint64
 	for i := range len(r.c) {
-		c[i] = r.c[i]
+		if r.c[i] != 0 {
+			mask |= 1 << i
+		}
 	}
-	encodeSparse(e, c[:len(r.c)])
+	e.uv(mask)
+	for i := 0; mask != 0; i, mask = i+1, mask>>1 {
+		if mask&1 != 0 {
+			e.uv(uint64(r.c[i]))
+		}
+	}
 }
 
 func decodeRing[B buckets](d *reader, r *ring[B]) {
