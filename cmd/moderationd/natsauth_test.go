@@ -153,6 +153,7 @@ func TestNATSPermissions(t *testing.T) {
 	// Taking a job's lease would stop the instance running it (its renewal
 	// conflicts) and leave the job to no one.
 	leaseSubject := "$KV." + lease.Bucket + ".purge-sweep"
+	snapshotMeta := "$O." + natsbus.SnapshotsBucket + ".M.d2luZG93cw==" // the object "windows"
 	publish := func(subject string, h nats.Header) func() error {
 		return func() error {
 			return pub.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: []byte(`{"forged":true}`)})
@@ -219,6 +220,20 @@ func TestNATSPermissions(t *testing.T) {
 			_, err := pubJS.CreateConsumer(ctx, natsbus.EventsStream, jetstream.ConsumerConfig{Durable: "thief"})
 			return err
 		}, true},
+		// The windows snapshot holds every account's signals, who
+		// complained about whom among them; a forged one would be restored
+		// by the next start.
+		{"read the windows snapshot", "$JS.API.STREAM.INFO.OBJ_" + natsbus.SnapshotsBucket, func() error {
+			ctx, cancel := quick()
+			defer cancel()
+			obs, err := pubJS.ObjectStore(ctx, natsbus.SnapshotsBucket)
+			if err != nil {
+				return err
+			}
+			_, err = obs.GetBytes(ctx, "windows") // not reached: opening the bucket is refused
+			return err
+		}, true},
+		{"overwrite the windows snapshot", snapshotMeta, publish(snapshotMeta, nil), false},
 		{"read other services' events", "mod.events.>", func() error {
 			_, err := pub.SubscribeSync("mod.events.>")
 			return err
