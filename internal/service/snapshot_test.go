@@ -25,7 +25,7 @@ const snapshotObject = "windows"
 
 // offline runs fn on the data dir's NATS with no service running: what an
 // operator, or a crash, could leave between two starts.
-func offline(t *testing.T, dir string, fn func(ctx context.Context, js jetstream.JetStream)) {
+func offline(t testing.TB, dir string, fn func(ctx context.Context, js jetstream.JetStream)) {
 	t.Helper()
 	ns, err := natsbus.StartEmbedded(natsbus.EmbeddedConfig{Listen: "127.0.0.1:-1", StoreDir: filepath.Join(dir, "jetstream"), DataDir: dir})
 	if err != nil {
@@ -57,7 +57,7 @@ func windowsOf(svc *service.Service, accounts []string) map[string]map[string]mo
 	return out
 }
 
-func accountsOf(t *testing.T, recs ...[]replay.Record) []string {
+func accountsOf(t testing.TB, recs ...[]replay.Record) []string {
 	t.Helper()
 	seen := map[string]bool{}
 	var out []string
