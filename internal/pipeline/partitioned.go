@@ -180,20 +180,36 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 	case err := <-countDone:
 		countDone <- err
 		if ctx.Err() == nil {
-			p.log.Error("counting events stopped", "err", err)
+			// Lanes cannot judge what is not counted: fail, so the
+			// service stops and its partitions move to the others.
+			p.stopLanes(ctx, lanes, count, false)
+			return fmt.Errorf("count events: %w", err)
 		}
 	}
+	p.stopLanes(ctx, lanes, count, true)
+	return nil
+}
+
+// stopLanes drains the lanes, all at once, and gives their partitions
+// back. With counting ended, what waits for it is left unacknowledged for
+// the next holder.
+func (p *Pipeline) stopLanes(ctx context.Context, lanes []*plane, count *counted, counting bool) {
 	p.stopping.Store(true)
-	for _, l := range lanes {
-		l.drain()
+	if !counting {
+		count.stop()
 	}
+	var wg sync.WaitGroup
+	for _, l := range lanes {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.drain() }()
+	}
+	wg.Wait()
 	count.stop()
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	for _, l := range lanes {
 		l.release(rctx)
 	}
-	return nil
 }
 
 // openPartitions declares one durable consumer per partition, pinned to
@@ -288,7 +304,6 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 		close(caughtUp)
 	}
 	began := time.Now()
-	failed := make(chan error, 1)
 	cc, err := oc.Consume(func(msg jetstream.Msg) {
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -318,8 +333,11 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 	select {
 	case <-ctx.Done():
 		return nil
-	case err := <-failed:
-		return err
+	case <-cc.Closed():
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("the counting consumer ended and could not be recreated")
 	}
 }
 
