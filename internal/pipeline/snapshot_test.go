@@ -1,14 +1,27 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"moderation/detectors"
+	"moderation/internal/judge"
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+	"moderation/internal/natsbus/natstest"
+	"moderation/internal/replay"
+	"moderation/internal/traffic"
+	"moderation/policies"
 )
 
 // TestSnapshotCountedSkipped: an event at or below the sequence a restored
@@ -121,4 +134,123 @@ func BenchmarkSnapshotMillion(b *testing.B) {
 	b.ReportMetric(decode.Seconds()/float64(b.N), "decode-s")
 	b.ReportMetric(float64(size)/(1<<20), "MB")
 	b.ReportMetric(float64(size)/n, "bytes/account")
+}
+
+// gatedStore holds the first change that decides something until
+// released, as a slow write would: its event's crossing is then in its
+// lane, not yet judged.
+type gatedStore struct {
+	*MemoryStore
+	once    sync.Once
+	held    chan uint64 // the stream sequence of the event held
+	release chan struct{}
+}
+
+func (s *gatedStore) Apply(ctx context.Context, path, account string, fn func(st *moderation.AccountState) (*moderation.Change, error)) (*moderation.Change, error) {
+	ch, err := s.MemoryStore.Apply(ctx, path, account, fn)
+	if ch != nil && ch.State != nil {
+		s.once.Do(func() {
+			s.held <- ch.State.EventSeq
+			<-s.release
+		})
+	}
+	return ch, err
+}
+
+// TestSnapshotWaitsForJudging: a snapshot says every event through its
+// sequence was counted and every crossing through it judged, since a
+// start skips those events as done. While a crossing waits in its lane no
+// snapshot reaches past it, though one is due after every event and
+// events keep coming; once it is judged, they are snapshotted too.
+func TestSnapshotWaitsForJudging(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := srv.Connect(t, natsbus.RoleService)
+	_, pubJS := srv.Connect(t, natsbus.RolePublisher)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	streams, err := natsbus.Setup(ctx, js, natsbus.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := judge.Compile(ctx, policies.FS, "embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &gatedStore{MemoryStore: NewMemoryStore(), held: make(chan uint64, 1), release: make(chan struct{})}
+	p, err := New(Config{Location: time.UTC, Snapshots: SnapshotConfig{Every: 1}}, js, streams, store, pol,
+		NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	started := make(chan struct{})
+	go func() { ran <- p.Run(runCtx, started) }()
+	stopped, released := false, false
+	defer func() {
+		if !released { // before stopping: a stop waits for the lanes
+			close(store.release)
+		}
+		if !stopped {
+			stop()
+			<-ran
+		}
+	}()
+	<-started
+
+	adder, err := replay.ReadFile("../../fixtures/scenarios/bulk-adder-new-account/events.jsonl", replay.Options{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	others, err := traffic.Synthetic(20, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replay.Publish(ctx, pubJS, adder, nil); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() uint64 {
+		data, err := streams.Snapshots.GetBytes(ctx, snapshotObject)
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			return 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := readSnapshotHeader(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.through
+	}
+	var held uint64
+	select {
+	case held = <-store.held:
+	case <-ctx.Done():
+		t.Fatal("no decision made")
+	}
+	// Other accounts' events, one at a time: each makes a snapshot due.
+	for _, r := range others {
+		if _, err := replay.Publish(ctx, pubJS, []replay.Record{r}, nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if s := stored(); s >= held {
+			t.Fatalf("snapshot through %d written while the crossing at %d was being judged", s, held)
+		}
+	}
+	close(store.release)
+	released = true
+	total := uint64(len(adder) + len(others))
+	for p.Processed() < total && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop() // a clean stop writes the last snapshot, if the last event's was not
+	stopped = true
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if s := stored(); s != total {
+		t.Errorf("snapshot through %d after a clean stop, want %d", s, total)
+	}
 }
