@@ -243,16 +243,17 @@ func mediaType(h string) contentType {
 }
 
 // decodeJSON decodes straight into the domain type, whose json tags are the
-// contract. json.Unmarshal already refuses trailing data after the value.
-// The fast path (fastjson.go) takes the events it is sure to decode exactly
-// as this function would without it; everything else, bad input included,
-// goes the way it always went, so errors and their reasons are unchanged.
+// contract, as json.Unmarshal does; invalid UTF-8, which encoding/json would
+// replace with U+FFFD, is refused. json.Unmarshal already refuses trailing
+// data after the value. sonic (json.go) takes the events it is sure to
+// decode exactly as encoding/json would; everything else, bad input
+// included, goes to encoding/json, so errors and their reasons are its own.
 func decodeJSON(data []byte) (*moderation.Event, error) {
-	if ev, ok := decodeFastJSON(data); ok {
-		return ev, nil
-	}
 	if !utf8.Valid(data) {
 		return nil, fail(ReasonBadJSON, errors.New("event is not valid UTF-8"))
+	}
+	if ev, ok := decodeSonic(data); ok {
+		return ev, nil
 	}
 	ev := new(moderation.Event)
 	if err := json.Unmarshal(data, ev); err != nil {
