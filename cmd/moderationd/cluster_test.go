@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -41,6 +42,7 @@ func launch(t *testing.T, dataDir string, extra ...string) (p *process, listenin
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			p.mu.Lock()
@@ -54,6 +56,9 @@ func launch(t *testing.T, dataDir string, extra ...string) (p *process, listenin
 				close(ready)
 			}
 		}
+		// Read to the end whatever stopped the scanner: a process whose
+		// stderr is no longer read blocks on its next log line.
+		_, _ = io.Copy(io.Discard, stderr)
 		p.exited <- p.cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -89,25 +94,12 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-// TestClusterOfThree runs three moderationd processes as a cluster, as the
+// startCluster runs three moderationd processes as a cluster, as the
 // README has an operator set one up: a token key made beforehand, the
 // first member started, its <data-dir>/nats copied to the others, then
-// they start. All three pass Setup (three replicas by default) and listen;
-// the streams have three replicas; an event published with one member's
-// copy of the credentials is stored; a token minted from another's copy
-// of the key is accepted.
-//
-// One member ready is required, not all three, and the event is not
-// followed through the pipeline: the pipeline today runs one durable
-// consumer, which each instance recreates at start, so instances starting
-// together fight over it; a loser fails after it listens, and the consumer
-// left may be a dead instance's (DESIGN.md, Scaling out: instances sharing
-// the partitions is not built). Once it is, every member must be ready and
-// the event processed.
-func TestClusterOfThree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the real binary and runs three")
-	}
+// they start. It returns once all three listen.
+func startCluster(t *testing.T, extra ...string) (ps []*process, dirs []string) {
+	t.Helper()
 	// Route ports are chosen before any member starts: each names them all.
 	var routes []string
 	for range 3 {
@@ -118,15 +110,13 @@ func TestClusterOfThree(t *testing.T) {
 		routes = append(routes, ln.Addr().String())
 		ln.Close()
 	}
-	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	dirs = []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	if _, _, err := auth.LoadOrCreateKey(auth.DefaultKeyFile(dirs[0])); err != nil { // openssl genpkey in the README
 		t.Fatal(err)
 	}
 	member := func(i int) []string {
-		return []string{"--nats-cluster-listen", routes[i], "--nats-routes", strings.Join(routes, ","), "--nats-server-name", fmt.Sprintf("m%d", i+1)}
+		return append([]string{"--nats-cluster-listen", routes[i], "--nats-routes", strings.Join(routes, ","), "--nats-server-name", fmt.Sprintf("m%d", i+1)}, extra...)
 	}
-
-	var ps []*process
 	var listening []<-chan struct{}
 	p, l := launch(t, dirs[0], member(0)...)
 	ps, listening = append(ps, p), append(listening, l)
@@ -151,6 +141,19 @@ func TestClusterOfThree(t *testing.T) {
 			t.Fatalf("m%d not listening after 2 minutes", i+1)
 		}
 	}
+	return ps, dirs
+}
+
+// TestClusterOfThree: three members set up as the README says all pass
+// Setup (three replicas by default) and listen; the streams have three
+// replicas; an event published with one member's copy of the credentials
+// is stored; a token minted from another's copy of the key is accepted.
+// (TestClusterSharesTheEvents follows events through the pipeline.)
+func TestClusterOfThree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary and runs three")
+	}
+	ps, dirs := startCluster(t)
 	ready := -1
 	poll(t, "a member ready", time.Minute, func() bool {
 		for i, p := range ps {

@@ -234,25 +234,15 @@ func (p *Pipeline) openPartitions(ctx context.Context) ([]*plane, uint64, error)
 	floor := uint64(1<<64 - 1)
 	for part := range lanes {
 		name := natsbus.PartitionConsumer(part)
-		cons, err := p.events.Consumer(ctx, name)
-		if errors.Is(err, jetstream.ErrConsumerNotFound) {
-			cfg := jetstream.ConsumerConfig{
-				Durable:        name,
-				Description:    fmt.Sprintf("judging of partition %d, by one instance's lane at a time", part),
-				FilterSubject:  natsbus.PartitionFilter(part),
-				AckPolicy:      jetstream.AckExplicitPolicy,
-				AckWait:        laneAckWait,
-				MaxAckPending:  laneMaxPending,
-				DeliverPolicy:  jetstream.DeliverAllPolicy,
-				PriorityGroups: []string{natsbus.LaneGroup},
-				PriorityPolicy: jetstream.PriorityPolicyPinned,
-				PinnedTTL:      laneTTL,
-			}
-			if legacyFloor > 0 {
-				cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, legacyFloor+1
-			}
-			cons, err = p.events.CreateConsumer(ctx, cfg)
-		}
+		// Retried: instances starting together on a cluster declare the
+		// same replicated consumers at once, and a declaration can time
+		// out while the cluster places them.
+		var cons jetstream.Consumer
+		err := p.retry(ctx, func(ctx context.Context) error {
+			var err error
+			cons, err = p.declarePartition(ctx, part, legacyFloor)
+			return err
+		})
 		if err != nil {
 			return nil, 0, fmt.Errorf("declare consumer %s: %w", name, err)
 		}
@@ -270,6 +260,33 @@ func (p *Pipeline) openPartitions(ctx context.Context) ([]*plane, uint64, error)
 		}
 	}
 	return lanes, floor, nil
+}
+
+// declarePartition returns partition part's consumer, declaring it if it
+// does not exist yet (from after legacyFloor, when a single consumer ran
+// before).
+func (p *Pipeline) declarePartition(ctx context.Context, part int, legacyFloor uint64) (jetstream.Consumer, error) {
+	name := natsbus.PartitionConsumer(part)
+	cons, err := p.events.Consumer(ctx, name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cfg := jetstream.ConsumerConfig{
+			Durable:        name,
+			Description:    fmt.Sprintf("judging of partition %d, by one instance's lane at a time", part),
+			FilterSubject:  natsbus.PartitionFilter(part),
+			AckPolicy:      jetstream.AckExplicitPolicy,
+			AckWait:        laneAckWait,
+			MaxAckPending:  laneMaxPending,
+			DeliverPolicy:  jetstream.DeliverAllPolicy,
+			PriorityGroups: []string{natsbus.LaneGroup},
+			PriorityPolicy: jetstream.PriorityPolicyPinned,
+			PinnedTTL:      laneTTL,
+		}
+		if legacyFloor > 0 {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, legacyFloor+1
+		}
+		cons, err = p.events.CreateConsumer(ctx, cfg)
+	}
+	return cons, err
 }
 
 // countAll counts every event in stream order, from RebuildWindow before
@@ -290,14 +307,21 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 		}
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}
-	info, err := p.events.Info(ctx)
+	var target uint64
+	var oc jetstream.Consumer
+	err := p.retry(ctx, func(ctx context.Context) error { // a cluster still placing streams may time out
+		info, err := p.events.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("read stream %s: %w", natsbus.EventsStream, err)
+		}
+		target = info.State.LastSeq
+		if oc, err = p.events.OrderedConsumer(ctx, cfg); err != nil {
+			return fmt.Errorf("open counting consumer: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("read stream %s: %w", natsbus.EventsStream, err)
-	}
-	target := info.State.LastSeq
-	oc, err := p.events.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("open counting consumer: %w", err)
+		return err
 	}
 	signalled := target == 0
 	if signalled {
