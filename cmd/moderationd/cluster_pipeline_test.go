@@ -27,23 +27,20 @@ import (
 // SIGKILL (its NATS node goes with it); its partitions move to the other
 // two, and the second half is published through a survivor. Every event
 // is acknowledged, no event is decided twice, and the decisions are
-// exactly those one instance alone makes of the same events. The time the
-// partitions took to move is printed.
+// exactly those one instance alone makes of the same events. How long
+// after the kill every event was acknowledged is printed: the dead
+// member's pins lapse after 10 s, and what it held comes back after its
+// 30 s ack wait. Publishing right after the kill can fail while the
+// cluster elects new stream leaders; the publisher retries, as a platform
+// service does.
 //
-// CLUSTER_EVENTS sets the number of events (default 30,000; the issue's
+// CLUSTER_EVENTS sets the number of events (default 12,000; the issue's
 // run is 100,000).
-//
-// Not run by default (MODERATION_CLUSTER_KILL=1 runs it): in this harness,
-// after the SIGKILL the two surviving members' JetStream stops answering
-// (publishes get no acknowledgement, API requests no reply) for minutes,
-// which is not yet understood; see the README's cluster section.
-// TestPartitionedInstancesShareTheWork (internal/service) shows the
-// sharing and the takeover on one NATS server.
 func TestClusterSharesTheEvents(t *testing.T) {
-	if testing.Short() || os.Getenv("MODERATION_CLUSTER_KILL") == "" {
-		t.Skip("MODERATION_CLUSTER_KILL=1 runs three moderationd members and kills one")
+	if testing.Short() {
+		t.Skip("builds the real binary and runs three")
 	}
-	n := 30_000
+	n := 12_000
 	if v := os.Getenv("CLUSTER_EVENTS"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil {
@@ -104,13 +101,9 @@ func TestClusterSharesTheEvents(t *testing.T) {
 	<-victim.exited
 	killed := time.Now()
 	publishRetrying(t, ctx, pub, recs[half:])
-	moved := time.Duration(0)
 	report := time.Now()
-	poll(t, "every event acknowledged by the survivors", 2*time.Minute, func() bool {
+	poll(t, "every event acknowledged by the survivors", 3*time.Minute, func() bool {
 		owned := ownedPartitions(t, ps[0]) + ownedPartitions(t, ps[1])
-		if moved == 0 && owned == natsbus.Partitions {
-			moved = time.Since(killed)
-		}
 		waiting, stored, _ := partitionProgress(ctx, js)
 		if time.Since(report) > 10*time.Second {
 			report = time.Now()
@@ -118,8 +111,7 @@ func TestClusterSharesTheEvents(t *testing.T) {
 		}
 		return stored == uint64(n) && waiting == 0
 	})
-	t.Logf("m3 killed: its partitions were held again after %s; every event acknowledged %s after the kill",
-		moved.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
+	t.Logf("m3 killed with SIGKILL: every event acknowledged by the survivors %s after the kill", time.Since(killed).Round(time.Millisecond))
 
 	got := decisionKeys(t, js)
 	if !slices.Equal(got, want) {
@@ -146,6 +138,7 @@ func publishRetrying(t *testing.T, ctx context.Context, js jetstream.JetStream, 
 	t.Helper()
 	for start := 0; start < len(recs); start += 1000 {
 		chunk := recs[start:min(start+1000, len(recs))]
+		began := time.Now()
 		for attempt := 1; ; attempt++ {
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			_, err := replay.Publish(cctx, js, chunk, nil)
@@ -153,10 +146,11 @@ func publishRetrying(t *testing.T, ctx context.Context, js jetstream.JetStream, 
 			if err == nil {
 				break
 			}
-			if attempt == 5 {
+			if time.Since(began) > 3*time.Minute {
 				t.Fatalf("publish events %d-%d: %v", start, start+len(chunk)-1, err)
 			}
 			t.Logf("publish events %d-%d (attempt %d): %v; again", start, start+len(chunk)-1, attempt, err)
+			time.Sleep(2 * time.Second)
 		}
 	}
 }
