@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -68,43 +67,10 @@ type process struct {
 	exited  chan error
 }
 
+// start runs moderationd and returns once it listens.
 func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
-	args := append([]string{"--data-dir", dataDir, "--nats-listen", "127.0.0.1:-1", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, extra...)
-	p := &process{dataDir: dataDir, cmd: exec.Command(moderationd(t), args...), exited: make(chan error, 1)}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start moderationd: %v", err)
-	}
-	listening := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.log.WriteString(line + "\n")
-			p.mu.Unlock()
-			var rec struct{ Msg, NATS, GRPC string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "moderation service listening" {
-				p.mu.Lock()
-				p.natsURL, p.grpc = rec.NATS, rec.GRPC
-				p.mu.Unlock()
-				close(listening)
-			}
-		}
-		p.exited <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("moderationd log:\n%s", p.logText())
-		}
-	})
+	p, listening := launch(t, dataDir, extra...)
 	select {
 	case <-listening:
 	case err := <-p.exited:
