@@ -385,13 +385,16 @@ func (l *plane) start(ctx context.Context) error {
 	return nil
 }
 
-// drain stops the lane's pulls and lets the message in hand finish.
-func (l *plane) drain() {
+// drain stops the lane's pulls and lets what was already delivered to it
+// be judged and acknowledged, rather than left to come back after its ack
+// wait. It reports false when the lane was not pulling.
+func (l *plane) drain() bool {
 	l.mu.Lock()
 	cc := l.cc
+	l.cc = nil
 	l.mu.Unlock()
 	if cc == nil {
-		return
+		return false
 	}
 	cc.Drain()
 	select {
@@ -399,6 +402,7 @@ func (l *plane) drain() {
 	case <-time.After(5 * time.Second):
 		cc.Stop()
 	}
+	return true
 }
 
 // handle judges one event of the partition once the instance has counted
@@ -609,20 +613,8 @@ func (p *Pipeline) balance(ctx context.Context, lanes []*plane) {
 // released, and it pulls again after two pin TTLs, by when another
 // instance holds it (or none wanted it, and it comes back here).
 func (l *plane) yield(ctx context.Context) {
-	l.mu.Lock()
-	cc := l.cc
-	l.cc = nil
-	l.mu.Unlock()
-	if cc == nil {
+	if !l.drain() {
 		return
-	}
-	// Drained, not stopped: what was already delivered here is judged and
-	// acknowledged, rather than left to come back after its ack wait.
-	cc.Drain()
-	select {
-	case <-cc.Closed():
-	case <-time.After(5 * time.Second):
-		cc.Stop()
 	}
 	l.release(ctx)
 	l.p.log.Info("lane gave partition up to balance instances", "partition", l.part)
