@@ -204,6 +204,15 @@ func parseSubject(s string) (kind, account string, ok bool) {
 	return kind, account, true
 }
 
+// Published is the subject an event was published on: subject without
+// the partition token the events stream added, if any.
+func Published(subject string) string {
+	if Partition(subject) < 0 {
+		return subject
+	}
+	return subject[:strings.LastIndexByte(subject, '.')]
+}
+
 // Partition is the partition token the events stream added to a stored
 // subject (mod.events.<kind>.<account>.<partition>); -1 when the subject
 // has none or it is not a number.

@@ -81,19 +81,27 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Leases, err
 	// starting together on a cluster race to create the bucket, and the
 	// losers may get no answer.
 	var kv jetstream.KeyValue
+	bucket := jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "which instance runs each once-per-cluster job",
+		History:     1,
+		// The bucket's TTL is the lease's: a renewal is a new message, so
+		// the key lives a TTL past the last one. The marker the server
+		// leaves on expiry tells watching contenders at once.
+		TTL:            cfg.TTL,
+		LimitMarkerTTL: cfg.TTL,
+		Storage:        jetstream.FileStorage,
+		Replicas:       cfg.Replicas,
+	}
 	err := natsbus.WhenAvailable(ctx, func(ctx context.Context) (err error) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      Bucket,
-			Description: "which instance runs each once-per-cluster job",
-			History:     1,
-			// The bucket's TTL is the lease's: a renewal is a new message, so
-			// the key lives a TTL past the last one. The marker the server
-			// leaves on expiry tells watching contenders at once.
-			TTL:            cfg.TTL,
-			LimitMarkerTTL: cfg.TTL,
-			Storage:        jetstream.FileStorage,
-			Replicas:       cfg.Replicas,
-		})
+		kv, err = js.CreateOrUpdateKeyValue(ctx, bucket)
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			// A server before 2.11 leaves no marker: the key still
+			// expires, and contenders find it gone at their next try
+			// (every third of the TTL) rather than at once.
+			bucket.LimitMarkerTTL = 0
+			kv, err = js.CreateOrUpdateKeyValue(ctx, bucket)
+		}
 		return err
 	})
 	if err != nil {

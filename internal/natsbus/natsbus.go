@@ -276,11 +276,14 @@ func (c Config) withDefaults() Config {
 
 // Streams is what Setup declared.
 type Streams struct {
-	Events    jetstream.Stream
-	Decisions jetstream.Stream
-	DLQ       jetstream.Stream
-	Accounts  jetstream.KeyValue
-	Appeals   jetstream.KeyValue
+	Events jetstream.Stream
+	// Partitioned is whether the events stream adds each event's partition
+	// to its subject (a server of 2.10 or later).
+	Partitioned bool
+	Decisions   jetstream.Stream
+	DLQ         jetstream.Stream
+	Accounts    jetstream.KeyValue
+	Appeals     jetstream.KeyValue
 	// Revocations is keyed by token id (jti).
 	Revocations jetstream.KeyValue
 	Snapshots   jetstream.ObjectStore
@@ -360,7 +363,7 @@ func declare(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams,
 	cfg = cfg.withDefaults()
 	var s Streams
 	var err error
-	s.Events, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	events := jetstream.StreamConfig{
 		Name:        EventsStream,
 		Description: "platform events in: broadcasts, friend requests, complaints",
 		Subjects:    []string{EventsSubjects},
@@ -371,10 +374,20 @@ func declare(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams,
 		MaxAge:           cfg.EventsMaxAge,
 		Duplicates:       cfg.DuplicateWindow,
 		MaxMsgSize:       1 << 20,
-	})
+	}
+	s.Events, err = js.CreateOrUpdateStream(ctx, events)
+	if errors.Is(err, jetstream.ErrStreamSubjectTransformNotSupported) {
+		// A server before 2.10 (Debian's 2.9, say) has no subject
+		// transforms: events are stored as published and one instance
+		// reads them all; sharing them between instances needs the
+		// partition token (Streams.Partitioned).
+		events.SubjectTransform = nil
+		s.Events, err = js.CreateOrUpdateStream(ctx, events)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("declare stream %s: %w", EventsStream, err)
 	}
+	s.Partitioned = s.Events.CachedInfo().Config.SubjectTransform != nil
 	s.Decisions, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        DecisionsStream,
 		Description: "append-only audit: every enforcement change and every actor's step",

@@ -130,7 +130,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, msg jetstream.Msg, seq uint64
 	}
 	dl.Header.Set(natsbus.HeaderReason, reason)
 	dl.Header.Set(natsbus.HeaderError, strings.ToValidUTF8(strings.NewReplacer("\r", " ", "\n", " ").Replace(errText), "?"))
-	dl.Header.Set(natsbus.HeaderOriginalSubject, msg.Subject())
+	// As published, so that the dead letter, once mended, can be published
+	// again as it is; Mod-Original-Seq finds the stored one.
+	dl.Header.Set(natsbus.HeaderOriginalSubject, events.Published(msg.Subject()))
 	dl.Header.Set(natsbus.HeaderOriginalSeq, strconv.FormatUint(seq, 10))
 	if ct := msg.Headers().Get("Content-Type"); ct != "" && len(ct) < 256 {
 		dl.Header.Set("Content-Type", ct)

@@ -143,6 +143,9 @@ type plane struct {
 
 // runPartitioned is Run in partitioned mode.
 func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) error {
+	if !p.streams.Partitioned {
+		return fmt.Errorf("sharing events between instances needs the events stream to add each event's partition, which needs nats-server 2.10 or later: run one instance, without partitioned mode")
+	}
 	lanes, floor, err := p.openPartitions(ctx)
 	if err != nil {
 		return err
