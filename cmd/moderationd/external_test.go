@@ -280,3 +280,24 @@ func externalNATS(t *testing.T, auth externalAuth) external {
 	}
 	return external{start: start, url: url, args: append([]string{"--nats-url", url}, args...), opts: opts, anonymous: anonymous}
 }
+
+// TestPartitionedNeedsTheTransform: on a server without subject
+// transforms (Debian's 2.9), the events stream cannot add partitions, so
+// --partitioned refuses to start and says why, rather than sharing events
+// it cannot split.
+func TestPartitionedNeedsTheTransform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts external processes")
+	}
+	ext := externalNATS(t, nkeyOverMutualTLS)
+	ext.start()
+	p, _ := launch(t, t.TempDir(), append(ext.args, "--partitioned")...)
+	select {
+	case err := <-p.exited:
+		if err == nil || !strings.Contains(p.logText(), "nats-server 2.10 or later") {
+			t.Errorf("exit %v, log:\n%s\nwant a failure naming the server version needed", err, p.logText())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("moderationd --partitioned still running on a server without transforms:\n%s", p.logText())
+	}
+}
