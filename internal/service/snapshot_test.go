@@ -86,11 +86,11 @@ func TestRestartFromSnapshot(t *testing.T) {
 		MaxStateMB: 64, Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	first, err := traffic.Synthetic(20_000, 31)
+	first, err := traffic.Synthetic(8_000, 31)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := traffic.Synthetic(6_000, 32)
+	second, err := traffic.Synthetic(3_000, 32)
 	if err != nil {
 		t.Fatal(err)
 	}
