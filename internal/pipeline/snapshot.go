@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -44,11 +46,10 @@ import (
 // SnapshotConfig says how often the windows are written.
 type SnapshotConfig struct {
 	// Every is how many events are counted between snapshots, at least;
-	// 0: 200,000. A snapshot costs about as much as counting one event per
-	// window it writes, so the pipeline waits for at least as many events
-	// as it holds windows: snapshots then cost at most one encoding of a
-	// window per event (a few percent), and a crash replays at most that
-	// many events.
+	// 0: 200,000. Encoding a window costs about what counting an event
+	// does (1.5 to 2 µs against 1.2), so the pipeline also waits for as many
+	// events as it holds windows: snapshots then cost at most one window's
+	// encoding per event, and a crash replays at most that many events.
 	Every int
 	// Interval is how long, at most, events are counted without a
 	// snapshot; 0: 5 minutes.
@@ -104,8 +105,9 @@ type Rebuilt struct {
 	// was, and Reason says why.
 	Snapshot uint64
 	Reason   string
-	// Through is the ack floor the windows were brought to: every event at
-	// or below it was counted before consuming began.
+	// Through is the ack floor at the start: every event at or below it
+	// (and, from a later snapshot, at or below Snapshot) was counted
+	// before consuming began.
 	Through  uint64
 	Replayed int // events read from the stream to get there
 	Took     time.Duration
@@ -128,9 +130,9 @@ func (p *Pipeline) snapshotsOn() bool {
 // at seq (counted it, and acknowledged it or handed it to its lane). When
 // a snapshot is due, it encodes the windows, waits for the lanes to judge
 // every crossing counted so far, and writes the snapshot in the background.
-// Counting pauses meanwhile: the encoding (about 0.4 s a million accounts,
-// BenchmarkSnapshotEncode) and the lanes' queues, which are short unless
-// NATS is.
+// Counting pauses meanwhile: the encoding (1.5 to 2 s for a million
+// accounts on a loaded 2-core machine, BenchmarkSnapshotMillion) and the
+// lanes' queues, which are short unless NATS is slow.
 func (p *Pipeline) snapshotAfter(ctx context.Context, seq uint64) {
 	s := &p.snap
 	s.last = max(s.last, seq)
@@ -178,14 +180,14 @@ func (p *Pipeline) snapshotAtStop(ctx context.Context, clean bool) {
 	p.writeSnapshot(wctx, data, s.last, accounts, time.Since(began))
 }
 
-func (p *Pipeline) writeSnapshot(ctx context.Context, data []byte, through uint64, accounts int, paused time.Duration) {
+func (p *Pipeline) writeSnapshot(ctx context.Context, data snapshotData, through uint64, accounts int, paused time.Duration) {
 	began := time.Now()
-	if _, err := p.streams.Snapshots.PutBytes(ctx, snapshotObject, data); err != nil {
+	if _, err := p.streams.Snapshots.Put(ctx, jetstream.ObjectMeta{Name: snapshotObject}, data.reader()); err != nil {
 		p.log.Warn("windows snapshot not written; the next start replays more", "through_seq", through, "err", err)
 		return
 	}
 	p.snap.written.Store(through)
-	p.log.Info("windows snapshot written", "through_seq", through, "accounts", accounts, "bytes", len(data),
+	p.log.Info("windows snapshot written", "through_seq", through, "accounts", accounts, "bytes", data.size(),
 		"paused", paused.Round(time.Millisecond).String(), "write", time.Since(began).Round(time.Millisecond).String())
 }
 
@@ -197,16 +199,17 @@ func (p *Pipeline) writeSnapshot(ctx context.Context, data []byte, through uint6
 // time (unix nanoseconds, varint), through (uvarint), the Env (length and
 // bytes), the number of windows, and per window its account id, its last
 // sequence and its detectors' state (each with its length).
-func (p *Pipeline) encodeSnapshot(through uint64) (data []byte, accounts int) {
+func (p *Pipeline) encodeSnapshot(through uint64) (data snapshotData, accounts int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// Sized from the last one, or a guess, so the buffer is not copied as
-	// it grows (past a few hundred bytes a slice grows by a quarter).
+	// Parts sized from the last snapshot, or a guess, so they are not
+	// copied as they grow (past a few hundred bytes a slice grows by a
+	// quarter).
 	size := p.snap.size
 	if size == 0 {
 		size = 128 * p.windows.Len()
 	}
-	b := make([]byte, 0, size+size/8+1<<20)
+	b := make([]byte, 0, 64<<10)
 	b = append(b, snapshotMagic...)
 	b = append(b, snapshotLayout)
 	b = appendString(b, p.fingerprint())
@@ -226,8 +229,8 @@ func (p *Pipeline) encodeSnapshot(through uint64) (data []byte, accounts int) {
 	}
 	// In parallel: reading a million windows scattered over the heap is
 	// bound by memory latency, which the cores overlap.
-	parts := make([][]byte, chunks(n))
-	parallel(n, len(parts), func(part, lo, hi int) error {
+	parts := make(snapshotData, 1+chunks(n))
+	parallel(n, len(parts)-1, func(part, lo, hi int) error {
 		buf := make([]byte, 0, (size/len(parts))+(size/len(parts))/8)
 		for i := lo; i < hi; i++ {
 			buf = appendString(buf, ids[i])
@@ -237,14 +240,32 @@ func (p *Pipeline) encodeSnapshot(through uint64) (data []byte, accounts int) {
 				return b
 			})
 		}
-		parts[part] = buf
+		parts[1+part] = buf
 		return nil
 	})
-	for _, part := range parts {
-		b = append(b, part...)
+	parts[0] = b
+	p.snap.size = parts.size()
+	return parts, n
+}
+
+// snapshotData is a snapshot as the parts it was encoded in, written one
+// after the other: joined, they would take its size again in memory.
+type snapshotData [][]byte
+
+func (d snapshotData) size() int {
+	n := 0
+	for _, part := range d {
+		n += len(part)
 	}
-	p.snap.size = len(b)
-	return b, n
+	return n
+}
+
+func (d snapshotData) reader() io.Reader {
+	readers := make([]io.Reader, len(d))
+	for i, part := range d {
+		readers[i] = bytes.NewReader(part)
+	}
+	return io.MultiReader(readers...)
 }
 
 // chunks is how many parts parallel splits n items into.

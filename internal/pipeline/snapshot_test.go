@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -54,7 +55,8 @@ func TestSnapshotDecodes(t *testing.T) {
 	for i, ev := range accountMix(2000) {
 		p.observe(ev, uint64(i+1))
 	}
-	data, accounts := p.encodeSnapshot(2000)
+	parts, accounts := p.encodeSnapshot(2000)
+	data := bytes.Join(parts, nil)
 	if accounts != 2000 {
 		t.Fatalf("snapshot of %d windows, want 2000", accounts)
 	}
@@ -95,7 +97,8 @@ func FuzzSnapshotDecode(f *testing.F) {
 	for i, ev := range accountMix(20) {
 		p.observe(ev, uint64(i+1))
 	}
-	data, _ := p.encodeSnapshot(20)
+	parts, _ := p.encodeSnapshot(20)
+	data := bytes.Join(parts, nil)
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -118,8 +121,9 @@ func BenchmarkSnapshotMillion(b *testing.B) {
 	var size int
 	for range b.N {
 		began := time.Now()
-		data, accounts := p.encodeSnapshot(n)
+		parts, accounts := p.encodeSnapshot(n)
 		encode += time.Since(began)
+		data := bytes.Join(parts, nil)
 		if accounts != n {
 			b.Fatalf("snapshot of %d windows, want %d", accounts, n)
 		}
