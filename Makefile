@@ -10,7 +10,7 @@ run:
 	go run ./cmd/moderationd
 
 test: lint
-	MODERATION_CHECK_GENERATED=1 go test -race -count=1 ./...
+	MODERATION_CHECK_GENERATED=1 go test -race -count=1 -timeout 25m ./...
 
 lint:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi

@@ -28,7 +28,7 @@ func TestPartitionedInstancesShareTheWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("four services")
 	}
-	recs, err := traffic.Attack(12_000, 7)
+	recs, err := traffic.Attack(8_000, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
