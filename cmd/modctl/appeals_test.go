@@ -30,7 +30,7 @@ import (
 // after which the account is allowed again. Then the suspensions left are
 // re-evaluated, by policy version and from a policy directory.
 func TestAppealCommands(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	svc := startService(t)
 	const account = "acct_appealer"
