@@ -3,6 +3,7 @@ package judge
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -74,26 +75,16 @@ func (m *memo) key(in Input) uint64 {
 	if in.Event != nil {
 		str(string(in.Event.Kind))
 	}
-	for _, name := range slices.Sorted(mapKeys(in.Signals)) {
+	for _, name := range slices.Sorted(maps.Keys(in.Signals)) {
 		s := in.Signals[name]
 		str(name)
-		for _, k := range slices.Sorted(mapKeys(s.Values)) {
+		for _, k := range slices.Sorted(maps.Keys(s.Values)) {
 			str(k)
 			num(s.Values[k])
 		}
 		str(s.Evidence)
 	}
 	return h.Sum64()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // memoizable reports whether the compiled policy reads the input only
