@@ -27,8 +27,8 @@ type Metrics struct {
 	StreamsRedeclared    *prometheus.CounterVec
 
 	// Per partition (docs/DESIGN.md, Scaling out): whether a lane of this
-	// instance holds it, crossings waiting in its lane to be judged, events
-	// of it acknowledged.
+	// instance holds it, its events not yet acknowledged (see the help),
+	// its events acknowledged here.
 	PartitionOwned  *prometheus.GaugeVec
 	PartitionLag    *prometheus.GaugeVec
 	PartitionEvents *prometheus.CounterVec
@@ -82,7 +82,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "moderation_partition_owned", Help: "1 while a lane of this instance holds the partition, else 0.",
 		}, []string{"partition"}),
 		PartitionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "moderation_partition_lag", Help: "Events of the partition that crossed a level and wait in its lane to be judged.",
+			Name: "moderation_partition_lag", Help: "Events of the partition delivered or stored and not yet acknowledged, as this instance sees them: partitioned, its consumer's pending and in-flight events; alone, the crossings queued in its lane (its other events are acknowledged as they are counted).",
 		}, []string{"partition"}),
 		PartitionEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "moderation_partition_events_total", Help: "Events this instance's lanes acknowledged, by partition.",
