@@ -302,11 +302,9 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 	// each other's.
 	cfg := jetstream.OrderedConsumerConfig{NamePrefix: countPrefix + nuid.Next(), InactiveThreshold: laneTTL + 5*time.Second}
 	if floor > 0 {
-		start := time.Now().Add(-p.cfg.RebuildWindow)
-		if m, err := p.events.GetMsg(ctx, floor); err == nil {
-			start = m.Time.Add(-p.cfg.RebuildWindow)
-		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return fmt.Errorf("read event %d: %w", floor, err)
+		start, err := p.rebuildStart(ctx, floor)
+		if err != nil {
+			return err
 		}
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}

@@ -63,14 +63,25 @@ func (p *Pipeline) rebuild(ctx context.Context, floor uint64) error {
 	return nil
 }
 
+// rebuildStart is where windows whole at event floor begin: RebuildWindow
+// before the time the stream stored floor (before now when it aged out).
+func (p *Pipeline) rebuildStart(ctx context.Context, floor uint64) (time.Time, error) {
+	m, err := p.events.GetMsg(ctx, floor)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return time.Now().Add(-p.cfg.RebuildWindow), nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read event %d: %w", floor, err)
+	}
+	return m.Time.Add(-p.cfg.RebuildWindow), nil
+}
+
 // rebuildFromEvents replays the events from RebuildWindow before floor
 // through floor.
 func (p *Pipeline) rebuildFromEvents(ctx context.Context, floor uint64, r *Rebuilt) error {
-	start := time.Now().Add(-p.cfg.RebuildWindow)
-	if last, err := p.events.GetMsg(ctx, floor); err == nil {
-		start = last.Time.Add(-p.cfg.RebuildWindow)
-	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("read event %d: %w", floor, err)
+	start, err := p.rebuildStart(ctx, floor)
+	if err != nil {
+		return err
 	}
 	oc, err := p.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
