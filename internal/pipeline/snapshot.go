@@ -137,10 +137,7 @@ func (p *Pipeline) snapshotAfter(ctx context.Context, seq uint64) {
 	s := &p.snap
 	s.last = max(s.last, seq)
 	s.since++
-	if !p.snapshotsOn() || s.busy.Load() {
-		return
-	}
-	if s.since < max(p.cfg.Snapshots.Every, p.windows.Len()) && time.Since(s.taken) < p.cfg.Snapshots.Interval {
+	if !p.snapshotsOn() || s.busy.Load() || !p.snapshotDue() {
 		return
 	}
 	began := time.Now()
@@ -162,6 +159,15 @@ func (p *Pipeline) snapshotAfter(ctx context.Context, seq uint64) {
 		defer cancel()
 		p.writeSnapshot(wctx, data, through, accounts, paused)
 	}()
+}
+
+// snapshotDue: Every events, and at least as many as there are windows,
+// were counted since the last snapshot, or Interval has passed. The count
+// of windows (under the store's lock) is read only once Every events have
+// passed, not for every event.
+func (p *Pipeline) snapshotDue() bool {
+	s := &p.snap
+	return s.since >= p.cfg.Snapshots.Every && s.since >= p.windows.Len() || time.Since(s.taken) >= p.cfg.Snapshots.Interval
 }
 
 // snapshotAtStop writes a last snapshot when the pipeline stopped cleanly:

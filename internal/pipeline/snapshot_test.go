@@ -46,6 +46,40 @@ func TestSnapshotCountedSkipped(t *testing.T) {
 	}
 }
 
+// TestSnapshotDue: snapshots are at least Every events apart and, with
+// more windows than that, at least as many events as there are windows
+// (so encoding costs at most one window per event), unless Interval has
+// passed.
+func TestSnapshotDue(t *testing.T) {
+	cfg := Config{Snapshots: SnapshotConfig{Every: 10, Interval: time.Hour}}.withDefaults()
+	p := &Pipeline{cfg: cfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(cfg)}
+	p.snap.taken = time.Now()
+	for i, ev := range accountMix(5) {
+		p.observe(ev, uint64(i+1))
+	}
+	for since, due := range map[int]bool{9: false, 10: true} {
+		if p.snap.since = since; p.snapshotDue() != due {
+			t.Errorf("%d events after a snapshot, 5 windows, every 10: due %v, want %v", since, !due, due)
+		}
+	}
+	for i, ev := range accountMix(30) {
+		p.observe(ev, uint64(i+100))
+	}
+	n := p.windows.Len()
+	if n <= 10 {
+		t.Fatalf("%d windows, want more than Every", n)
+	}
+	for since, due := range map[int]bool{10: false, n - 1: false, n: true} {
+		if p.snap.since = since; p.snapshotDue() != due {
+			t.Errorf("%d events after a snapshot, %d windows, every 10: due %v, want %v", since, n, !due, due)
+		}
+	}
+	p.snap.since, p.snap.taken = 1, time.Now().Add(-time.Hour)
+	if !p.snapshotDue() {
+		t.Error("an Interval after the last snapshot: not due")
+	}
+}
+
 // TestSnapshotDecodes: the pipeline's snapshot decodes to the same windows
 // and indexes; one cut anywhere, or with a byte changed in its header, is
 // an error, never a panic.
