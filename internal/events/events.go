@@ -184,21 +184,12 @@ func outOfRange(t time.Time) bool { return t.UTC().Year() < 1 }
 // without allocating. Both tokens must be non-empty and the account must be
 // a valid account id.
 func parseSubject(s string) (kind, account string, ok bool) {
-	rest, found := strings.CutPrefix(s, "mod.events.")
+	rest, found := strings.CutPrefix(Published(s), "mod.events.")
 	if !found {
 		return "", "", false
 	}
 	kind, account, found = strings.Cut(rest, ".")
-	if !found || kind == "" {
-		return "", "", false
-	}
-	if a, _, stored := strings.Cut(account, "."); stored {
-		if Partition(s) < 0 {
-			return "", "", false
-		}
-		account = a
-	}
-	if !moderation.ValidAccountID(account) {
+	if !found || kind == "" || strings.IndexByte(account, '.') >= 0 || !moderation.ValidAccountID(account) {
 		return "", "", false
 	}
 	return kind, account, true
