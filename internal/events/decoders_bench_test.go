@@ -3,7 +3,6 @@ package events_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -126,7 +125,7 @@ func TestJSONDecodersAgree(t *testing.T) {
 					}
 					clear(buf) // as when the NATS client reuses the buffer
 					if !reflect.DeepEqual(got, want) {
-						t.Fatalf("%s decodes %s\nto   %s\nwant %s", d.name, data, dumpEvent(got), dumpEvent(want))
+						t.Fatalf("%s decodes %s\nto   %s\nwant %s", d.name, data, events.Dump(got), events.Dump(want))
 					}
 					if r := events.Reason(events.Validate(got)); r != wantReason {
 						t.Fatalf("%s: Validate says %q of %s, want %q", d.name, r, data, wantReason)
@@ -135,16 +134,6 @@ func TestJSONDecodersAgree(t *testing.T) {
 			}
 		})
 	}
-}
-
-func dumpEvent(ev *moderation.Event) string {
-	s := fmt.Sprintf("%+v", *ev)
-	for _, p := range []any{ev.AccountInfo, ev.Broadcast, ev.FriendAdd, ev.Complaint, ev.Unfollow, ev.FriendResponse} {
-		if !reflect.ValueOf(p).IsNil() {
-			s += fmt.Sprintf(" %+v", p)
-		}
-	}
-	return s
 }
 
 // BenchmarkJSONDecoders decodes and validates one event per op, cycling
