@@ -6,7 +6,6 @@ package moderation
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -260,15 +259,6 @@ func (e *Event) Subject() string {
 // EventSubject is mod.events.<kind>.<account>.
 func EventSubject(k Kind, account string) string {
 	return "mod.events." + string(k) + "." + account
-}
-
-// ParseEventSubject splits mod.events.<kind>.<account>.
-func ParseEventSubject(subject string) (Kind, string, error) {
-	parts := strings.Split(subject, ".")
-	if len(parts) != 4 || parts[0] != "mod" || parts[1] != "events" {
-		return "", "", Invalid("subject", fmt.Sprintf("%q is not mod.events.<kind>.<account>", subject))
-	}
-	return Kind(parts[2]), parts[3], nil
 }
 
 // EventRecord is an event with its place in the events stream.
