@@ -3,9 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"moderation/detectors"
+	"moderation/detectors/adtext"
 	"moderation/internal/judge"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
@@ -120,6 +124,63 @@ func TestSnapshotDecodes(t *testing.T) {
 	other[len(snapshotMagic)]++
 	if _, _, _, err := p.decodeSnapshot(other, 2000); !errors.Is(err, detectors.ErrSnapshotFormat) {
 		t.Errorf("snapshot of another layout: %v, want ErrSnapshotFormat", err)
+	}
+}
+
+// TestSnapshotOfOtherWorld: a snapshot taken with another ad model (every
+// broadcast's score differs), or of an events stream since deleted and
+// declared again (its sequences name other events), is refused, as the
+// README says; the same pipeline reads it back.
+func TestSnapshotOfOtherWorld(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := srv.Connect(t, natsbus.RoleService)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	streams, err := natsbus.Setup(ctx, js, natsbus.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{}.withDefaults()
+	p := &Pipeline{cfg: cfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(cfg), events: streams.Events}
+	for i, ev := range accountMix(50) {
+		p.observe(ev, uint64(i+1))
+	}
+	parts, _ := p.encodeSnapshot(50)
+	data := bytes.Join(parts, nil)
+	if _, _, _, err := p.decodeSnapshot(data, 50); err != nil {
+		t.Fatalf("the pipeline that took it: %v", err)
+	}
+
+	// The built-in model with its bias moved: another model.
+	var saved bytes.Buffer
+	if err := cfg.AdModel.Save(&saved); err != nil {
+		t.Fatal(err)
+	}
+	raw := saved.Bytes()
+	const bias = len("ADTEXTM\x00") + 2 + 1 + 1 // after the magic, version, hash bits and hand inputs
+	binary.LittleEndian.PutUint32(raw[bias:], math.Float32bits(math.Float32frombits(binary.LittleEndian.Uint32(raw[bias:]))+0.5))
+	binary.LittleEndian.PutUint32(raw[len(raw)-4:], crc32.ChecksumIEEE(raw[:len(raw)-4]))
+	model, err := adtext.Load(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCfg := cfg
+	otherCfg.AdModel = model
+	other := &Pipeline{cfg: otherCfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(otherCfg), events: streams.Events}
+	if _, _, _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "ad model") {
+		t.Errorf("snapshot taken with another ad model: %v, want refused for the model", err)
+	}
+
+	if err := js.DeleteStream(ctx, natsbus.EventsStream); err != nil {
+		t.Fatal(err)
+	}
+	again, err := natsbus.Setup(ctx, js, natsbus.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other = &Pipeline{cfg: cfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(cfg), events: again.Events}
+	if _, _, _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "events stream created") {
+		t.Errorf("snapshot of the events stream before it was declared again: %v, want refused for the stream", err)
 	}
 }
 
