@@ -651,10 +651,15 @@ func (t *Targets) decode(d *reader) {
 	}
 }
 
+// written is the parameters as a snapshot holds them, in one list for
+// encode to write and decode to compare.
+func (p ReporterParams) written() [9]int64 {
+	return [...]int64{int64(p.BrigadeTargets), int64(p.BrigadeSpan), int64(p.BrigadeShared), int64(p.BrigadeCoTargets),
+		int64(p.Settle), int64(p.ProlificMin), int64(math.Float64bits(p.ProlificFactor)), int64(p.Window), int64(p.MaxReporters)}
+}
+
 func (rs *Reporters) encode(e *writer) {
-	p := rs.p
-	for _, v := range []int64{int64(p.BrigadeTargets), int64(p.BrigadeSpan), int64(p.BrigadeShared), int64(p.BrigadeCoTargets),
-		int64(p.Settle), int64(p.ProlificMin), int64(math.Float64bits(p.ProlificFactor)), int64(p.Window), int64(p.MaxReporters)} {
+	for _, v := range rs.p.written() {
 		e.iv(v)
 	}
 	e.iv(rs.now)
@@ -678,8 +683,7 @@ func (rs *Reporters) encode(e *writer) {
 
 func (rs *Reporters) decode(d *reader) {
 	p := rs.p
-	for _, v := range []int64{int64(p.BrigadeTargets), int64(p.BrigadeSpan), int64(p.BrigadeShared), int64(p.BrigadeCoTargets),
-		int64(p.Settle), int64(p.ProlificMin), int64(math.Float64bits(p.ProlificFactor)), int64(p.Window), int64(p.MaxReporters)} {
+	for _, v := range p.written() {
 		if got := d.iv(); d.err == nil && got != v {
 			d.err, d.b = fmt.Errorf("reporters kept with other parameters than this service's %+v", p), nil
 		}

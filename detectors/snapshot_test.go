@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unique"
@@ -327,6 +328,13 @@ func TestSnapshotRefused(t *testing.T) {
 	}
 	if bigger.env.Campaigns != before || bigger.env.Campaigns.Len() != 0 {
 		t.Error("a refused snapshot changed the indexes")
+	}
+	slower := newWorld(nil)
+	rp := slower.env.Reporters.p
+	rp.Settle += time.Hour
+	slower.env.Reporters = NewReporters(rp)
+	if err := slower.env.UnmarshalBinary(env); err == nil || !strings.Contains(err.Error(), "reporters kept with other parameters") {
+		t.Errorf("reporters kept with other parameters: %v, want refused for them", err)
 	}
 	noTargets := newWorld(nil)
 	noTargets.env.Targets = nil
