@@ -42,6 +42,7 @@ var design = []struct {
 	{"moderation.v1.AppealService/WithdrawAppeal", all, no, no, own},
 	{"moderation.v1.AdminService/MintToken", all, no, no, no},
 	{"moderation.v1.AdminService/RevokeToken", all, no, no, no},
+	{"moderation.console/SignIn", all, no, all, no},
 }
 
 var relations = []Relation{RelOwn, RelOther, RelNone}

@@ -49,6 +49,10 @@ methods := {
 	"moderation.v1.AppealService/WithdrawAppeal": "withdraw appeals",
 	"moderation.v1.AdminService/MintToken": "mint tokens",
 	"moderation.v1.AdminService/RevokeToken": "revoke tokens",
+	# Not a gRPC method: signing in to the reviewer console (internal/webconsole),
+	# asked with the relation "none". Every page of the console then calls the
+	# methods above with the signed-in token, so this grant opens nothing else.
+	"moderation.console/SignIn": "sign in to the reviewer console",
 }
 
 # grants is, for each role, the methods it may call and the accounts it may
@@ -82,6 +86,7 @@ grants := {
 		"moderation.v1.ReviewService/ClaimAppeal": any_account,
 		"moderation.v1.ReviewService/DecideAppeal": any_account,
 		"moderation.v1.ReviewService/Reevaluate": any_account,
+		"moderation.console/SignIn": any_account,
 	},
 	# Account owners, through the platform app: their own account's
 	# standing and their own appeals, one account at a time.

@@ -104,6 +104,10 @@ _cases := {
 		"allowed": ["admin", "none"],
 		"refused": ["service", "none", "only admins may revoke tokens"],
 	},
+	"SignIn": {
+		"allowed": ["reviewer", "none"],
+		"refused": ["owner", "none", "owners cannot sign in to the reviewer console"],
+	},
 }
 
 test_cases_cover_every_method if {
@@ -134,12 +138,21 @@ test_services_may_call_only_the_moderation_service[note] if {
 	_decide(method, "service", account).allow == startswith(method, "moderation.v1.ModerationService/")
 }
 
+test_only_reviewers_and_admins_may_sign_in_to_the_console[role] if {
+	some role, reason in {
+		"service": "services cannot sign in to the reviewer console",
+		"owner": "owners cannot sign in to the reviewer console",
+	}
+	_refused(_m("SignIn"), role, "none") == reason
+}
+
 test_services_cannot_decide_appeals if {
 	_refused(_m("DecideAppeal"), "service", "other") == "services cannot decide appeals"
 }
 
-# What a reviewer may call: the review service and reading moderation.
-_reviewer_methods := {_m(short) | some short in {"Check", "BatchCheck", "GetDecision", "ListDecisions", "WatchEnforcement"}} | {method |
+# What a reviewer may call: the review service and reading moderation, and
+# the console's sign-in.
+_reviewer_methods := {_m(short) | some short in {"Check", "BatchCheck", "GetDecision", "ListDecisions", "WatchEnforcement", "SignIn"}} | {method |
 	some method in _every_method
 	startswith(method, "moderation.v1.ReviewService/")
 }
