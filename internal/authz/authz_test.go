@@ -42,6 +42,9 @@ var design = []struct {
 	{"moderation.v1.AppealService/WithdrawAppeal", all, no, no, own},
 	{"moderation.v1.AdminService/MintToken", all, no, no, no},
 	{"moderation.v1.AdminService/RevokeToken", all, no, no, no},
+	{"moderation.v1.AuditService/SearchAudit", all, no, all, no},
+	{"moderation.v1.AuditService/ExportAudit", all, no, all, no},
+	{"moderation.v1.AuditService/ExportStatements", all, no, all, no},
 	{"moderation.console/SignIn", all, no, all, no},
 }
 

@@ -49,6 +49,9 @@ methods := {
 	"moderation.v1.AppealService/WithdrawAppeal": "withdraw appeals",
 	"moderation.v1.AdminService/MintToken": "mint tokens",
 	"moderation.v1.AdminService/RevokeToken": "revoke tokens",
+	"moderation.v1.AuditService/SearchAudit": "search the audit trail",
+	"moderation.v1.AuditService/ExportAudit": "export the audit trail",
+	"moderation.v1.AuditService/ExportStatements": "export statements of reasons",
 	# Not a gRPC method: signing in to the reviewer console (internal/webconsole),
 	# asked with the relation "none". Every page of the console then calls the
 	# methods above with the signed-in token, so this grant opens nothing else.
@@ -86,6 +89,11 @@ grants := {
 		"moderation.v1.ReviewService/ClaimAppeal": any_account,
 		"moderation.v1.ReviewService/DecideAppeal": any_account,
 		"moderation.v1.ReviewService/Reevaluate": any_account,
+		# The audit trail and its exports, for oversight; owners read their
+		# own decisions through ModerationService instead.
+		"moderation.v1.AuditService/SearchAudit": any_account,
+		"moderation.v1.AuditService/ExportAudit": any_account,
+		"moderation.v1.AuditService/ExportStatements": any_account,
 		"moderation.console/SignIn": any_account,
 	},
 	# Account owners, through the platform app: their own account's

@@ -108,6 +108,18 @@ _cases := {
 		"allowed": ["reviewer", "none"],
 		"refused": ["owner", "none", "owners cannot sign in to the reviewer console"],
 	},
+	"SearchAudit": {
+		"allowed": ["reviewer", "other"],
+		"refused": ["owner", "own", "owners cannot search the audit trail"],
+	},
+	"ExportAudit": {
+		"allowed": ["reviewer", "none"],
+		"refused": ["service", "none", "services cannot export the audit trail"],
+	},
+	"ExportStatements": {
+		"allowed": ["admin", "none"],
+		"refused": ["owner", "none", "owners cannot export statements of reasons"],
+	},
 }
 
 test_cases_cover_every_method if {
@@ -150,14 +162,15 @@ test_services_cannot_decide_appeals if {
 	_refused(_m("DecideAppeal"), "service", "other") == "services cannot decide appeals"
 }
 
-# What a reviewer may call: the review service and reading moderation, and
-# the console's sign-in.
+# What a reviewer may call: the review and audit services, reading
+# moderation, and the console's sign-in.
 _reviewer_methods := {_m(short) | some short in {"Check", "BatchCheck", "GetDecision", "ListDecisions", "WatchEnforcement", "SignIn"}} | {method |
 	some method in _every_method
-	startswith(method, "moderation.v1.ReviewService/")
+	some service in {"moderation.v1.ReviewService/", "moderation.v1.AuditService/"}
+	startswith(method, service)
 }
 
-test_reviewers_may_call_the_review_service_and_read_moderation[note] if {
+test_reviewers_may_call_the_review_and_audit_services_and_read_moderation[note] if {
 	some method in _reviewer_methods
 	some account in {"other", "none"}
 	note := _note(method, account)
