@@ -111,6 +111,7 @@ type Deps struct {
 	Actions     Actions
 	Signals     Signals
 	Backtester  Backtester
+	Audit       AuditTrail        // the audit trail, for AuditService
 	Verifier    *auth.Verifier    // checks bearer tokens
 	Issuer      *auth.Issuer      // mints tokens for AdminService; nil refuses
 	Tokens      Tokens            // audits mints, keeps revocations; nil refuses both
@@ -239,6 +240,7 @@ func NewServer(deps Deps, opts Options, log *slog.Logger) (*grpc.Server, *health
 	moderationv1.RegisterReviewServiceServer(srv, &reviewService{api: api})
 	moderationv1.RegisterAppealServiceServer(srv, &appealService{api: api})
 	moderationv1.RegisterAdminServiceServer(srv, &adminService{api: api})
+	moderationv1.RegisterAuditServiceServer(srv, &auditService{api: api})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

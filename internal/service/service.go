@@ -36,6 +36,7 @@ import (
 	"moderation/internal/natsbus"
 	"moderation/internal/opshttp"
 	"moderation/internal/pipeline"
+	"moderation/internal/transparency"
 	"moderation/policies"
 )
 
@@ -50,6 +51,7 @@ type Config struct {
 	NATSSyncAlways  bool
 	GRPCListen      string
 	HTTPListen      string
+	ConsoleListen   string // the reviewer console's address; empty: no console
 	MaxStateMB      int64
 	DedupWindow     time.Duration
 	Location        *time.Location // platform time zone for calendar quotas
@@ -142,9 +144,10 @@ type Service struct {
 	View     *enforcement.View
 	Registry *prometheus.Registry
 
-	NATSURL  string
-	GRPCAddr string
-	HTTPAddr string
+	NATSURL     string
+	GRPCAddr    string
+	HTTPAddr    string
+	ConsoleAddr string // the reviewer console's, when it is served
 
 	Appeals *appeals.Service
 	known   policyVersions
@@ -154,6 +157,8 @@ type Service struct {
 	grpc       *grpc.Server
 	health     *health.Server
 	http       *http.Server
+	console    *http.Server     // the reviewer console, if served
+	consoleAPI *grpc.ClientConn // its connection to the gRPC API
 	cancel     context.CancelFunc
 	pipelineNC *nats.Conn // the pipeline's own connection
 	lock       *os.File   // held on the data dir while running
@@ -299,6 +304,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Actions:     store,
 		Signals:     s.Pipeline,
 		Backtester:  backtester{svc: s},
+		Audit:       transparency.NewTrail(s.Streams.Decisions),
 		Appeals:     s.Appeals,
 		Reevaluator: reevaluator{svc: s, store: store},
 		Verifier:    verifier,
@@ -322,6 +328,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.goRun("gRPC server", func() error { return s.grpc.Serve(grpcLn) })
+	if cfg.ConsoleListen != "" {
+		if err := s.startConsole(verifier, authorizer, tlsConfig); err != nil {
+			return nil, err
+		}
+	}
 
 	httpLn, err := net.Listen("tcp", cfg.HTTPListen)
 	if err != nil {
@@ -475,6 +486,15 @@ func (s *Service) Stop() {
 	}
 	if s.streams != nil {
 		s.streams() // watches end now, so GracefulStop need not wait them out
+	}
+	if s.console != nil {
+		// The console first: its pages call the gRPC API.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.console.Shutdown(ctx)
+		cancel()
+	}
+	if s.consoleAPI != nil {
+		s.consoleAPI.Close()
 	}
 	if s.grpc != nil {
 		done := make(chan struct{})

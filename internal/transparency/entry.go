@@ -1,0 +1,135 @@
+package transparency
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"moderation/internal/moderation"
+	"moderation/internal/natsbus"
+)
+
+// Kinds of audit entry, named by the subject they are stored on: a
+// decision (mod.enforcement.<account>), a purge notice
+// (mod.purge.<account>), or an audit record (mod.audit.<kind>.<id>:
+// manual, appeal, reevaluate, batch, token, shadow, suppressed).
+const (
+	KindEnforcement = "enforcement"
+	KindPurge       = "purge"
+)
+
+// ActorPolicy is the actor of a decision the policy made.
+const ActorPolicy = "policy"
+
+// Entry is one record of the audit trail, with the fields search and
+// export filter and show, and the record itself as stored.
+type Entry struct {
+	Seq        uint64          `json:"seq"`
+	Time       time.Time       `json:"time"` // when the stream stored it
+	Subject    string          `json:"subject"`
+	Kind       string          `json:"kind"`
+	Account    string          `json:"account,omitempty"`
+	Actor      string          `json:"actor,omitempty"`
+	Rule       string          `json:"rule,omitempty"`
+	Action     string          `json:"action,omitempty"`
+	DecisionID string          `json:"decision_id,omitempty"`
+	Summary    string          `json:"summary,omitempty"`
+	Record     json.RawMessage `json:"record"`
+}
+
+// KindOf is the kind of record a subject of the decisions stream holds;
+// empty for a subject outside it.
+func KindOf(subject string) string {
+	switch {
+	case strings.HasPrefix(subject, natsbus.EnforcementPrefix):
+		return KindEnforcement
+	case strings.HasPrefix(subject, natsbus.PurgePrefix):
+		return KindPurge
+	case strings.HasPrefix(subject, natsbus.AuditPrefix):
+		kind, _, _ := strings.Cut(strings.TrimPrefix(subject, natsbus.AuditPrefix), ".")
+		return kind
+	}
+	return ""
+}
+
+// record is the union of the fields the stream's records use for the same
+// things: every writer names the account, actor, rule and decision alike
+// (enforcement.ManualRecord, appeals.Record, appeals.BatchRecord,
+// auth.TokenRecord, pipeline.ShadowRecord and SuppressedRecord,
+// appeals.PurgeNotice), so one decoding reads them all.
+type record struct {
+	moderation.Decision
+	Rule      string `json:"rule"`
+	Note      string `json:"note"`
+	Reply     string `json:"reply"`
+	State     string `json:"state"`
+	AppealID  string `json:"appeal_id"`
+	RestoreID string `json:"restore_id"`
+	Lifted    string `json:"lifted"`
+	Op        string `json:"op"`
+	TokenID   string `json:"token_id"`
+	Role      string `json:"role"`
+	Whom      string `json:"subject"` // a token's subject
+	BatchID   string `json:"batch_id"`
+	Restored  []struct {
+		Account string `json:"account"`
+	} `json:"restored"`
+	Was, Would, Why string
+	Agreement       string `json:"agreement"`
+	Shadow          struct {
+		Action moderation.Action `json:"action"`
+		Rule   string            `json:"rule"`
+	} `json:"shadow"`
+	EligibleAt time.Time `json:"eligible_at"`
+}
+
+// Decode reads one stored record into an entry. A record that is not
+// JSON is moderation.ErrCorrupt, which readers skip and report.
+func Decode(seq uint64, stored time.Time, subject string, data []byte) (Entry, error) {
+	e := Entry{Seq: seq, Time: stored.UTC(), Subject: subject, Kind: KindOf(subject), Record: json.RawMessage(data)}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return e, fmt.Errorf("decode audit record %d on %s: %w (%v)", seq, subject, moderation.ErrCorrupt, err)
+	}
+	e.Account, e.Actor, e.DecisionID, e.Rule = r.Account, r.Actor, r.DecisionID, r.Rule
+	e.Action = string(r.Action)
+	switch e.Kind {
+	case KindEnforcement:
+		e.Rule = Rule(&r.Decision)
+		if e.Actor == "" {
+			e.Actor = ActorPolicy
+		}
+		e.Summary = r.Statement.Measure
+		if len(r.Reasons) > 0 {
+			e.Summary = r.Reasons[0].Detail
+		}
+	case KindPurge:
+		e.Action = "purge"
+		e.Summary = "eligible for purge from " + r.EligibleAt.UTC().Format(time.RFC3339)
+	case "appeal":
+		e.Action = r.State
+		e.Summary = strings.TrimSpace("appeal " + r.AppealID + " " + r.State + ": " + r.Reply)
+	case "manual":
+		e.Summary = r.Note
+		if r.Lifted != "" {
+			e.Summary += " (lifts " + r.Lifted + ")"
+		}
+	case "token":
+		e.Action = r.Op
+		e.Summary = fmt.Sprintf("token %s (%s %s)", r.TokenID, r.Role, r.Whom)
+	case "batch":
+		e.Action = "reevaluate"
+		e.Summary = fmt.Sprintf("batch %s: %d restored under %s; %s", r.BatchID, len(r.Restored), r.PolicyVersion, r.Note)
+	case "reevaluate":
+		e.Action = "restore"
+		e.Summary = fmt.Sprintf("batch %s: %s would be %s: %s", r.BatchID, r.Was, r.Would, r.Why)
+	case "shadow":
+		e.Actor, e.Rule, e.Action = ActorPolicy, r.Shadow.Rule, string(r.Shadow.Action)
+		e.Summary = "shadow policy " + r.Agreement + " than live"
+	case "suppressed":
+		e.Actor = ActorPolicy
+		e.Summary = "not enforced: the rule is suppressed"
+	}
+	return e, nil
+}
