@@ -30,7 +30,7 @@ import (
 // its addresses; p.exited receives its end.
 func launch(t *testing.T, dataDir string, extra ...string) (p *process, listening <-chan struct{}) {
 	t.Helper()
-	args := append([]string{"--data-dir", dataDir, "--nats-listen", "127.0.0.1:-1", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, extra...)
+	args := append([]string{"--data-dir", dataDir, "--nats-listen", "127.0.0.1:-1", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--console-listen", "127.0.0.1:0"}, extra...)
 	p = &process{dataDir: dataDir, cmd: exec.Command(moderationd(t), args...), exited: make(chan error, 1)}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -48,6 +48,7 @@ func loadConfig(args []string, getenv func(string) string) (service.Config, erro
 	fs.StringVar(&cfg.NATSExternal.Key, "nats-key", "", "with -nats-url: private key (PEM) of -nats-cert")
 	fs.StringVar(&cfg.GRPCListen, "grpc-listen", "127.0.0.1:50051", "gRPC API address")
 	fs.StringVar(&cfg.HTTPListen, "http-listen", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
+	fs.StringVar(&cfg.ConsoleListen, "console-listen", "127.0.0.1:8081", "address of the reviewer console (a web app; over TLS when -tls-cert is given); empty: no console")
 	fs.Int64Var(&cfg.MaxStateMB, "max-state-mb", 400, "memory bound for per-account detector windows, in MiB (a million active accounts fit in 400)")
 	fs.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", 10*time.Minute, "how far ahead of the service's clock an event may be dated; later ones are dead-lettered as bad_time")
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", 2*time.Minute, "how long JetStream remembers event ids (Nats-Msg-Id) to drop re-published events")

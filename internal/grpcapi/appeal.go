@@ -1,8 +1,11 @@
 package grpcapi
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -56,18 +59,38 @@ func (s *appealService) WithdrawAppeal(ctx context.Context, req *moderationv1.Wi
 	return appealToProto(a, s.now()), nil
 }
 
-// ListAppeals is the reviewers' queue, oldest first.
+// ListAppeals is the reviewers' queue, oldest first. The store is read
+// once for the state asked; the other filters, the counts and the page are
+// taken from that one listing, at one instant, so the counts and the page
+// agree.
 func (s *reviewService) ListAppeals(ctx context.Context, req *moderationv1.ListAppealsRequest) (*moderationv1.ListAppealsResponse, error) {
-	f := appeals.Filter{State: appeals.Filed, Rule: req.GetRule(), AccountType: req.GetAccountType(), Now: s.now()}
+	now := s.now()
+	base := appeals.Filter{State: appeals.Filed, Now: now}
 	if st := req.GetState(); st != moderationv1.AppealState_APPEAL_STATE_UNSPECIFIED {
-		f.State = appealStateFromProto[st]
+		base.State = appealStateFromProto[st]
+	} else if req.GetOpen() {
+		base.State = "" // filed and in review, picked below
 	}
+	f := base
+	f.Rule, f.AccountType = req.GetRule(), req.GetAccountType()
 	if req.GetMinAge() != nil {
-		f.FiledBefore = s.now().Add(-req.GetMinAge().AsDuration())
+		f.FiledBefore = now.Add(-req.GetMinAge().AsDuration())
 	}
-	all, err := s.deps.Appeals.Queue(ctx, f)
+	inState, err := s.deps.Appeals.Queue(ctx, base)
 	if err != nil {
 		return nil, err
+	}
+	if base.State == "" {
+		inState = slices.DeleteFunc(inState, func(a *appeals.Appeal) bool {
+			st := a.StateAt(now)
+			return st != appeals.Filed && st != appeals.InReview
+		})
+	}
+	all := make([]*appeals.Appeal, 0, len(inState))
+	for _, a := range inState {
+		if f.Match(a) && (req.GetPolicyVersion() == "" || a.PolicyVersion == req.GetPolicyVersion()) {
+			all = append(all, a)
+		}
 	}
 	from := 0
 	if t := req.GetPageToken(); t != "" {
@@ -82,14 +105,57 @@ func (s *reviewService) ListAppeals(ctx context.Context, req *moderationv1.ListA
 		size = defaultPageSize
 	}
 	to := min(from+size, len(all))
-	out := &moderationv1.ListAppealsResponse{}
+	out := &moderationv1.ListAppealsResponse{Total: int32(len(all)), Appeals: make([]*moderationv1.Appeal, 0, to-from)}
 	for _, a := range all[from:to] {
-		out.Appeals = append(out.Appeals, appealToProto(a, s.now()))
+		out.Appeals = append(out.Appeals, appealToProto(a, now))
 	}
 	if to < len(all) {
 		out.NextPageToken = strconv.Itoa(to)
 	}
+	if req.GetWithCounts() {
+		out.Counts = countAppeals(inState, now)
+	}
 	return out, nil
+}
+
+// queueAges are the minimum ages the queue's counts are given for.
+var queueAges = []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+
+// countAppeals counts as by what the queue can be filtered on.
+func countAppeals(as []*appeals.Appeal, now time.Time) *moderationv1.AppealCounts {
+	rules, types, versions, reviewers := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	ages := make([]int, len(queueAges))
+	for _, a := range as {
+		rules[a.Rule]++
+		types[a.AccountType]++
+		versions[a.PolicyVersion]++
+		if a.StateAt(now) == appeals.InReview {
+			reviewers[a.Reviewer]++
+		}
+		for i, d := range queueAges {
+			if !a.FiledAt.After(now.Add(-d)) {
+				ages[i]++
+			}
+		}
+	}
+	out := &moderationv1.AppealCounts{All: int32(len(as)), ByRule: byCount(rules), ByAccountType: byCount(types),
+		ByPolicyVersion: byCount(versions), ByReviewer: byCount(reviewers)}
+	for i, d := range queueAges {
+		out.ByAge = append(out.ByAge, &moderationv1.AppealCount{Value: d.String(), Count: int32(ages[i])})
+	}
+	return out
+}
+
+// byCount lists m most first, then by value.
+func byCount(m map[string]int) []*moderationv1.AppealCount {
+	out := make([]*moderationv1.AppealCount, 0, len(m))
+	for v, n := range m {
+		out = append(out, &moderationv1.AppealCount{Value: v, Count: int32(n)})
+	}
+	slices.SortFunc(out, func(a, b *moderationv1.AppealCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
+	})
+	return out
 }
 
 func (s *reviewService) ClaimAppeal(ctx context.Context, req *moderationv1.ClaimAppealRequest) (*moderationv1.Appeal, error) {

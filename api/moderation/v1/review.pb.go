@@ -635,7 +635,16 @@ type ListAppealsRequest struct {
 	// At most this many, 0 to 500; 0 means 50.
 	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page; empty for the first.
-	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only appeals against decisions of this policy version, e.g.
+	// embedded@c40678f3a321 or manual.
+	PolicyVersion string `protobuf:"bytes,7,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// With state unspecified: the open queue, filed and in-review appeals
+	// together (so who holds what is visible), rather than filed ones only.
+	Open bool `protobuf:"varint,8,opt,name=open,proto3" json:"open,omitempty"`
+	// Also count the appeals in the state asked (or the open queue) by rule,
+	// account type, policy version and age, whatever the other filters.
+	WithCounts    bool `protobuf:"varint,9,opt,name=with_counts,json=withCounts,proto3" json:"with_counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -712,6 +721,27 @@ func (x *ListAppealsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAppealsRequest) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *ListAppealsRequest) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+func (x *ListAppealsRequest) GetWithCounts() bool {
+	if x != nil {
+		return x.WithCounts
+	}
+	return false
+}
+
 // ListAppealsResponse is a page of the queue.
 type ListAppealsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -719,6 +749,11 @@ type ListAppealsResponse struct {
 	Appeals []*Appeal `protobuf:"bytes,1,rep,name=appeals,proto3" json:"appeals,omitempty"`
 	// Token for the next page; empty when there is none.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Appeals matching the request, in all pages.
+	Total int32 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// With with_counts: the counts, for filters that say how many each
+	// choice would show.
+	Counts        *AppealCounts `protobuf:"bytes,4,opt,name=counts,proto3" json:"counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -767,6 +802,168 @@ func (x *ListAppealsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListAppealsResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListAppealsResponse) GetCounts() *AppealCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+// AppealCounts counts the appeals in one state (or the open queue) by what
+// the queue can be filtered on.
+type AppealCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every appeal counted.
+	All int32 `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
+	// By the appealed decision's rule, most first.
+	ByRule []*AppealCount `protobuf:"bytes,2,rep,name=by_rule,json=byRule,proto3" json:"by_rule,omitempty"`
+	// By account type, most first.
+	ByAccountType []*AppealCount `protobuf:"bytes,3,rep,name=by_account_type,json=byAccountType,proto3" json:"by_account_type,omitempty"`
+	// By policy version, most first.
+	ByPolicyVersion []*AppealCount `protobuf:"bytes,4,rep,name=by_policy_version,json=byPolicyVersion,proto3" json:"by_policy_version,omitempty"`
+	// By age: value is a minimum age as a Go duration (1h0m0s, 24h0m0s,
+	// 168h0m0s) and count the appeals filed at least that long ago.
+	ByAge []*AppealCount `protobuf:"bytes,5,rep,name=by_age,json=byAge,proto3" json:"by_age,omitempty"`
+	// In review, by the reviewer holding them, most first.
+	ByReviewer    []*AppealCount `protobuf:"bytes,6,rep,name=by_reviewer,json=byReviewer,proto3" json:"by_reviewer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppealCounts) Reset() {
+	*x = AppealCounts{}
+	mi := &file_moderation_v1_review_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppealCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppealCounts) ProtoMessage() {}
+
+func (x *AppealCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_review_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppealCounts.ProtoReflect.Descriptor instead.
+func (*AppealCounts) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AppealCounts) GetAll() int32 {
+	if x != nil {
+		return x.All
+	}
+	return 0
+}
+
+func (x *AppealCounts) GetByRule() []*AppealCount {
+	if x != nil {
+		return x.ByRule
+	}
+	return nil
+}
+
+func (x *AppealCounts) GetByAccountType() []*AppealCount {
+	if x != nil {
+		return x.ByAccountType
+	}
+	return nil
+}
+
+func (x *AppealCounts) GetByPolicyVersion() []*AppealCount {
+	if x != nil {
+		return x.ByPolicyVersion
+	}
+	return nil
+}
+
+func (x *AppealCounts) GetByAge() []*AppealCount {
+	if x != nil {
+		return x.ByAge
+	}
+	return nil
+}
+
+func (x *AppealCounts) GetByReviewer() []*AppealCount {
+	if x != nil {
+		return x.ByReviewer
+	}
+	return nil
+}
+
+// AppealCount is how many appeals have one value.
+type AppealCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value, e.g. bulk_add.
+	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// How many.
+	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppealCount) Reset() {
+	*x = AppealCount{}
+	mi := &file_moderation_v1_review_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppealCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppealCount) ProtoMessage() {}
+
+func (x *AppealCount) ProtoReflect() protoreflect.Message {
+	mi := &file_moderation_v1_review_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppealCount.ProtoReflect.Descriptor instead.
+func (*AppealCount) Descriptor() ([]byte, []int) {
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AppealCount) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *AppealCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ClaimAppealRequest names the appeal to claim.
 type ClaimAppealRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -778,7 +975,7 @@ type ClaimAppealRequest struct {
 
 func (x *ClaimAppealRequest) Reset() {
 	*x = ClaimAppealRequest{}
-	mi := &file_moderation_v1_review_proto_msgTypes[10]
+	mi := &file_moderation_v1_review_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +987,7 @@ func (x *ClaimAppealRequest) String() string {
 func (*ClaimAppealRequest) ProtoMessage() {}
 
 func (x *ClaimAppealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[10]
+	mi := &file_moderation_v1_review_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +1000,7 @@ func (x *ClaimAppealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimAppealRequest.ProtoReflect.Descriptor instead.
 func (*ClaimAppealRequest) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{10}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ClaimAppealRequest) GetAppealId() string {
@@ -833,7 +1030,7 @@ type DecideAppealRequest struct {
 
 func (x *DecideAppealRequest) Reset() {
 	*x = DecideAppealRequest{}
-	mi := &file_moderation_v1_review_proto_msgTypes[11]
+	mi := &file_moderation_v1_review_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1042,7 @@ func (x *DecideAppealRequest) String() string {
 func (*DecideAppealRequest) ProtoMessage() {}
 
 func (x *DecideAppealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[11]
+	mi := &file_moderation_v1_review_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1055,7 @@ func (x *DecideAppealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideAppealRequest.ProtoReflect.Descriptor instead.
 func (*DecideAppealRequest) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{11}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DecideAppealRequest) GetAppealId() string {
@@ -917,7 +1114,7 @@ type ReevaluateRequest struct {
 
 func (x *ReevaluateRequest) Reset() {
 	*x = ReevaluateRequest{}
-	mi := &file_moderation_v1_review_proto_msgTypes[12]
+	mi := &file_moderation_v1_review_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1126,7 @@ func (x *ReevaluateRequest) String() string {
 func (*ReevaluateRequest) ProtoMessage() {}
 
 func (x *ReevaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[12]
+	mi := &file_moderation_v1_review_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1139,7 @@ func (x *ReevaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReevaluateRequest.ProtoReflect.Descriptor instead.
 func (*ReevaluateRequest) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{12}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReevaluateRequest) GetFiles() map[string]string {
@@ -995,7 +1192,7 @@ type ReevaluateProgress struct {
 
 func (x *ReevaluateProgress) Reset() {
 	*x = ReevaluateProgress{}
-	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	mi := &file_moderation_v1_review_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1204,7 @@ func (x *ReevaluateProgress) String() string {
 func (*ReevaluateProgress) ProtoMessage() {}
 
 func (x *ReevaluateProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[13]
+	mi := &file_moderation_v1_review_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1217,7 @@ func (x *ReevaluateProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReevaluateProgress.ProtoReflect.Descriptor instead.
 func (*ReevaluateProgress) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{13}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReevaluateProgress) GetDone() int32 {
@@ -1063,7 +1260,7 @@ type ReevaluateResponse struct {
 
 func (x *ReevaluateResponse) Reset() {
 	*x = ReevaluateResponse{}
-	mi := &file_moderation_v1_review_proto_msgTypes[14]
+	mi := &file_moderation_v1_review_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1272,7 @@ func (x *ReevaluateResponse) String() string {
 func (*ReevaluateResponse) ProtoMessage() {}
 
 func (x *ReevaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[14]
+	mi := &file_moderation_v1_review_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1285,7 @@ func (x *ReevaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReevaluateResponse.ProtoReflect.Descriptor instead.
 func (*ReevaluateResponse) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{14}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReevaluateResponse) GetPolicyVersion() string {
@@ -1146,7 +1343,7 @@ type Reevaluation struct {
 
 func (x *Reevaluation) Reset() {
 	*x = Reevaluation{}
-	mi := &file_moderation_v1_review_proto_msgTypes[15]
+	mi := &file_moderation_v1_review_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1355,7 @@ func (x *Reevaluation) String() string {
 func (*Reevaluation) ProtoMessage() {}
 
 func (x *Reevaluation) ProtoReflect() protoreflect.Message {
-	mi := &file_moderation_v1_review_proto_msgTypes[15]
+	mi := &file_moderation_v1_review_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1368,7 @@ func (x *Reevaluation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reevaluation.ProtoReflect.Descriptor instead.
 func (*Reevaluation) Descriptor() ([]byte, []int) {
-	return file_moderation_v1_review_proto_rawDescGZIP(), []int{15}
+	return file_moderation_v1_review_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Reevaluation) GetAccount() string {
@@ -1266,7 +1463,7 @@ const file_moderation_v1_review_proto_rawDesc = "" +
 	"\x03was\x18\x02 \x01(\tR\x03was\x12\x14\n" +
 	"\x05would\x18\x03 \x01(\tR\x05would\x12\x12\n" +
 	"\x04rule\x18\x04 \x01(\tR\x04rule\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xe4\x02\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xca\x03\n" +
 	"\x12ListAppealsRequest\x12:\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1a.moderation.v1.AppealStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12)\n" +
 	"\x04rule\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[a-z_]{0,64}$R\x04rule\x12W\n" +
@@ -1276,10 +1473,27 @@ const file_moderation_v1_review_proto_rawDesc = "" +
 	"\tpage_size\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"n\n" +
+	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\x12/\n" +
+	"\x0epolicy_version\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\rpolicyVersion\x12\x12\n" +
+	"\x04open\x18\b \x01(\bR\x04open\x12\x1f\n" +
+	"\vwith_counts\x18\t \x01(\bR\n" +
+	"withCounts\"\xb9\x01\n" +
 	"\x13ListAppealsResponse\x12/\n" +
 	"\aappeals\x18\x01 \x03(\v2\x15.moderation.v1.AppealR\aappeals\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\x123\n" +
+	"\x06counts\x18\x04 \x01(\v2\x1b.moderation.v1.AppealCountsR\x06counts\"\xd1\x02\n" +
+	"\fAppealCounts\x12\x10\n" +
+	"\x03all\x18\x01 \x01(\x05R\x03all\x123\n" +
+	"\aby_rule\x18\x02 \x03(\v2\x1a.moderation.v1.AppealCountR\x06byRule\x12B\n" +
+	"\x0fby_account_type\x18\x03 \x03(\v2\x1a.moderation.v1.AppealCountR\rbyAccountType\x12F\n" +
+	"\x11by_policy_version\x18\x04 \x03(\v2\x1a.moderation.v1.AppealCountR\x0fbyPolicyVersion\x121\n" +
+	"\x06by_age\x18\x05 \x03(\v2\x1a.moderation.v1.AppealCountR\x05byAge\x12;\n" +
+	"\vby_reviewer\x18\x06 \x03(\v2\x1a.moderation.v1.AppealCountR\n" +
+	"byReviewer\"9\n" +
+	"\vAppealCount\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"O\n" +
 	"\x12ClaimAppealRequest\x129\n" +
 	"\tappeal_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^apl_[0-9a-z_]{1,64}$R\bappealId\"\xd2\x02\n" +
 	"\x13DecideAppealRequest\x129\n" +
@@ -1344,7 +1558,7 @@ func file_moderation_v1_review_proto_rawDescGZIP() []byte {
 	return file_moderation_v1_review_proto_rawDescData
 }
 
-var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_moderation_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_moderation_v1_review_proto_goTypes = []any{
 	(*GetTimelineRequest)(nil),    // 0: moderation.v1.GetTimelineRequest
 	(*Timeline)(nil),              // 1: moderation.v1.Timeline
@@ -1356,74 +1570,82 @@ var file_moderation_v1_review_proto_goTypes = []any{
 	(*BacktestChange)(nil),        // 7: moderation.v1.BacktestChange
 	(*ListAppealsRequest)(nil),    // 8: moderation.v1.ListAppealsRequest
 	(*ListAppealsResponse)(nil),   // 9: moderation.v1.ListAppealsResponse
-	(*ClaimAppealRequest)(nil),    // 10: moderation.v1.ClaimAppealRequest
-	(*DecideAppealRequest)(nil),   // 11: moderation.v1.DecideAppealRequest
-	(*ReevaluateRequest)(nil),     // 12: moderation.v1.ReevaluateRequest
-	(*ReevaluateProgress)(nil),    // 13: moderation.v1.ReevaluateProgress
-	(*ReevaluateResponse)(nil),    // 14: moderation.v1.ReevaluateResponse
-	(*Reevaluation)(nil),          // 15: moderation.v1.Reevaluation
-	nil,                           // 16: moderation.v1.Signal.ValuesEntry
-	nil,                           // 17: moderation.v1.BacktestRequest.FilesEntry
-	nil,                           // 18: moderation.v1.ReevaluateRequest.FilesEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*CheckResponse)(nil),         // 20: moderation.v1.CheckResponse
-	(*Decision)(nil),              // 21: moderation.v1.Decision
-	(*Appeal)(nil),                // 22: moderation.v1.Appeal
-	(*Event)(nil),                 // 23: moderation.v1.Event
-	(Action)(0),                   // 24: moderation.v1.Action
-	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
-	(Capability)(0),               // 26: moderation.v1.Capability
-	(AppealState)(0),              // 27: moderation.v1.AppealState
-	(AppealOutcome)(0),            // 28: moderation.v1.AppealOutcome
+	(*AppealCounts)(nil),          // 10: moderation.v1.AppealCounts
+	(*AppealCount)(nil),           // 11: moderation.v1.AppealCount
+	(*ClaimAppealRequest)(nil),    // 12: moderation.v1.ClaimAppealRequest
+	(*DecideAppealRequest)(nil),   // 13: moderation.v1.DecideAppealRequest
+	(*ReevaluateRequest)(nil),     // 14: moderation.v1.ReevaluateRequest
+	(*ReevaluateProgress)(nil),    // 15: moderation.v1.ReevaluateProgress
+	(*ReevaluateResponse)(nil),    // 16: moderation.v1.ReevaluateResponse
+	(*Reevaluation)(nil),          // 17: moderation.v1.Reevaluation
+	nil,                           // 18: moderation.v1.Signal.ValuesEntry
+	nil,                           // 19: moderation.v1.BacktestRequest.FilesEntry
+	nil,                           // 20: moderation.v1.ReevaluateRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*CheckResponse)(nil),         // 22: moderation.v1.CheckResponse
+	(*Decision)(nil),              // 23: moderation.v1.Decision
+	(*Appeal)(nil),                // 24: moderation.v1.Appeal
+	(*Event)(nil),                 // 25: moderation.v1.Event
+	(Action)(0),                   // 26: moderation.v1.Action
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(Capability)(0),               // 28: moderation.v1.Capability
+	(AppealState)(0),              // 29: moderation.v1.AppealState
+	(AppealOutcome)(0),            // 30: moderation.v1.AppealOutcome
 }
 var file_moderation_v1_review_proto_depIdxs = []int32{
-	19, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
-	20, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
+	21, // 0: moderation.v1.GetTimelineRequest.since:type_name -> google.protobuf.Timestamp
+	22, // 1: moderation.v1.Timeline.current:type_name -> moderation.v1.CheckResponse
 	2,  // 2: moderation.v1.Timeline.events:type_name -> moderation.v1.TimelineEvent
 	3,  // 3: moderation.v1.Timeline.signals:type_name -> moderation.v1.Signal
-	21, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
-	22, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
-	23, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
-	16, // 7: moderation.v1.Signal.values:type_name -> moderation.v1.Signal.ValuesEntry
-	24, // 8: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
-	25, // 9: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
-	26, // 10: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
-	17, // 11: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
-	19, // 12: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
-	19, // 13: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
+	23, // 4: moderation.v1.Timeline.decisions:type_name -> moderation.v1.Decision
+	24, // 5: moderation.v1.Timeline.appeals:type_name -> moderation.v1.Appeal
+	25, // 6: moderation.v1.TimelineEvent.event:type_name -> moderation.v1.Event
+	18, // 7: moderation.v1.Signal.values:type_name -> moderation.v1.Signal.ValuesEntry
+	26, // 8: moderation.v1.TakeActionRequest.action:type_name -> moderation.v1.Action
+	27, // 9: moderation.v1.TakeActionRequest.duration:type_name -> google.protobuf.Duration
+	28, // 10: moderation.v1.TakeActionRequest.restricts:type_name -> moderation.v1.Capability
+	19, // 11: moderation.v1.BacktestRequest.files:type_name -> moderation.v1.BacktestRequest.FilesEntry
+	21, // 12: moderation.v1.BacktestRequest.since:type_name -> google.protobuf.Timestamp
+	21, // 13: moderation.v1.BacktestRequest.until:type_name -> google.protobuf.Timestamp
 	7,  // 14: moderation.v1.BacktestResponse.actioned:type_name -> moderation.v1.BacktestChange
 	7,  // 15: moderation.v1.BacktestResponse.released:type_name -> moderation.v1.BacktestChange
-	27, // 16: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
-	25, // 17: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
-	22, // 18: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
-	28, // 19: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
-	24, // 20: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
-	25, // 21: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
-	18, // 22: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
-	19, // 23: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
-	14, // 24: moderation.v1.ReevaluateProgress.result:type_name -> moderation.v1.ReevaluateResponse
-	15, // 25: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
-	24, // 26: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
-	24, // 27: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
-	0,  // 28: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
-	4,  // 29: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
-	5,  // 30: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
-	8,  // 31: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
-	10, // 32: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
-	11, // 33: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
-	12, // 34: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
-	1,  // 35: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
-	21, // 36: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
-	6,  // 37: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
-	9,  // 38: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
-	22, // 39: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
-	22, // 40: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
-	13, // 41: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateProgress
-	35, // [35:42] is the sub-list for method output_type
-	28, // [28:35] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	29, // 16: moderation.v1.ListAppealsRequest.state:type_name -> moderation.v1.AppealState
+	27, // 17: moderation.v1.ListAppealsRequest.min_age:type_name -> google.protobuf.Duration
+	24, // 18: moderation.v1.ListAppealsResponse.appeals:type_name -> moderation.v1.Appeal
+	10, // 19: moderation.v1.ListAppealsResponse.counts:type_name -> moderation.v1.AppealCounts
+	11, // 20: moderation.v1.AppealCounts.by_rule:type_name -> moderation.v1.AppealCount
+	11, // 21: moderation.v1.AppealCounts.by_account_type:type_name -> moderation.v1.AppealCount
+	11, // 22: moderation.v1.AppealCounts.by_policy_version:type_name -> moderation.v1.AppealCount
+	11, // 23: moderation.v1.AppealCounts.by_age:type_name -> moderation.v1.AppealCount
+	11, // 24: moderation.v1.AppealCounts.by_reviewer:type_name -> moderation.v1.AppealCount
+	30, // 25: moderation.v1.DecideAppealRequest.outcome:type_name -> moderation.v1.AppealOutcome
+	26, // 26: moderation.v1.DecideAppealRequest.modified_action:type_name -> moderation.v1.Action
+	27, // 27: moderation.v1.DecideAppealRequest.modified_duration:type_name -> google.protobuf.Duration
+	20, // 28: moderation.v1.ReevaluateRequest.files:type_name -> moderation.v1.ReevaluateRequest.FilesEntry
+	21, // 29: moderation.v1.ReevaluateRequest.closed_since:type_name -> google.protobuf.Timestamp
+	16, // 30: moderation.v1.ReevaluateProgress.result:type_name -> moderation.v1.ReevaluateResponse
+	17, // 31: moderation.v1.ReevaluateResponse.restored:type_name -> moderation.v1.Reevaluation
+	26, // 32: moderation.v1.Reevaluation.was:type_name -> moderation.v1.Action
+	26, // 33: moderation.v1.Reevaluation.would:type_name -> moderation.v1.Action
+	0,  // 34: moderation.v1.ReviewService.GetTimeline:input_type -> moderation.v1.GetTimelineRequest
+	4,  // 35: moderation.v1.ReviewService.TakeAction:input_type -> moderation.v1.TakeActionRequest
+	5,  // 36: moderation.v1.ReviewService.Backtest:input_type -> moderation.v1.BacktestRequest
+	8,  // 37: moderation.v1.ReviewService.ListAppeals:input_type -> moderation.v1.ListAppealsRequest
+	12, // 38: moderation.v1.ReviewService.ClaimAppeal:input_type -> moderation.v1.ClaimAppealRequest
+	13, // 39: moderation.v1.ReviewService.DecideAppeal:input_type -> moderation.v1.DecideAppealRequest
+	14, // 40: moderation.v1.ReviewService.Reevaluate:input_type -> moderation.v1.ReevaluateRequest
+	1,  // 41: moderation.v1.ReviewService.GetTimeline:output_type -> moderation.v1.Timeline
+	23, // 42: moderation.v1.ReviewService.TakeAction:output_type -> moderation.v1.Decision
+	6,  // 43: moderation.v1.ReviewService.Backtest:output_type -> moderation.v1.BacktestResponse
+	9,  // 44: moderation.v1.ReviewService.ListAppeals:output_type -> moderation.v1.ListAppealsResponse
+	24, // 45: moderation.v1.ReviewService.ClaimAppeal:output_type -> moderation.v1.Appeal
+	24, // 46: moderation.v1.ReviewService.DecideAppeal:output_type -> moderation.v1.Appeal
+	15, // 47: moderation.v1.ReviewService.Reevaluate:output_type -> moderation.v1.ReevaluateProgress
+	41, // [41:48] is the sub-list for method output_type
+	34, // [34:41] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_moderation_v1_review_proto_init() }
@@ -1440,7 +1662,7 @@ func file_moderation_v1_review_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_moderation_v1_review_proto_rawDesc), len(file_moderation_v1_review_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

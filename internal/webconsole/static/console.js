@@ -1,0 +1,62 @@
+// The console's shared script: the keyboard help (?), and countdowns of
+// claim leases. Page scripts add their keys with Console.keys({...}).
+// Nothing here writes HTML: text goes through textContent, so what the
+// server escaped stays inert.
+"use strict";
+(function () {
+  var handlers = {};
+
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function help(show) {
+    var h = document.getElementById("help");
+    if (h) h.hidden = !show;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      help(false);
+      if (typing(document.activeElement)) document.activeElement.blur();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    if (e.key === "?") {
+      var h = document.getElementById("help");
+      help(h && h.hidden);
+      e.preventDefault();
+      return;
+    }
+    var fn = handlers[e.key];
+    if (fn) {
+      e.preventDefault();
+      fn(e);
+    }
+  });
+
+  function human(s) {
+    if (s <= 0) return "ended";
+    if (s < 60) return Math.floor(s) + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m";
+    if (s < 86400) return Math.floor(s / 3600) + "h " + Math.floor((s % 3600) / 60) + "m";
+    return Math.floor(s / 86400) + "d " + Math.floor((s % 86400) / 3600) + "h";
+  }
+
+  function tick() {
+    var now = Date.now() / 1000;
+    document.querySelectorAll(".lease[data-until]").forEach(function (el) {
+      el.textContent = human(Number(el.dataset.until) - now);
+    });
+  }
+  setInterval(tick, 1000);
+
+  window.Console = {
+    keys: function (map) {
+      Object.keys(map).forEach(function (k) { handlers[k] = map[k]; });
+    },
+    typing: typing,
+  };
+})();

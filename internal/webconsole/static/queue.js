@@ -1,0 +1,107 @@
+// The appeal queue's keys: j/k move, c claims (or renews), u/o/m choose the
+// outcome and open the reply, r opens the reply, n submits and claims the
+// next (or, with nothing to submit, claims the next). Everything is a form
+// the server renders; this script only selects, fills and submits them.
+"use strict";
+(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#appeals tbody tr[data-id]"));
+  if (!document.getElementById("appeals")) return;
+
+  function selectedIndex() {
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].classList.contains("selected")) return i;
+    }
+    return -1;
+  }
+
+  function detail() {
+    var i = selectedIndex();
+    return i < 0 ? null : document.getElementById("detail-" + rows[i].dataset.id);
+  }
+
+  function select(i) {
+    if (i < 0 || i >= rows.length) return;
+    rows.forEach(function (r, j) {
+      r.classList.toggle("selected", i === j);
+      if (i === j) r.setAttribute("aria-selected", "true"); else r.removeAttribute("aria-selected");
+      var d = document.getElementById("detail-" + r.dataset.id);
+      if (d) d.hidden = i !== j;
+    });
+    rows[i].scrollIntoView({ block: "nearest" });
+    var u = new URL(window.location.href);
+    u.searchParams.set("sel", rows[i].dataset.id);
+    history.replaceState(null, "", u.toString());
+  }
+
+  rows.forEach(function (r, i) {
+    r.addEventListener("click", function (e) {
+      if (e.target.tagName !== "A") select(i);
+    });
+  });
+
+  function submit(form) {
+    if (form) form.requestSubmit();
+  }
+
+  function reply() {
+    var d = detail();
+    var t = d && d.querySelector("form.decide textarea[name=reply]");
+    if (t) t.focus();
+    return t;
+  }
+
+  function choose(outcome) {
+    var d = detail();
+    var form = d && d.querySelector("form.decide");
+    if (!form) return;
+    form.querySelector("input[name=outcome][value=" + outcome + "]").checked = true;
+    var t = form.querySelector("textarea[name=reply]");
+    if (t.value.trim() === "") {
+      var first = form.querySelector("select.canned option[data-outcome=" + outcome + "]");
+      if (first) t.value = first.value;
+    }
+    t.focus();
+  }
+
+  // A canned reply replaces the reply, to be edited.
+  document.querySelectorAll("form.decide select.canned").forEach(function (s) {
+    s.addEventListener("change", function () {
+      if (!s.value) return;
+      var form = s.form;
+      var t = form.querySelector("textarea[name=reply]");
+      t.value = s.value;
+      var o = s.selectedOptions[0].dataset.outcome;
+      var radio = form.querySelector("input[name=outcome][value=" + o + "]");
+      if (radio) radio.checked = true;
+      t.focus();
+    });
+  });
+
+  // Ctrl+Enter in the reply submits it.
+  document.querySelectorAll("form.decide textarea").forEach(function (t) {
+    t.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        submit(t.form);
+      }
+    });
+  });
+
+  Console.keys({
+    j: function () { select(selectedIndex() + 1); },
+    k: function () { select(Math.max(0, selectedIndex() - 1)); },
+    c: function () {
+      var d = detail();
+      submit(d && d.querySelector("form.claim"));
+    },
+    u: function () { choose("uphold"); },
+    o: function () { choose("overturn"); },
+    m: function () { choose("modify"); },
+    r: function () { reply(); },
+    n: function () {
+      var d = detail();
+      var form = d && d.querySelector("form.decide");
+      submit(form || document.getElementById("next-form"));
+    },
+  });
+})();
