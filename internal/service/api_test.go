@@ -365,6 +365,39 @@ func TestRoleMethodMatrix(t *testing.T) {
 			_, err := moderationv1.NewAdminServiceClient(c).RevokeToken(ctx, &moderationv1.RevokeTokenRequest{Which: &moderationv1.RevokeTokenRequest_TokenId{TokenId: "matrix-never-minted"}})
 			return err
 		},
+		"AuditService/SearchAudit": func(c *grpc.ClientConn, a string) error {
+			_, err := moderationv1.NewAuditServiceClient(c).SearchAudit(ctx, &moderationv1.SearchAuditRequest{Account: a})
+			return err
+		},
+		"AuditService/ExportAudit": func(c *grpc.ClientConn, a string) error {
+			stream, err := moderationv1.NewAuditServiceClient(c).ExportAudit(ctx, &moderationv1.ExportAuditRequest{Account: a,
+				Since: timestamppb.New(time.Now().Add(-time.Hour)), Format: moderationv1.AuditFormat_AUDIT_FORMAT_JSONL})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := stream.Recv(); err != nil {
+					if err == io.EOF {
+						return nil
+					}
+					return err
+				}
+			}
+		},
+		"AuditService/ExportStatements": func(c *grpc.ClientConn, a string) error {
+			stream, err := moderationv1.NewAuditServiceClient(c).ExportStatements(ctx, &moderationv1.ExportStatementsRequest{Since: timestamppb.New(time.Now().Add(-time.Hour))})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := stream.Recv(); err != nil {
+					if err == io.EOF {
+						return nil
+					}
+					return err
+				}
+			}
+		},
 	}
 	type tc struct {
 		caller, account string
@@ -401,6 +434,9 @@ func TestRoleMethodMatrix(t *testing.T) {
 		"AppealService/WithdrawAppeal":       append(all(own, owners), tc{"owner", other, false}),
 		"AdminService/MintToken":             all("", admins),
 		"AdminService/RevokeToken":           all("", admins),
+		"AuditService/SearchAudit":           append(all(other, reviewers), tc{"owner", own, false}),
+		"AuditService/ExportAudit":           append(all("", reviewers), tc{"owner", own, false}),
+		"AuditService/ExportStatements":      all("", reviewers),
 	}
 	if len(matrix) != len(calls) {
 		t.Fatalf("matrix covers %d methods, calls %d", len(matrix), len(calls))
