@@ -42,15 +42,28 @@ const (
 	monthDays   = 30 // monthStrangers's buckets
 )
 
-// answers counts, over the sliding day, how targets responded.
+// answers counts, over the sliding day, how targets responded, and, over
+// the sliding 30 days, how the strangers asked did: whether the people an
+// account woken from a long silence asks know it (BulkAdd.ObserveAnswer).
 type answers struct {
-	all, reported, rejected ring[[12]uint16]
+	all, reported, rejected      ring[[12]uint16]
+	strangers, strangersRejected ring[[30]uint16] // day buckets
 }
 
+// target is one person asked: the hash of who, with its lowest bit saying
+// whether they were asked as a stranger (strangerBit), and when.
 type target struct {
 	hash uint32
 	at   uint32 // unix seconds; enough until 2106
 }
+
+// strangerBit marks a target asked as a stranger; the other 31 bits are
+// the target's hash, which is what tells targets apart.
+const strangerBit = 1
+
+func (t target) who() uint32 { return t.hash &^ strangerBit }
+
+func targetHash(id string) uint32 { return uint32(mix64(fnv64(id))) &^ strangerBit }
 
 // NewBulkAdd returns an empty tracker.
 func NewBulkAdd() BulkAdd { return BulkAdd{} }
@@ -74,7 +87,11 @@ func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 	// Unseeded, like the cross-account indexes' hashes: a snapshot taken by
 	// one process is read by the next, and the same target must hash the
 	// same in both.
-	b.recent = append(b.recent, target{hash: uint32(mix64(fnv64(f.Target))), at: targetTime(t)})
+	h := targetHash(f.Target)
+	if f.Source.Stranger() {
+		h |= strangerBit
+	}
+	b.recent = append(b.recent, target{hash: h, at: targetTime(t)})
 }
 
 // ObserveAnswer counts a target's response to one of the account's requests.
@@ -84,13 +101,36 @@ func (b *BulkAdd) ObserveAnswer(at time.Time, r *moderation.FriendResponse) {
 	}
 	t := at.Unix()
 	b.answers.all.add(t, dayWidth, 1)
-	switch r.Response {
-	case "reported":
+	rejected := r.Response == "reported" || r.Response == "ignored"
+	if r.Response == "reported" {
 		b.answers.reported.add(t, dayWidth, 1)
-		b.answers.rejected.add(t, dayWidth, 1)
-	case "ignored":
+	}
+	if rejected {
 		b.answers.rejected.add(t, dayWidth, 1)
 	}
+	// Only the answers of people asked as strangers say whether strangers
+	// know the account: a bought account's few requests to its own
+	// contacts, all accepted, must not outweigh the strangers who ignore it.
+	if b.askedAsStranger(r.Target) {
+		b.answers.strangers.add(t, monthWidth, 1)
+		if rejected {
+			b.answers.strangersRejected.add(t, monthWidth, 1)
+		}
+	}
+}
+
+// askedAsStranger reports whether the newest request to target still kept
+// (the last maxRecentTargets/2 to maxRecentTargets of them) went to it as a
+// stranger. An answer to a request no longer kept is not counted: by then
+// the account has sent hundreds more.
+func (b *BulkAdd) askedAsStranger(targetID string) bool {
+	h := targetHash(targetID)
+	for i := len(b.recent) - 1; i >= 0; i-- {
+		if b.recent[i].who() == h {
+			return b.recent[i].hash&strangerBit != 0
+		}
+	}
+	return false
 }
 
 // targetTime is unix time t as a target keeps it: clamped to 1970-2106,
@@ -115,6 +155,19 @@ func (b *BulkAdd) Value(name string, now int64) (v float64, ok bool) {
 		return float64(b.monthStrangers.last(now, monthWidth, weekDays)), true
 	case "month_strangers":
 		return float64(b.monthStrangers.sum(now, monthWidth)), true
+	case "month_stranger_answers", "month_stranger_reject_ratio":
+		if b.answers == nil {
+			return 0, true
+		}
+		all := float64(b.answers.strangers.sum(now, monthWidth))
+		switch {
+		case name == "month_stranger_answers":
+			return all, true
+		case all == 0:
+			return 0, true
+		default:
+			return float64(b.answers.strangersRejected.sum(now, monthWidth)) / all, true
+		}
 	case "responses", "report_ratio", "reject_ratio":
 		if b.answers == nil {
 			return 0, true
@@ -135,7 +188,7 @@ func (b *BulkAdd) Value(name string, now int64) (v float64, ok bool) {
 }
 
 // bulkMetrics are the names Value answers.
-var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_strangers", "week_strangers", "month_strangers", "responses", "report_ratio", "reject_ratio"}
+var bulkMetrics = []string{"minute", "hour", "day", "hour_strangers", "day_strangers", "week_strangers", "month_strangers", "responses", "report_ratio", "reject_ratio", "month_stranger_answers", "month_stranger_reject_ratio"}
 
 // DistinctTargetsHour counts the distinct people requested in the hour
 // ending at now. It is computed when a signal is built, not per event.
@@ -144,7 +197,7 @@ func (b *BulkAdd) DistinctTargetsHour(now int64) int {
 	now = int64(targetTime(now)) // compared on the scale the targets were kept on
 	for _, r := range b.recent {
 		if int64(r.at) > now-3600 && int64(r.at) <= now {
-			seen[r.hash] = struct{}{}
+			seen[r.who()] = struct{}{}
 		}
 	}
 	return len(seen)
@@ -170,6 +223,10 @@ func (b *BulkAdd) Signal(now int64) moderation.Signal {
 	if values["responses"] > 0 {
 		evidence += fmt.Sprintf("; of %d answers in the last day, %.0f%% reported the request and %.0f%% ignored or reported it",
 			int(values["responses"]), values["report_ratio"]*100, values["reject_ratio"]*100)
+	}
+	if n := values["month_stranger_answers"]; n > 0 {
+		evidence += fmt.Sprintf("; of %d strangers who answered in the last 30 days, %.0f%% ignored or reported the request",
+			int(n), values["month_stranger_reject_ratio"]*100)
 	}
 	return moderation.Signal{Name: "bulk_add", Values: values, Evidence: evidence}
 }

@@ -113,6 +113,45 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
+// TestStrangerAnswers: over 30 days, only the answers of people the
+// account asked as strangers count in month_stranger_answers and its
+// reject ratio; an answer from a contact, or from someone never asked,
+// does not dilute them (a bought account's own contacts accepting).
+func TestStrangerAnswers(t *testing.T) {
+	b := NewBulkAdd()
+	ask := func(target string, src moderation.Source, at time.Time) {
+		b.Observe(at, &moderation.FriendAdd{Target: target, Source: src})
+	}
+	answer := func(target, response string, at time.Time) {
+		b.ObserveAnswer(at, &moderation.FriendResponse{Target: target, Response: response})
+	}
+	ask("s1", moderation.SourceSearch, t0)
+	ask("s2", moderation.SourceGroup, t0)
+	ask("s3", moderation.SourceSearch, t0)
+	ask("c1", moderation.SourceContact, t0)
+	ask("c2", moderation.SourceContact, t0)
+	ask("c2", moderation.SourceSearch, t0.Add(time.Minute)) // the newest request is the one answered
+	ask("s3", moderation.SourceQR, t0.Add(time.Minute))
+	answer("s1", "accepted", t0.Add(time.Hour))
+	answer("s2", "ignored", t0.Add(2*time.Hour))
+	answer("c2", "reported", t0.Add(3*time.Hour))
+	answer("c1", "accepted", t0.Add(4*time.Hour))     // a contact
+	answer("s3", "accepted", t0.Add(4*time.Hour))     // asked again by QR code
+	answer("nobody", "accepted", t0.Add(5*time.Hour)) // never asked
+	now := t0.Add(20 * 24 * time.Hour).Unix()
+	for name, want := range map[string]float64{"month_stranger_answers": 3, "month_stranger_reject_ratio": 2.0 / 3, "responses": 0} {
+		if got, _ := b.Value(name, now); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s 20 days on: got %v, want %v", name, got, want)
+		}
+	}
+	if s := b.Signal(now); !strings.Contains(s.Evidence, "of 3 strangers who answered in the last 30 days, 67% ignored or reported") {
+		t.Errorf("evidence %q does not give the strangers' answers", s.Evidence)
+	}
+	if got, _ := b.Value("month_stranger_answers", t0.Add(31*24*time.Hour).Unix()); got != 0 {
+		t.Errorf("month_stranger_answers 31 days on: got %v, want 0", got)
+	}
+}
+
 func TestRecentTargetsStayBounded(t *testing.T) {
 	b := NewBulkAdd()
 	for i := 0; i < 10*maxRecentTargets; i++ {

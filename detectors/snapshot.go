@@ -30,7 +30,7 @@ import (
 // whenever what is written, or what a detector's state means, changes: a
 // snapshot in another format is refused (ErrSnapshotFormat) and the
 // service rebuilds from the events instead.
-const SnapshotFormat byte = 1
+const SnapshotFormat byte = 2
 
 // ErrSnapshotFormat is a snapshot written in another format, by another
 // build.
@@ -169,6 +169,8 @@ func (b *BulkAdd) encode(e *writer) {
 		encodeRing(e, &b.answers.all)
 		encodeRing(e, &b.answers.reported)
 		encodeRing(e, &b.answers.rejected)
+		encodeRing(e, &b.answers.strangers)
+		encodeRing(e, &b.answers.strangersRejected)
 	}
 }
 
@@ -199,6 +201,8 @@ func (b *BulkAdd) decode(d *reader) {
 		decodeRing(d, &b.answers.all)
 		decodeRing(d, &b.answers.reported)
 		decodeRing(d, &b.answers.rejected)
+		decodeRing(d, &b.answers.strangers)
+		decodeRing(d, &b.answers.strangersRejected)
 	default:
 		d.fail("bulk_add parts")
 	}

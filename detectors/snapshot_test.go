@@ -80,6 +80,7 @@ func stream(seed uint64, n int, wild bool) []*moderation.Event {
 			ev.Complaint.Reason = ComplaintReasons[r.IntN(len(ComplaintReasons))]
 		case moderation.KindFriendResponse:
 			ev.FriendResponse.Response = []string{"accepted", "ignored", "reported"}[r.IntN(3)]
+			ev.FriendResponse.Target = fmt.Sprintf("t%d", r.IntN(40)) // mostly people asked: strangers' answers are kept 30 days
 		}
 		evs = append(evs, ev)
 	}

@@ -15,7 +15,15 @@ package moderation
 #
 # The age judged is the account's effective age: an account that was silent
 # for months and wakes up counts from when it woke, so a bought account
-# adding strangers is held to the levels of a new one.
+# adding strangers is held to the levels of a new one. A woken account may
+# also be an old one that was quiet here, such as a group admin adding its
+# group's members: they know it and accept, where the strangers a bought
+# account asks ignore it. Its requests are therefore judged by how the
+# strangers it asked answered, over 30 days (bulk_add.woken in data.json):
+# until enough have answered, a new account's limit only warns and an
+# established account's levels limit; once they have, it is judged as new
+# if they mostly ignored or reported the requests, and as established if
+# they mostly accepted.
 
 # For each window, the bulk_add signal field its levels are compared against
 # and the data.json key holding those levels.
@@ -37,9 +45,51 @@ _bulk_add_tier := "established" if {
 	age >= data.config.bulk_add.new_account_days
 } else := "new"
 
+# A woken account: new by its effective age only because it woke from a
+# silence longer than a new account's whole life.
+_bulk_add_woken if {
+	_bulk_add_tier == "new"
+	_bulk_add_signal("dormant_days") >= data.config.bulk_add.new_account_days
+}
+
+# What the strangers a woken account asked in the last 30 days made of its
+# requests: pending until min_answers of them answered; then unwelcome when
+# at least reject_ratio of them ignored or reported the request, else
+# welcome. A missing count is pending, never welcome.
+_bulk_add_answers := "pending" if {
+	not _bulk_add_enough_answers
+} else := "unwelcome" if {
+	not _bulk_add_mostly_accepted
+} else := "welcome"
+
+_bulk_add_enough_answers if _bulk_add_signal("month_stranger_answers") >= data.config.bulk_add.woken.min_answers
+
+_bulk_add_mostly_accepted if _bulk_add_signal("month_stranger_reject_ratio") < data.config.bulk_add.woken.reject_ratio
+
+# The levels an account's requests are held to: its age tier's, except for
+# a woken account whose strangers have not yet answered ("pending") or
+# mostly accepted (established).
+_bulk_add_standing := "pending" if {
+	_bulk_add_woken
+	_bulk_add_answers == "pending"
+} else := "established" if {
+	_bulk_add_woken
+	_bulk_add_answers == "welcome"
+} else := _bulk_add_tier
+
 # Undefined for account types data.json gives no levels: the rules do not
-# apply to them.
-_bulk_add_levels(window) := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type][_bulk_add_tier]
+# apply to them. While a woken account's answers are pending, a new
+# account's limit is its warning and an established account's levels limit
+# and suspend it.
+_bulk_add_levels(window) := levels if {
+	_bulk_add_standing == "pending"
+	tiers := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type]
+	levels := {
+		"warn": min([tiers.new.limit, tiers.established.warn]),
+		"limit": tiers.established.limit,
+		"suspend": tiers.established.suspend,
+	}
+} else := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type][_bulk_add_standing]
 
 _bulk_add_signal(field) := signal_value("bulk_add", field)
 
@@ -49,6 +99,40 @@ _bulk_add_level(window) := highest_level(_bulk_add_levels(window), _bulk_add_sig
 _bulk_add_tier_words := sprintf("accounts under %v days", [data.config.bulk_add.new_account_days]) if {
 	_bulk_add_tier == "new"
 } else := sprintf("accounts %v days or older", [data.config.bulk_add.new_account_days])
+
+# Who the levels are for, as the owner reads it, with what about the account
+# chose them when its age alone did not.
+_bulk_add_standing_words := sprintf("an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for %v days before its current activity; %v of the strangers it asked answered in the last 30 days, and until %v have, a new account's limit is a warning and an established account's levels apply)", [
+	_bulk_add_signal("dormant_days"),
+	_bulk_add_answer_count,
+	data.config.bulk_add.woken.min_answers,
+]) if {
+	_bulk_add_standing == "pending"
+} else := sprintf("accounts %v days or older (this account was silent for %v days before its current activity, but %v of the %v strangers who answered its requests in the last 30 days accepted them)", [
+	data.config.bulk_add.new_account_days,
+	_bulk_add_signal("dormant_days"),
+	percent(1 - _bulk_add_signal("month_stranger_reject_ratio")),
+	_bulk_add_answer_count,
+]) if {
+	_bulk_add_woken
+	_bulk_add_standing == "established"
+} else := sprintf("%s (this account was silent for %v days before its current activity, so its age counts from when it became active again, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them)", [
+	_bulk_add_tier_words,
+	_bulk_add_signal("dormant_days"),
+	_bulk_add_reject_words,
+	_bulk_add_answer_count,
+]) if {
+	_bulk_add_woken
+} else := _bulk_add_tier_words
+
+# A malformed share must not undo a decision, only its wording.
+_bulk_add_reject_words := percent(_bulk_add_signal("month_stranger_reject_ratio")) if {
+	is_number(_bulk_add_signal("month_stranger_reject_ratio"))
+} else := "most"
+
+_bulk_add_answer_count := n if {
+	n := _bulk_add_signal("month_stranger_answers")
+} else := 0
 
 # What was seen, in the detector's words when it gave them.
 _bulk_add_evidence(window) := e if {
@@ -82,11 +166,10 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 	level := _bulk_add_level(window)
 	raised := _bulk_add_raised(level)
 	action := escalate(raised)
-	detail := sprintf("%s; %s for %s%s: %v to strangers %s%s%s", [
+	detail := sprintf("%s; %s for %s: %v to strangers %s%s%s", [
 		_bulk_add_evidence(window),
 		level_words[level],
-		_bulk_add_tier_words,
-		_bulk_add_dormant_note,
+		_bulk_add_standing_words,
 		_bulk_add_levels(window)[level],
 		_bulk_add_window_words[window],
 		_bulk_add_reported_note(level, raised),
@@ -263,5 +346,11 @@ watched contains {"metric": concat(".", ["bulk_add", metric]), "level": threshol
 }
 
 watched contains {"metric": "bulk_add.report_ratio", "level": data.config.bulk_add.reported.report_ratio}
+
+# A woken account's standing changes when enough strangers have answered,
+# and again when their share of refusals rises to the level.
+watched contains {"metric": "bulk_add.month_stranger_answers", "level": data.config.bulk_add.woken.min_answers}
+
+watched contains {"metric": "bulk_add.month_stranger_reject_ratio", "level": data.config.bulk_add.woken.reject_ratio}
 
 watched contains {"metric": "bulk_add.responses", "level": data.config.bulk_add.reported.min_responses}

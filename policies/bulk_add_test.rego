@@ -233,6 +233,8 @@ test_watch_is_exactly_the_sorted_levels if {
 		"bulk_add.month_strangers": sort(month),
 		"bulk_add.report_ratio": [cfg.reported.report_ratio],
 		"bulk_add.responses": [cfg.reported.min_responses],
+		"bulk_add.month_stranger_answers": [cfg.woken.min_answers],
+		"bulk_add.month_stranger_reject_ratio": [cfg.woken.reject_ratio],
 	}
 }
 
@@ -536,15 +538,113 @@ test_slow_drip_past_the_new_account_age_is_limited if {
 }
 
 # A bought account: created years ago, silent for 400 days, and judged from
-# when it woke; the owner is told why an old account is held to new levels.
+# when it woke once the strangers it asked have answered, mostly ignoring
+# it; the owner is told why an old account is held to new levels.
 test_woken_account_is_told_why_it_counts_as_new if {
-	doc := _long_input(1, "week", 250, 0, {"dormant_days": 400, "evidence": "250 friend requests to strangers in 7 days"})
+	doc := _long_input(1, "week", 250, 0, {
+		"dormant_days": 400, "month_stranger_answers": 40, "month_stranger_reject_ratio": 0.8,
+		"evidence": "250 friend requests to strangers in 7 days",
+	})
 	d := _decide(doc)
 	d.action == "limit"
 	d.reasons == [{
 		"code": "bulk_add_week",
-		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again): 200 to strangers in 7 days",
+		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again, and 80% of the 40 strangers who answered its requests in the last 30 days ignored or reported them): 200 to strangers in 7 days",
 	}]
+}
+
+# ---- a woken account: judged by how the strangers it asked answered ----
+
+_woken := data.config.bulk_add.woken
+
+# A woken account (a day awake after 700 days of silence) that added n
+# strangers over window, answered by answers strangers of whom a share
+# reject ignored or reported the request.
+_woken_input(window, n, answers, reject) := _long_input(1, "week", 0, 0, {
+	_window_metric[window]: n,
+	"dormant_days": 700,
+	"month_stranger_answers": answers,
+	"month_stranger_reject_ratio": reject,
+})
+
+_window_metric := {"hour": "hour_strangers", "day": "day_strangers", "week": "week_strangers", "month": "month_strangers"}
+
+_woken_action(window, n, answers, reject) := _decide(_woken_input(window, n, answers, reject)).action
+
+_all_levels := {
+	"hour": _levels, "day": _day_levels,
+	"week": _long_levels.week, "month": _long_levels.month,
+}
+
+# Whatever the window: until enough strangers have answered, a new
+# account's limit is a warning and an established account's levels limit
+# and suspend; just under each, one step less.
+test_woken_pending_levels[note] if {
+	some window, tiers in _all_levels
+	some answers in [0, _woken.min_answers - 1]
+	some level, threshold in {
+		"warn": min([tiers.new.limit, tiers.established.warn]),
+		"limit": tiers.established.limit,
+		"suspend": tiers.established.suspend,
+	}
+	note := sprintf("%s %s at %v with %v answers", [window, level, threshold, answers])
+	_woken_action(window, threshold, answers, 1) == level
+	_woken_action(window, threshold - 1, answers, 1) == _below(level)
+}
+
+# Once min_answers strangers have answered: new levels when at least
+# reject_ratio of them refused, established levels just under it.
+test_woken_answered_levels[note] if {
+	some window, tiers in _all_levels
+	some standing, reject in {"new": _woken.reject_ratio, "established": _woken.reject_ratio - 0.01}
+	some level, threshold in tiers[standing]
+	note := sprintf("%s %s %s at %v", [window, standing, level, threshold])
+	_woken_action(window, threshold, _woken.min_answers, reject) == level
+	_woken_action(window, threshold - 1, _woken.min_answers, reject) == _below(level)
+}
+
+# A quiet group admin, years old and unseen here, adds 280 of its group's
+# members in a day: warned while its members have yet to answer, and
+# nothing once most of them accepted. A bought account faking it (group
+# source, an admin's greeting) is limited once the strangers it asked
+# answer, mostly by ignoring it.
+test_woken_group_admin_and_its_imitator if {
+	admin := {"hour_strangers": 80, "day_strangers": 280, "week_strangers": 280, "month_strangers": 280, "dormant_days": 900}
+	_decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 12, "month_stranger_reject_ratio": 0.1}))).action == "warn"
+	_decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 60, "month_stranger_reject_ratio": 0.15}))).action == "allow"
+	d := _decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 25, "month_stranger_reject_ratio": 0.76})))
+	d.action == "limit"
+	d.restricts == ["friend_add"]
+}
+
+# The owner reads which standing it was judged in, and why.
+test_woken_standing_is_explained[note] if {
+	some note, c in {
+		"pending": {"answers": 3, "reject": 0, "want": "an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for 700 days before its current activity; 3 of the strangers it asked answered in the last 30 days, and until 20 have, a new account's limit is a warning and an established account's levels apply): 500 to strangers in 30 days"},
+		"welcome": {"answers": 50, "reject": 0.1, "want": "accounts 30 days or older (this account was silent for 700 days before its current activity, but 90% of the 50 strangers who answered its requests in the last 30 days accepted them): 500 to strangers in 30 days"},
+	}
+	d := _decide(_woken_input("month", 600, c.answers, c.reject))
+	some r in d.reasons
+	r.code == "bulk_add_month"
+	endswith(r.detail, c.want)
+}
+
+# A missing or malformed count of answers is pending, never welcome; a
+# malformed share once enough answered judges the account as new.
+test_woken_malformed_answers[note] if {
+	some note, c in {
+		"no answers": {"extra": {}, "want": "warn"},
+		"answers not a number": {"extra": {"month_stranger_answers": "40", "month_stranger_reject_ratio": 0}, "want": "warn"},
+		"share not a number": {"extra": {"month_stranger_answers": 40, "month_stranger_reject_ratio": "0"}, "want": "limit"},
+	}
+	d := _decide(_long_input(1, "week", 250, 0, object.union({"dormant_days": 700}, c.extra)))
+	d.action == c.want
+}
+
+# Answers change nothing for an account that never slept: a new account
+# whose strangers all accept is still held to new levels.
+test_answers_do_not_raise_a_new_account if {
+	_decide(_long_input(1, "week", 250, 0, {"month_stranger_answers": 100, "month_stranger_reject_ratio": 0})).action == "limit"
 }
 
 test_dormancy_is_not_mentioned_for_ordinary_accounts[note] if {

@@ -459,10 +459,18 @@ func (g *gen) history(acct string, until time.Time, span time.Duration) {
 // dormantWake: an account created years ago, silent since it was created
 // or since a little use 3–13 months ago, wakes and adds 200–450 strangers
 // in 2–4 hours, each clock hour under the level for established accounts.
+// Two in five pose as a quiet group admin adding its group's members
+// (every request from a group, an admin's greeting, a group admin's pace
+// over 4–10 hours), which leaves only the strangers' answers to tell them
+// apart: fewer accept a stranger than a group's admin.
 func (g *gen) dormantWake() {
 	created := End.AddDate(-g.between(2, 8), 0, -g.between(0, 300))
 	acct := g.account(DormantWake, "friend_add", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: created})
 	n := g.between(200, 450)
+	if g.chance(0.4) {
+		g.fakeGroupAdmin(acct, n)
+		return
+	}
 	hours := max(g.between(2, 3), (n+139)/140)
 	wake := End.Add(-time.Duration(hours)*time.Hour - g.dur(12*time.Hour))
 	if g.chance(0.6) {
@@ -481,6 +489,27 @@ func (g *gen) dormantWake() {
 		g.friendAdd(acct, at, target, src, msg)
 		if g.chance(0.2) {
 			g.respond(acct, at, target, 0.2, 0.05)
+		}
+	}
+}
+
+// fakeGroupAdmin is a bought dormant account imitating groupAdmins: n
+// strangers from groups in one day, at most 80 in a clock hour, with an
+// admin's greeting, after a few ordinary adds the day before, half the
+// time. Strangers answer as strangers do: a fifth to a half of them, and
+// of those a tenth to two fifths accept.
+func (g *gen) fakeGroupAdmin(acct string, n int) {
+	hours := max(g.between(4, 10), (n+79)/80)
+	wake := End.Add(-time.Duration(hours)*time.Hour - g.dur(12*time.Hour))
+	if g.chance(0.5) {
+		g.history(acct, wake.Add(-2*time.Hour), 36*time.Hour)
+	}
+	answer, accept := 0.2+0.3*g.r.Float64(), 0.1+0.3*g.r.Float64()
+	for _, at := range g.spread(wake, n, hours, 80) {
+		target := g.person("p")
+		g.friendAdd(acct, at, target, moderation.SourceGroup, pick(g.r, adminGreetings))
+		if g.chance(answer) {
+			g.respond(acct, at, target, accept, 0.03)
 		}
 	}
 }
@@ -641,7 +670,7 @@ func (g *gen) groupAdmins() {
 			n := min(perDay, len(todo))
 			for j, at := range g.spread(start.AddDate(0, 0, d), n, g.between(4, 10), 80) {
 				target := members[todo[j]]
-				g.friendAdd(acct, at, target, moderation.SourceGroup, pick(g.r, []string{"", "群管理员，拉你进新群", "我是群主"}))
+				g.friendAdd(acct, at, target, moderation.SourceGroup, pick(g.r, adminGreetings))
 				if g.chance(0.6) {
 					g.respond(acct, at, target, 0.85, 0.01)
 				}
@@ -650,6 +679,9 @@ func (g *gen) groupAdmins() {
 		}
 	}
 }
+
+// adminGreetings are what a group's admin says, or nothing.
+var adminGreetings = []string{"", "群管理员，拉你进新群", "我是群主"}
 
 // ordinary: 5–15 personal accounts, years old, each adding someone it
 // knows (by contact, QR code or card, now and then by search) every few
