@@ -25,6 +25,8 @@ commands:
   action ACCOUNT    take a manual action (warn, limit, suspend, close, restore)
   appeals           the appeal queue; appeals claim ID and appeals decide ID answer one
   reevaluate        re-judge suspended and closed accounts under another policy, restoring who it clears
+  audit             search the audit trail by account, actor, rule and time; export it as CSV or JSON Lines
+  export sor        export statements of reasons in the EU DSA Transparency Database's batch JSON
   bench             measure the pipeline beside raw JetStream, in one run;
                     -check: gRPC Check beside a bare grpc-go server
   train             train the advertising model on labelled text
@@ -38,10 +40,10 @@ commands:
   mix gen|score     generate a labelled mix of evasions and look-alikes; publish one
                     and score the service's actions from outside (recall, false positives)
 
-check, decisions, watch, timeline, action, appeals and reevaluate call the
-service's gRPC API at -addr (MODERATION_GRPC_LISTEN) with -token
-(MODERATION_TOKEN); without one, on the service's host, they mint an admin
-token from its key under -data-dir.
+check, decisions, watch, timeline, action, appeals, reevaluate, audit and
+export call the service's gRPC API at -addr (MODERATION_GRPC_LISTEN) with
+-token (MODERATION_TOKEN); without one, on the service's host, they mint an
+admin token from its key under -data-dir.
 
 run "modctl <command> -h" for a command's flags.
 `
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"action":     actionCmd,
 		"appeals":    appealsCmd,
 		"reevaluate": reevaluateCmd,
+		"audit":      auditCmd,
+		"export":     exportCmd,
 		// A labelled mix of evasions and look-alikes, and its score from outside.
 		"mix": mixCmd,
 	}
