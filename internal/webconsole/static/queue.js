@@ -43,11 +43,16 @@
     if (form) form.requestSubmit();
   }
 
+  // focusAfterKey moves the focus once the key that asked for it is up,
+  // so the key's own character is not typed into what gets the focus.
+  function focusAfterKey(el) {
+    document.addEventListener("keyup", function () { el.focus(); }, { once: true });
+  }
+
   function reply() {
     var d = detail();
     var t = d && d.querySelector("form.decide textarea[name=reply]");
-    if (t) t.focus();
-    return t;
+    if (t) focusAfterKey(t);
   }
 
   function choose(outcome) {
@@ -60,7 +65,7 @@
       var first = form.querySelector("select.canned option[data-outcome=" + outcome + "]");
       if (first) t.value = first.value;
     }
-    t.focus();
+    focusAfterKey(t);
   }
 
   // A canned reply replaces the reply, to be edited.
