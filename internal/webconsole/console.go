@@ -69,6 +69,7 @@ type Console struct {
 	// The API's clients: every call passes s.creds() of the session.
 	review     moderationv1.ReviewServiceClient
 	moderation moderationv1.ModerationServiceClient
+	audit      moderationv1.AuditServiceClient
 }
 
 // New builds the console and its routes.
@@ -87,6 +88,7 @@ func New(cfg Config) (*Console, error) {
 		sessions:   newSessions(cmpOr(cfg.IdleTimeout, 30*time.Minute), cmpOr(cfg.MaxAge, 12*time.Hour)),
 		review:     moderationv1.NewReviewServiceClient(cfg.API),
 		moderation: moderationv1.NewModerationServiceClient(cfg.API),
+		audit:      moderationv1.NewAuditServiceClient(cfg.API),
 	}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
@@ -116,6 +118,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /signin", c.signIn)
 	c.handle("POST /signout", c.signOut)
 	c.queueRoutes()
+	c.auditRoutes()
 }
 
 // ServeHTTP serves the console.
