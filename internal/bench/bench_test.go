@@ -127,23 +127,26 @@ func TestPrintJudgesEachMixByItsGoal(t *testing.T) {
 }
 
 // BenchmarkPipeline reports each mix's pipeline rate beside its
-// pass-through, measured in the same run:
-// go test -run ^$ -bench Pipeline ./internal/bench
+// pass-through, measured in the same run, one mix per sub-benchmark so a
+// CPU profile can be taken of one:
+// go test -run ^$ -bench Pipeline/attack -cpuprofile cpu.out ./internal/bench
 func BenchmarkPipeline(b *testing.B) {
-	n := max(b.N, 20_000)
-	for b.Loop() {
-		res, err := Run(context.Background(), Config{Events: n, Seed: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, mr := range res.Mixes {
-			m := string(mr.Mix) + "-"
-			b.ReportMetric(mr.Raw, m+"raw-events/s")
-			b.ReportMetric(mr.PassThrough, m+"passthrough-events/s")
-			b.ReportMetric(mr.Pipeline, m+"pipeline-events/s")
-			b.ReportMetric(100*mr.OfPassThrough(), m+"%-of-passthrough")
-			b.ReportMetric(mr.EvaluationsPer100(), m+"evals/100-events")
-			b.ReportMetric(mr.DecisionsPer100(), m+"decisions/100-events")
-		}
+	for _, m := range Mixes {
+		b.Run(string(m), func(b *testing.B) {
+			n := max(b.N, 20_000)
+			for b.Loop() {
+				res, err := Run(context.Background(), Config{Events: n, Seed: 1, Mixes: []Mix{m}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mr := res.Mixes[0]
+				b.ReportMetric(mr.Raw, "raw-events/s")
+				b.ReportMetric(mr.PassThrough, "passthrough-events/s")
+				b.ReportMetric(mr.Pipeline, "pipeline-events/s")
+				b.ReportMetric(100*mr.OfPassThrough(), "%-of-passthrough")
+				b.ReportMetric(mr.EvaluationsPer100(), "evals/100-events")
+				b.ReportMetric(mr.DecisionsPer100(), "decisions/100-events")
+			}
+		})
 	}
 }

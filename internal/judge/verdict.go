@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"moderation/internal/moderation"
 )
@@ -18,6 +20,47 @@ type Input struct {
 	Account moderation.Account
 	Signals map[string]moderation.Signal
 	Event   *moderation.Event
+}
+
+// inputValue is the document the policy reads as input, built as OPA's
+// own value: the same value OPA would make of its JSON form (numbers as
+// JSON writes a float64, TestInputValueIsTheDocumented), without the
+// reflection over Go maps (with the goroutine OPA starts unless given a
+// cancel, a sixth of an evaluation's CPU on the attack mix's inputs).
+//
+//	{"account": {"id", "type", "verified", "age_days", "strikes", "status"},
+//	 "signals": {<name>: {<value name>: number, ..., "evidence": string}},
+//	 "event":   {"id", "kind", "at" (RFC 3339, UTC)}}
+func inputValue(in Input) ast.Value {
+	str, num := ast.InternedTerm[string], ast.FloatNumberTerm
+	signals := make([][2]*ast.Term, 0, len(in.Signals))
+	for name, s := range in.Signals {
+		fields := make([][2]*ast.Term, 0, len(s.Values)+1)
+		for k, v := range s.Values {
+			if k != "evidence" { // the evidence is, even if a value were named so
+				fields = append(fields, ast.Item(str(k), num(v)))
+			}
+		}
+		fields = append(fields, ast.Item(str("evidence"), str(s.Evidence)))
+		signals = append(signals, ast.Item(str(name), ast.ObjectTerm(fields...)))
+	}
+	a := in.Account
+	return ast.NewObject(
+		ast.Item(str("account"), ast.ObjectTerm(
+			ast.Item(str("id"), str(a.ID)),
+			ast.Item(str("type"), str(string(a.Type))),
+			ast.Item(str("verified"), ast.InternedTerm(a.Verified)),
+			ast.Item(str("age_days"), num(a.AgeDays)),
+			ast.Item(str("strikes"), ast.InternedTerm(a.Strikes)),
+			ast.Item(str("status"), str(string(a.Status))),
+		)),
+		ast.Item(str("signals"), ast.ObjectTerm(signals...)),
+		ast.Item(str("event"), ast.ObjectTerm(
+			ast.Item(str("id"), str(in.Event.ID)),
+			ast.Item(str("kind"), str(string(in.Event.Kind))),
+			ast.Item(str("at"), str(in.Event.At.UTC().Format(time.RFC3339))),
+		)),
+	)
 }
 
 // Verdict is the policy's answer, before it becomes a decision.
@@ -55,24 +98,11 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Verdict, error) {
 
 // evaluate asks OPA.
 func (p *Policy) evaluate(ctx context.Context, in Input) (Verdict, error) {
-	signals := make(map[string]any, len(in.Signals))
-	for name, s := range in.Signals {
-		m := make(map[string]any, len(s.Values)+1)
-		for k, v := range s.Values {
-			m[k] = v
-		}
-		m["evidence"] = s.Evidence
-		signals[name] = m
-	}
-	input := map[string]any{
-		"account": map[string]any{
-			"id": in.Account.ID, "type": string(in.Account.Type), "verified": in.Account.Verified,
-			"age_days": in.Account.AgeDays, "strikes": in.Account.Strikes, "status": string(in.Account.Status),
-		},
-		"signals": signals,
-		"event":   map[string]any{"id": in.Event.ID, "kind": string(in.Event.Kind), "at": in.Event.At.UTC().Format(time.RFC3339)},
-	}
-	rs, err := p.decide.Eval(ctx, rego.EvalInput(input))
+	// Without a cancel of its own, OPA starts a goroutine per evaluation to
+	// watch ctx; a callback on ctx does the same without one.
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := p.decide.Eval(ctx, rego.EvalParsedInput(inputValue(in)), rego.EvalExternalCancel(cancel))
 	if err != nil {
 		return Verdict{}, fmt.Errorf("evaluate policy %s: %w", p.Version, err)
 	}
