@@ -45,6 +45,8 @@ var design = []struct {
 	{"moderation.v1.AuditService/SearchAudit", all, no, all, no},
 	{"moderation.v1.AuditService/ExportAudit", all, no, all, no},
 	{"moderation.v1.AuditService/ExportStatements", all, no, all, no},
+	{"moderation.v1.ConsoleService/GetPolicy", all, no, all, no},
+	{"moderation.v1.ConsoleService/GetMetrics", all, no, all, no},
 	{"moderation.console/SignIn", all, no, all, no},
 }
 

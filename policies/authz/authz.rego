@@ -52,6 +52,8 @@ methods := {
 	"moderation.v1.AuditService/SearchAudit": "search the audit trail",
 	"moderation.v1.AuditService/ExportAudit": "export the audit trail",
 	"moderation.v1.AuditService/ExportStatements": "export statements of reasons",
+	"moderation.v1.ConsoleService/GetPolicy": "read the policy in force",
+	"moderation.v1.ConsoleService/GetMetrics": "read the service's metrics",
 	# Not a gRPC method: signing in to the reviewer console (internal/webconsole),
 	# asked with the relation "none". Every page of the console then calls the
 	# methods above with the signed-in token, so this grant opens nothing else.
@@ -94,6 +96,9 @@ grants := {
 		"moderation.v1.AuditService/SearchAudit": any_account,
 		"moderation.v1.AuditService/ExportAudit": any_account,
 		"moderation.v1.AuditService/ExportStatements": any_account,
+		# The console's reads: the policy in force and the service's counters.
+		"moderation.v1.ConsoleService/GetPolicy": any_account,
+		"moderation.v1.ConsoleService/GetMetrics": any_account,
 		"moderation.console/SignIn": any_account,
 	},
 	# Account owners, through the platform app: their own account's

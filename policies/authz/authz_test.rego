@@ -120,6 +120,14 @@ _cases := {
 		"allowed": ["admin", "none"],
 		"refused": ["owner", "none", "owners cannot export statements of reasons"],
 	},
+	"GetPolicy": {
+		"allowed": ["reviewer", "none"],
+		"refused": ["owner", "none", "owners cannot read the policy in force"],
+	},
+	"GetMetrics": {
+		"allowed": ["reviewer", "none"],
+		"refused": ["service", "none", "services cannot read the service's metrics"],
+	},
 }
 
 test_cases_cover_every_method if {
@@ -166,7 +174,7 @@ test_services_cannot_decide_appeals if {
 # moderation, and the console's sign-in.
 _reviewer_methods := {_m(short) | some short in {"Check", "BatchCheck", "GetDecision", "ListDecisions", "WatchEnforcement", "SignIn"}} | {method |
 	some method in _every_method
-	some service in {"moderation.v1.ReviewService/", "moderation.v1.AuditService/"}
+	some service in {"moderation.v1.ReviewService/", "moderation.v1.AuditService/", "moderation.v1.ConsoleService/"}
 	startswith(method, service)
 }
 
