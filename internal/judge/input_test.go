@@ -113,7 +113,7 @@ func TestInputValueIsTheDocumented(t *testing.T) {
 	odd := []Input{
 		{Account: moderation.Account{ID: "a", AgeDays: -1}, Event: ev},
 		{Account: moderation.Account{ID: "a", Type: moderation.AccountPersonal, AgeDays: 1e21, Strikes: 1 << 40}, Event: ev,
-			Signals: map[string]moderation.Signal{"bulk_add": {Values: map[string]float64{"evidence": 3, "hour_strangers": 1e-7, "day_strangers": 123456789.125, "report_ratio": -0.0}, Evidence: "said"}}},
+			Signals: map[string]moderation.Signal{"bulk_add": {Values: map[string]float64{"evidence": 3, "hour_strangers": 1e-7, "day_strangers": 123456789.125, "report_ratio": math.Copysign(0, -1)}, Evidence: "said"}}},
 	}
 	inputs := append(odd, mixInputs(t)...)
 	evaluated, actions := 0, map[moderation.Action]int{}
