@@ -18,12 +18,12 @@ import (
 
 // browser is an HTTP client with a cookie jar, on the console of svc.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
-func newBrowser(t *testing.T, svc *service.Service) *browser {
+func newBrowser(t testing.TB, svc *service.Service) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: "http://" + svc.ConsoleAddr, c: &http.Client{Jar: jar}}
 }
@@ -55,7 +55,7 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
