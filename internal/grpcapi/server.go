@@ -111,11 +111,13 @@ type Deps struct {
 	Actions     Actions
 	Signals     Signals
 	Backtester  Backtester
-	Audit       AuditTrail        // the audit trail, for AuditService
-	Verifier    *auth.Verifier    // checks bearer tokens
-	Issuer      *auth.Issuer      // mints tokens for AdminService; nil refuses
-	Tokens      Tokens            // audits mints, keeps revocations; nil refuses both
-	Authorizer  *authz.Authorizer // the authorization policy
+	Audit       AuditTrail          // the audit trail, for AuditService
+	Verifier    *auth.Verifier      // checks bearer tokens
+	Issuer      *auth.Issuer        // mints tokens for AdminService; nil refuses
+	Tokens      Tokens              // audits mints, keeps revocations; nil refuses both
+	Authorizer  *authz.Authorizer   // the authorization policy
+	Policies    Policies            // the policy in force, for ConsoleService; nil refuses
+	Metrics     prometheus.Gatherer // the service's metrics, for ConsoleService; nil refuses
 }
 
 // Options shape the API.
@@ -241,6 +243,7 @@ func NewServer(deps Deps, opts Options, log *slog.Logger) (*grpc.Server, *health
 	moderationv1.RegisterAppealServiceServer(srv, &appealService{api: api})
 	moderationv1.RegisterAdminServiceServer(srv, &adminService{api: api})
 	moderationv1.RegisterAuditServiceServer(srv, &auditService{api: api})
+	moderationv1.RegisterConsoleServiceServer(srv, &consoleService{api: api})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

@@ -36,15 +36,19 @@ type Policy struct {
 	watched      []Watched // metrics and the levels at which the answer can change
 	AppealWindow time.Duration
 	StrikeExpiry time.Duration // strikes older than this no longer escalate
-	decide       rego.PreparedEvalQuery
-	memo         *memo // nil when the policy reads what the memo's key leaves out
+	// Files are the policy's source by file name (modules, their tests,
+	// data.json), for reviewers to read and start a candidate from.
+	// Read-only.
+	Files  map[string]string
+	decide rego.PreparedEvalQuery
+	memo   *memo // nil when the policy reads what the memo's key leaves out
 }
 
 // Compile loads the Rego modules and data.json in fsys (the embedded
 // policies or a directory), compiles them strictly and prepares the
 // decision query. name labels the version ("embedded", a directory name).
 func Compile(ctx context.Context, fsys fs.FS, name string) (*Policy, error) {
-	modules, _, data, err := policies.Modules(fsys)
+	modules, tests, data, err := policies.Modules(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("read policy %s: %w", name, err)
 	}
@@ -71,7 +75,7 @@ func Compile(ctx context.Context, fsys fs.FS, name string) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare %s in policy %s: %w", decisionQuery, name, err)
 	}
-	p := &Policy{Version: name + "@" + contentHash(modules, data), decide: decide}
+	p := &Policy{Version: name + "@" + contentHash(modules, data), decide: decide, Files: sourceFiles(modules, tests, data)}
 	if memoizable(compiler) {
 		p.memo = newMemo()
 	}
@@ -117,6 +121,18 @@ func (p *Policy) loadWatch(ctx context.Context, compiler *ast.Compiler, store st
 		p.watched = append(p.watched, Watched{Name: metric, Levels: levels})
 	}
 	return nil
+}
+
+// sourceFiles is what a policy was compiled from, data.json re-encoded
+// from the document read (numbers exactly as written).
+func sourceFiles(modules, tests map[string]string, data map[string]any) map[string]string {
+	files := make(map[string]string, len(modules)+len(tests)+1)
+	maps.Copy(files, modules)
+	maps.Copy(files, tests)
+	if raw, err := json.MarshalIndent(data, "", "  "); err == nil {
+		files[policies.DataFile] = string(raw) + "\n"
+	}
+	return files
 }
 
 // contentHash names a policy version by what it contains, so the same files

@@ -117,19 +117,27 @@ func (s *Service) sweep(ctx context.Context, store *enforcement.Store, every tim
 }
 
 // policyVersions remembers every policy this instance has run, live or shadow,
-// by version, so closed accounts can be re-evaluated under any of them.
+// by version, so closed accounts can be re-evaluated under any of them, and
+// in the order loaded, so the console can show the history.
 type policyVersions struct {
-	mu   sync.Mutex
-	byID map[string]*judge.Policy
+	mu      sync.Mutex
+	byID    map[string]*judge.Policy
+	history []grpcapi.PolicyVersion // first loads, oldest first
+	current map[string]string       // role (live, shadow) → version
 }
 
-func (p *policyVersions) add(pol *judge.Policy) {
+// add records pol as loaded in role (live or shadow).
+func (p *policyVersions) add(role string, pol *judge.Policy) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.byID == nil {
-		p.byID = map[string]*judge.Policy{}
+		p.byID, p.current = map[string]*judge.Policy{}, map[string]string{}
+	}
+	if _, ok := p.byID[pol.Version]; !ok {
+		p.history = append(p.history, grpcapi.PolicyVersion{Version: pol.Version, Role: role, LoadedAt: time.Now()})
 	}
 	p.byID[pol.Version] = pol
+	p.current[role] = pol.Version
 }
 
 func (p *policyVersions) get(version string) (*judge.Policy, error) {

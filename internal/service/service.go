@@ -311,6 +311,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Issuer:      s.issuer,
 		Tokens:      tokens,
 		Authorizer:  authorizer,
+		Policies:    policyInfo{svc: s},
+		Metrics:     s.Registry,
 	}, grpcapi.Options{
 		DenyUnknownWhenStale: cfg.DenyUnknownWhenStale,
 		InsecureDev:          cfg.InsecureDev,
@@ -361,7 +363,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Policy) error {
 	m := newPolicyMetrics(s.Registry)
 	m.loaded("live", embedded)
-	s.known.add(embedded)
+	s.known.add("live", embedded)
 	report := func(label string) func(*judge.Policy, error) {
 		return func(p *judge.Policy, err error) {
 			if err != nil {
@@ -369,7 +371,7 @@ func (s *Service) watchPolicies(ctx, runCtx context.Context, embedded *judge.Pol
 				return
 			}
 			m.loaded(label, p)
-			s.known.add(p)
+			s.known.add(label, p)
 		}
 	}
 	for _, dir := range []struct {
