@@ -30,12 +30,12 @@ var mixInstances = map[traffic.Class]int{
 // that passes is reported so it can be taken off.
 var knownGaps = map[traffic.Class]string{
 	// A ring member that broadcasts once, before the ring has grown to the
-	// level, is judged only on its own next event.
-	// Other seeds miss up to five of a ring's first members (MIX_SEEDS=1-20).
+	// level, is judged only on its own next event; one that has none (no
+	// complaint, no unfollow) is never judged again. Seeds 1-20 miss 40 of
+	// 2,005 members, up to seven a seed. Judging them needs the pipeline to
+	// judge a destination's earlier senders when its count crosses a level
+	// (docs/DESIGN.md, Cross-account signals).
 	traffic.HandleRing: "destination_campaign reaching the members who broadcast before the ring was seen",
-	// A quiet admin, years old and unseen for the service's 60+ days, is
-	// judged new when it adds its group's members, though they accept.
-	traffic.GroupAdmins: "bulk_add weighing how the people asked answered (friend_response) for an account judged new after dormancy",
 }
 
 // TestLabelledMix generates a labelled mix of every evasion and look-alike
@@ -55,7 +55,7 @@ func TestLabelledMix(t *testing.T) {
 	var tp, fn, fp, tn int
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			s := scoreMix(t, seed)
+			s := scoreMix(t, seed, mixInstances)
 			tp, fn, fp, tn = tp+s.TP, fn+s.FN, fp+s.FP, tn+s.TN
 		})
 	}
@@ -90,11 +90,28 @@ func mixSeeds(s string) ([]uint64, error) {
 	return out, nil
 }
 
-// scoreMix runs one seed's mix through a fresh service and checks it
-// class by class.
-func scoreMix(t *testing.T, seed uint64) *traffic.Score {
+// TestWokenAccounts: old accounts the service never saw active, judged
+// new when they start adding strangers, are told apart by how the people
+// they asked answer. Quiet group admins, whose members mostly accept, are
+// never limited; bought accounts waking to add strangers, many of them
+// posing as group admins (group source, an admin's greeting and pace),
+// are all limited once the strangers have answered. Ordinary users give
+// the service the months of watching that make the quiet ones dormant.
+func TestWokenAccounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a mix through the service; run without -short")
+	}
+	s := scoreMix(t, mixSeed+1, map[traffic.Class]int{traffic.GroupAdmins: 40, traffic.DormantWake: 24, traffic.Ordinary: 3})
+	if s.FP > 0 || s.FN > 0 {
+		t.Errorf("got %d group admins limited and %d woken abusers not limited, want none", s.FP, s.FN)
+	}
+}
+
+// scoreMix runs one seed's mix of instances through a fresh service and
+// checks it class by class.
+func scoreMix(t *testing.T, seed uint64, instances map[traffic.Class]int) *traffic.Score {
 	t.Helper()
-	m := traffic.Labelled(seed, mixInstances)
+	m := traffic.Labelled(seed, instances)
 	recs, err := m.Records(time.Now())
 	if err != nil {
 		t.Fatal(err)
