@@ -172,7 +172,7 @@ const hostile = `My broadcast was "<script>window.pwned=1</script>" and <img src
 func TestQueueByKeyboard(t *testing.T) {
 	svc := startService(t)
 	first := appeal(t, svc, "acct_first", "I run a hiking club and added the members after our walk.")
-	kbd := appeal(t, svc, "acct_kbd", hostile, "https://example.com/onboarding")
+	kbd := appeal(t, svc, "acct_kbd", hostile, "https://example.com/onboarding", "javascript:window.pwned=3")
 	c := newChrome(t)
 
 	signInBrowser(t, c, svc, token(t, svc, reviewer))
@@ -188,6 +188,12 @@ func TestQueueByKeyboard(t *testing.T) {
 	}
 	if n := eval[int](t, c, `document.querySelectorAll(".statement *").length`); n != 0 {
 		t.Errorf("the statement made %d elements in the page, want none", n)
+	}
+
+	// A javascript: link offered as evidence is shown, not linked.
+	hrefs := eval[[]string](t, c, `[...document.querySelectorAll("#detail-`+kbd.AppealId+` .evidence a")].map(a => a.getAttribute("href"))`)
+	if len(hrefs) != 2 || hrefs[0] != "https://example.com/onboarding" || strings.HasPrefix(hrefs[1], "javascript:") {
+		t.Errorf("evidence links: %q; want the https link as is and the javascript: one disarmed", hrefs)
 	}
 
 	c.do(t, chromedp.KeyEvent("j"))
