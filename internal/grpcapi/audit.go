@@ -62,9 +62,9 @@ func (s *auditService) SearchAudit(ctx context.Context, req *moderationv1.Search
 	if limit == 0 {
 		limit = defaultAuditLimit
 	}
-	scanLimit := uint64(req.GetScanLimit())
-	if scanLimit == 0 {
-		scanLimit = defaultScanLimit
+	f.MaxScan = uint64(req.GetScanLimit())
+	if f.MaxScan == 0 {
+		f.MaxScan = defaultScanLimit
 	}
 	out := &moderationv1.SearchAuditResponse{}
 	next, err := s.deps.Audit.Scan(ctx, f, func(e *transparency.Entry, p transparency.Progress) error {
@@ -72,7 +72,7 @@ func (s *auditService) SearchAudit(ctx context.Context, req *moderationv1.Search
 		if e != nil {
 			out.Entries = append(out.Entries, entryToProto(e))
 		}
-		if len(out.Entries) >= limit || p.Scanned >= scanLimit {
+		if len(out.Entries) >= limit {
 			return transparency.ErrStop
 		}
 		return nil

@@ -29,6 +29,9 @@ type Filter struct {
 	// FromSeq, when set, starts the scan at this stream sequence instead
 	// of at Since: where an earlier page stopped.
 	FromSeq uint64
+	// MaxScan, when set, ends the scan after reading this many records,
+	// matching or not, so a search for something rare is still bounded.
+	MaxScan uint64
 }
 
 // Validate names the first field that is wrong.
@@ -107,11 +110,12 @@ var ErrStop = errors.New("stop scan")
 
 // Scan reads the records f selects, in stream order, calling fn with each
 // match and on progress every so often with a nil entry. The scan is
-// bounded: it starts at f.FromSeq or f.Since and ends at f.Until or at the
-// last record stored when it began, whichever comes first, so a busy
-// stream cannot keep it going. It returns the sequence where the scan
-// stopped early (fn returned ErrStop), for the next page to start at, or 0
-// when it read everything.
+// bounded: it starts at f.FromSeq or f.Since and ends at f.Until, at the
+// last record stored when it began, or after f.MaxScan records, whichever
+// comes first, so a busy stream cannot keep it going. It returns the
+// sequence where the scan stopped early (fn returned ErrStop, or MaxScan
+// was reached), for the next page to start at, or 0 when it read
+// everything.
 func (t *Trail) Scan(ctx context.Context, f Filter, fn func(e *Entry, p Progress) error) (next uint64, err error) {
 	if err := f.Validate(); err != nil {
 		return 0, err
@@ -195,6 +199,9 @@ func (t *Trail) Scan(ctx context.Context, f Filter, fn func(e *Entry, p Progress
 		}
 		if meta.NumPending == 0 {
 			return 0, nil
+		}
+		if f.MaxScan > 0 && p.Scanned >= f.MaxScan {
+			return nextAfter(seq, meta.NumPending, last), nil
 		}
 	}
 }

@@ -184,6 +184,29 @@ func TestScanPagesAndStops(t *testing.T) {
 		t.Errorf("pages: got %v, want %v", got, want)
 	}
 
+	// A search for something rare reads at most MaxScan records a page.
+	var reads []uint64
+	for from, pages := uint64(0), 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging by MaxScan does not end")
+		}
+		next, err := tr.Scan(context.Background(), Filter{Actor: "nobody", FromSeq: from, MaxScan: 4}, func(e *Entry, _ Progress) error {
+			t.Errorf("matched %+v", e)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads = append(reads, next)
+		if next == 0 {
+			break
+		}
+		from = next
+	}
+	if !equal(reads, []uint64{want[4], want[8], 0}) {
+		t.Errorf("MaxScan pages ended at %v, want %v", reads, []uint64{want[4], want[8], 0})
+	}
+
 	// Records stored while a scan runs are not read by it.
 	n := 0
 	if _, err := tr.Scan(context.Background(), Filter{}, func(e *Entry, p Progress) error {
