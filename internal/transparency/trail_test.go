@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -302,4 +303,44 @@ func TestExportFormats(t *testing.T) {
 	if _, err := NewEntryWriter("xml", &buf); err == nil {
 		t.Error("an unknown format was accepted")
 	}
+}
+
+// BenchmarkScan reads 50,000 audit records for a search that matches one
+// in a hundred, and reports records read per second.
+func BenchmarkScan(b *testing.B) {
+	srv := natstest.Start(b)
+	_, js := srv.Connect(b, natsbus.RoleService)
+	streams, err := natsbus.Setup(context.Background(), js, natsbus.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 50_000
+	for i := range n {
+		actor := "reviewer:alice"
+		if i%100 == 0 {
+			actor = "reviewer:rare"
+		}
+		data, _ := json.Marshal(enforcement.ManualRecord{Account: "acct_" + strconv.Itoa(i%500), Actor: actor, Action: moderation.ActionWarn, Note: "bench"})
+		if _, err := js.PublishAsync("mod.audit.manual.acct_"+strconv.Itoa(i%500), data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-js.PublishAsyncComplete()
+	tr := NewTrail(streams.Decisions)
+	b.ResetTimer()
+	for b.Loop() {
+		matched := 0
+		if _, err := tr.Scan(context.Background(), Filter{Actor: "rare"}, func(e *Entry, _ Progress) error {
+			if e != nil {
+				matched++
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if matched != n/100 {
+			b.Fatalf("matched %d, want %d", matched, n/100)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
