@@ -22,6 +22,7 @@ func (c *Console) queueRoutes() {
 	c.handle("POST /queue/next", c.queueNext)
 	c.handle("POST /queue/claim", c.queueClaim)
 	c.handle("POST /queue/decide", c.queueDecide)
+	c.reviewRoutes() // the other queue: accounts flagged for a person
 }
 
 // queueFilter is the queue's filters, as the page's query string carries
