@@ -36,10 +36,10 @@ func (c *Console) reviewRoutes() {
 // a ring rule in the window, and its status now.
 type flagged struct {
 	Account, Rule, Action, Summary, DecisionID, Facts string
-	At                                            *timestamppb.Timestamp
-	Measures                                      int // measures by ring rules in the window
-	Status                                        string
-	InForce                                       bool
+	At                                                *timestamppb.Timestamp
+	Measures                                          int // measures by ring rules in the window
+	Status                                            string
+	InForce                                           bool
 }
 
 type reviewData struct {
