@@ -21,7 +21,8 @@ import (
 // TestAuditAndExportCommands: reviewers' actions are found by account and
 // actor, exported as CSV and JSON Lines, and exported as statements of
 // reasons with no account id or the phone number and WeChat id the facts
-// quoted; a warning has no statement.
+// quoted; a warning has no statement. The policy's own limit of the bulk
+// adder's fixture is exported beside the reviewers' measures.
 func TestAuditAndExportCommands(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -34,6 +35,12 @@ func TestAuditAndExportCommands(t *testing.T) {
 	modctl(t, ctx, cmd("action", "acct_adder", "-action", "limit", "-duration", "24h", "-restricts", "friend_add", "-reason", "bulk_add",
 		"-detail", "400 friend requests to strangers in one hour.", "-note", "ticket 13")...)
 	modctl(t, ctx, cmd("action", "acct_mild", "-action", "warn", "-detail", "One broadcast read as an ad.", "-note", "ticket 14")...)
+	// And the policy's own: the bulk adder's fixture, judged live.
+	modctl(t, ctx, "replay", "-nats-url", svc.NATSURL, "../../fixtures/scenarios/bulk-adder-new-account")
+	eventually(t, "the bulk adder is limited", func() (string, bool) {
+		out := modctl(t, ctx, cmd("audit", "-actor", "policy", "-account", "acct_bulk_new")...)
+		return out, strings.Contains(out, "limit")
+	})
 
 	t.Run("search", func(t *testing.T) {
 		out := modctl(t, ctx, cmd("audit", "-account", "acct_seller")...)
@@ -49,8 +56,11 @@ func TestAuditAndExportCommands(t *testing.T) {
 		if !strings.Contains(out, "acct_adder") || strings.Contains(out, "acct_seller") {
 			t.Errorf("audit -rule bulk_add:\n%s", out)
 		}
-		if out := modctl(t, ctx, cmd("audit", "-actor", "policy")...); !strings.Contains(out, "no records match") {
+		if out := modctl(t, ctx, cmd("audit", "-actor", "policy")...); !strings.Contains(out, "acct_bulk_new") || strings.Contains(out, "acct_seller") {
 			t.Errorf("audit -actor policy: got\n%s", out)
+		}
+		if out := modctl(t, ctx, cmd("audit", "-actor", "nobody")...); !strings.Contains(out, "no records match") {
+			t.Errorf("audit -actor nobody: got\n%s", out)
 		}
 		out = modctl(t, ctx, cmd("audit", "-limit", "2")...)
 		if !strings.Contains(out, "the next page is -from") {
@@ -69,8 +79,9 @@ func TestAuditAndExportCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Three decisions and three manual records.
-		if len(rows) != 7 || strings.Join(rows[0], ",") != strings.Join(transparency.CSVHeader, ",") {
+		// Three manual decisions, their three records, and the policy's
+		// warning and limit.
+		if len(rows) != 9 || strings.Join(rows[0], ",") != strings.Join(transparency.CSVHeader, ",") {
 			t.Errorf("csv: got %d rows: %q", len(rows), rows)
 		}
 		out := modctl(t, ctx, cmd("audit", "-format", "jsonl", "-since", "1h", "-kind", "manual")...)
@@ -90,7 +101,7 @@ func TestAuditAndExportCommands(t *testing.T) {
 		if err := run(ctx, cmd("export", "sor", "-since", "1h", "-out", file), &out, &errOut); err != nil {
 			t.Fatalf("export sor: %v\n%s", err, errOut.String())
 		}
-		if !strings.Contains(errOut.String(), "exported 2 statements of reasons in 1 batch to "+file+"; 1 decision without one") {
+		if !strings.Contains(errOut.String(), "exported 3 statements of reasons in 1 batch to "+file+"; 2 decisions without one") {
 			t.Errorf("export sor said:\n%s", errOut.String())
 		}
 		data, err := os.ReadFile(file)
@@ -101,11 +112,18 @@ func TestAuditAndExportCommands(t *testing.T) {
 		if err := json.Unmarshal(data, &b); err != nil {
 			t.Fatal(err)
 		}
-		if len(b.Statements) != 2 || b.Statements[0].DecisionAccount != transparency.AccountSuspended ||
+		if len(b.Statements) != 3 || b.Statements[0].DecisionAccount != transparency.AccountSuspended ||
 			b.Statements[1].DecisionProvision != transparency.ProvisionPartialSuspension || b.Statements[0].AutomatedDecision != transparency.AutomatedNot {
 			t.Fatalf("statements: %s", data)
 		}
-		for _, bad := range []string{"acct_seller", "acct_adder", "acct_mild", "lily_vip88", "13800138000", "ticket"} {
+		// The policy's limit: automated, its facts as the owner read them.
+		policy := b.Statements[2]
+		if policy.AutomatedDecision != transparency.AutomatedFully || policy.AutomatedDetection != transparency.DetectionYes ||
+			policy.Category != transparency.CategoryScamsAndFraud || policy.ContentTypeOther != "Friend requests" ||
+			!strings.HasPrefix(policy.DecisionFacts, "100 friend requests in the last hour") || strings.Contains(policy.DecisionFacts, transparency.Redacted) {
+			t.Errorf("the policy's statement: %+v", policy)
+		}
+		for _, bad := range []string{"acct_seller", "acct_adder", "acct_mild", "acct_bulk_new", "lily_vip88", "13800138000", "ticket"} {
 			if strings.Contains(string(data), bad) {
 				t.Errorf("the export contains %q:\n%s", bad, data)
 			}
