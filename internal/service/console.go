@@ -113,6 +113,13 @@ func consoleClientTLS(server *tls.Config) (*tls.Config, error) {
 		return nil, errors.New("web console: the API's certificate names no host or address to check it under")
 	}
 	if server.ClientAuth == tls.RequireAndVerifyClientCert {
+		// Checked now, so a console that could never reach the API stops
+		// the start with a reason rather than failing every page.
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: server.ClientCAs, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			return nil, fmt.Errorf("web console: under --client-ca the console presents the API's certificate as its client certificate, "+
+				"so the client CA must have signed it for client authentication (extended key usage clientAuth): %w; "+
+				"use such a certificate, or serve no console (--console-listen '')", err)
+		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
