@@ -145,6 +145,7 @@ func (s *auditService) ExportStatements(req *moderationv1.ExportStatementsReques
 		batch                       transparency.Batch
 		last                        transparency.Progress
 		exported, skipped, progress uint64
+		sent                        int
 	)
 	send := func() error {
 		chunk := &moderationv1.ExportChunk{Scanned: last.Scanned, Exported: exported, Total: last.Total, Skipped: skipped}
@@ -157,6 +158,7 @@ func (s *auditService) ExportStatements(req *moderationv1.ExportStatementsReques
 			batch.Statements = batch.Statements[:0]
 		}
 		progress = last.Scanned
+		sent++
 		return stream.Send(chunk)
 	}
 	_, err = s.deps.Audit.Scan(stream.Context(), f, func(e *transparency.Entry, p transparency.Progress) error {
@@ -181,5 +183,10 @@ func (s *auditService) ExportStatements(req *moderationv1.ExportStatementsReques
 	if err != nil {
 		return err
 	}
-	return send()
+	// The scan's last call sent what was left, unless it had read
+	// nothing new since the chunk before.
+	if len(batch.Statements) > 0 || sent == 0 {
+		return send()
+	}
+	return nil
 }

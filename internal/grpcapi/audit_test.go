@@ -140,6 +140,15 @@ func TestSearchAuditOverGRPC(t *testing.T) {
 		t.Errorf("by actor: %v, %v", byActor, err)
 	}
 
+	none, err := client.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Actor: "nobody"})
+	if err != nil || len(none.Entries) != 0 || none.Scanned != 6 || none.NextSequence != 0 {
+		t.Errorf("a search that matches nothing: %v, %v; want all 6 records read", none, err)
+	}
+	rare, err := client.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Actor: "nobody", ScanLimit: 4})
+	if err != nil || rare.Scanned != 4 || rare.NextSequence != 5 {
+		t.Errorf("scan_limit 4: %v, %v; want 4 read and the next page at 5", rare, err)
+	}
+
 	var pages [][]string
 	for from := uint64(0); ; {
 		page, err := client.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Rule: "bulk_add", Limit: 2, FromSequence: from})

@@ -109,7 +109,8 @@ func NewTrail(decisions jetstream.Stream) *Trail { return &Trail{stream: decisio
 var ErrStop = errors.New("stop scan")
 
 // Scan reads the records f selects, in stream order, calling fn with each
-// match and on progress every so often with a nil entry. The scan is
+// match, and with a nil entry on progress every so often and once at the
+// end with the final counts. The scan is
 // bounded: it starts at f.FromSeq or f.Since and ends at f.Until, at the
 // last record stored when it began, or after f.MaxScan records, whichever
 // comes first, so a busy stream cannot keep it going. It returns the
@@ -120,6 +121,18 @@ func (t *Trail) Scan(ctx context.Context, f Filter, fn func(e *Entry, p Progress
 	if err := f.Validate(); err != nil {
 		return 0, err
 	}
+	var p Progress
+	if next, err = t.scan(ctx, f, &p, fn); err != nil {
+		return 0, err
+	}
+	// The last call has the final counts, whatever fn saw before.
+	if err := fn(nil, p); err != nil && !errors.Is(err, ErrStop) {
+		return 0, err
+	}
+	return next, nil
+}
+
+func (t *Trail) scan(ctx context.Context, f Filter, p *Progress, fn func(e *Entry, p Progress) error) (next uint64, err error) {
 	info, err := t.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("scan audit trail: %w", err)
@@ -151,7 +164,7 @@ func (t *Trail) Scan(ctx context.Context, f Filter, fn func(e *Entry, p Progress
 		defer cancel()
 		_ = t.stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
 	}()
-	p := Progress{Total: cons.CachedInfo().NumPending}
+	p.Total = cons.CachedInfo().NumPending
 	if p.Total == 0 {
 		return 0, nil
 	}
@@ -184,14 +197,14 @@ func (t *Trail) Scan(ctx context.Context, f Filter, fn func(e *Entry, p Progress
 			natsbus.Skip(nil, natsbus.SourceDecisions, err, "seq", seq, "subject", msg.Subject())
 		} else if f.Match(e) {
 			p.Matched++
-			if err := fn(&e, p); errors.Is(err, ErrStop) {
+			if err := fn(&e, *p); errors.Is(err, ErrStop) {
 				return nextAfter(seq, meta.NumPending, last), nil
 			} else if err != nil {
 				return 0, err
 			}
 		}
 		if p.Scanned%1024 == 0 {
-			if err := fn(nil, p); errors.Is(err, ErrStop) {
+			if err := fn(nil, *p); errors.Is(err, ErrStop) {
 				return nextAfter(seq, meta.NumPending, last), nil
 			} else if err != nil {
 				return 0, err

@@ -192,7 +192,9 @@ func TestScanPagesAndStops(t *testing.T) {
 			t.Fatal("paging by MaxScan does not end")
 		}
 		next, err := tr.Scan(context.Background(), Filter{Actor: "nobody", FromSeq: from, MaxScan: 4}, func(e *Entry, _ Progress) error {
-			t.Errorf("matched %+v", e)
+			if e != nil {
+				t.Errorf("matched %+v", e)
+			}
 			return nil
 		})
 		if err != nil {
