@@ -641,10 +641,10 @@ func (g *gen) couponBrand() {
 }
 
 // groupAdmins: a group's 1–4 admins, accounts years old, most in everyday
-// use and some quiet (nothing seen before), add its members: most groups
-// in a day or three, some steadily for weeks.
+// use and some quiet (nothing seen before), add its members (80 to 500, a
+// group's most): most groups in a day or three, some steadily for weeks.
 func (g *gen) groupAdmins() {
-	members := make([]string, g.between(80, 400))
+	members := make([]string, g.between(80, 500))
 	for i := range members {
 		members[i] = g.person("g")
 	}
