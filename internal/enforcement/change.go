@@ -78,16 +78,21 @@ func (s *Store) Apply(ctx context.Context, path, account string, fn func(st *mod
 func (s *Store) current(ctx context.Context, account string, fromMemory bool) (*moderation.AccountState, uint64, error) {
 	if fromMemory && s.Known != nil {
 		if st, rev, ok := s.Known.Lookup(account); ok {
-			if st != nil {
-				c := *st
-				c.StrikeTimes = slices.Clone(st.StrikeTimes)
-				c.Outbox = slices.Clone(st.Outbox)
-				st = &c
-			}
-			return st, rev, nil
+			return copyState(st), rev, nil
 		}
 	}
 	return s.Get(ctx, account)
+}
+
+// copyState is a copy of a state held in memory that fn may change.
+func copyState(st *moderation.AccountState) *moderation.AccountState {
+	if st == nil {
+		return nil
+	}
+	c := *st
+	c.StrikeTimes = slices.Clone(st.StrikeTimes)
+	c.Outbox = slices.Clone(st.Outbox)
+	return &c
 }
 
 // crash ends the process the way a power cut or SIGKILL would: no

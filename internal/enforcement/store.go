@@ -70,9 +70,9 @@ func (s *Store) Get(ctx context.Context, account string) (*moderation.AccountSta
 // Put writes an account's state if its revision is still rev (0: the
 // account must have none). A lost race returns moderation.ErrConflict.
 func (s *Store) Put(ctx context.Context, st *moderation.AccountState, rev uint64) (uint64, error) {
-	b, err := json.Marshal(st)
+	b, err := encodeState(st)
 	if err != nil {
-		return 0, fmt.Errorf("encode state of %s: %w", st.Account, err)
+		return 0, err
 	}
 	var newRev uint64
 	if rev == 0 {
@@ -89,9 +89,21 @@ func (s *Store) Put(ctx context.Context, st *moderation.AccountState, rev uint64
 	return newRev, nil
 }
 
+// encodeState is an account's state as the bucket holds it.
+func encodeState(st *moderation.AccountState) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode state of %s: %w", st.Account, err)
+	}
+	return b, nil
+}
+
+// isWrongSequence is a compare-and-set lost to another write, as a lone
+// server (10071) or a replicated stream (10164) reports it.
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Audit appends a record to the decisions stream on subject, stored once

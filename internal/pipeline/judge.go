@@ -23,7 +23,20 @@ type Store interface {
 // last event applied, and the decision id is derived from the event.
 func (p *Pipeline) judge(ctx context.Context, jin *judgeInput, ev *moderation.Event, seq uint64) error {
 	var rule string
-	ch, err := p.store.Apply(ctx, moderation.PathJudge, ev.Account, func(st *moderation.AccountState) (*moderation.Change, error) {
+	ch, err := p.store.Apply(ctx, moderation.PathJudge, ev.Account, p.decide(ctx, jin, ev, seq, &rule))
+	if err != nil || ch == nil || ch.State == nil {
+		return err
+	}
+	p.decided(ch, rule)
+	return nil
+}
+
+// decide is the change judging makes of an account's state, for Apply (or
+// a lane's Begin) to ask for: nil when the policy asks for nothing
+// stronger than the measure in force, or the event was applied before. It
+// sets *rule to the rule that decided.
+func (p *Pipeline) decide(ctx context.Context, jin *judgeInput, ev *moderation.Event, seq uint64, rule *string) func(st *moderation.AccountState) (*moderation.Change, error) {
+	return func(st *moderation.AccountState) (*moderation.Change, error) {
 		if st != nil && seq <= st.EventSeq {
 			return nil, nil // applied before a crash or a retry; Apply has published it
 		}
@@ -66,18 +79,18 @@ func (p *Pipeline) judge(ctx context.Context, jin *judgeInput, ev *moderation.Ev
 			p.refuse(ev, err)
 			return nil, nil
 		}
-		rule = v.Rule
+		*rule = v.Rule
 		next := &moderation.AccountState{Account: ev.Account, Current: d, StrikeTimes: strikes, EventSeq: seq, UpdatedAt: time.Now().UTC(),
 			Basis: &moderation.Basis{Account: in.Account, Signals: in.Signals, EventID: ev.ID, EventKind: ev.Kind, EventAt: ev.At.UTC()}}
 		return &moderation.Change{State: next, Decisions: []*moderation.Decision{d}}, nil
-	})
-	if err != nil || ch == nil || ch.State == nil {
-		return err
 	}
+}
+
+// decided counts and logs a decision once its change is stored.
+func (p *Pipeline) decided(ch *moderation.Change, rule string) {
 	d := ch.Decisions[0]
 	p.metrics.decision(d.Action, rule)
 	p.log.Info("decision", "account", d.Account, "action", d.Action, "rule", rule, "decision_id", d.DecisionID, "policy_version", d.PolicyVersion)
-	return nil
 }
 
 // ShadowRecord is what the decisions stream keeps of a shadow policy's

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"moderation/internal/enforcement"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 )
@@ -15,6 +16,17 @@ import (
 // laneQueue is how many crossings a lane holds waiting to be judged; a
 // full lane makes the consumer wait.
 const laneQueue = 1024
+
+// laneWrites bounds the changes a lane has under way, written or waiting
+// behind a change of the same account; at the bound it waits for one to
+// be confirmed. Each is two publishes the service's connection has
+// outstanding (32 lanes: 2,048, within JetStream's 4,000 by default).
+const laneWrites = 32
+
+// laneWritten bounds the accounts a lane remembers its last write of;
+// when full it forgets them all: one forgotten costs a conflict, not a
+// wrong write.
+const laneWritten = 4096
 
 // lane judges the crossings of one partition's accounts, in the order the
 // consumer counted them, in parallel with the other lanes: the slow part
@@ -30,12 +42,43 @@ const laneQueue = 1024
 // floor (the earliest event not acknowledged) and reads every event after
 // it again, and judging an event twice is a no-op (the account's state
 // records the last event applied).
+//
+// A lane does not wait for NATS on a change (when the store can Begin
+// one: enforcement.Store): it sends the state's compare-and-set, goes on
+// with its next crossing, and acknowledges the event once the state and
+// then the decision are confirmed. An account's crossings stay in order:
+// one that comes while the account has a change under way waits, parked,
+// until that change is confirmed, and starts from the revision it wrote
+// (remembered, since the View may not have seen it yet). A change that
+// fails is made again the synchronous way (finish), which reads the
+// bucket on a conflict and retries.
 type lane struct {
 	p      *Pipeline
 	part   int
 	jobs   chan job
 	acked  prometheus.Counter
 	queued prometheus.Gauge
+
+	// Owned by the lane's goroutine.
+	underWay map[string]*write              // by account: its change not yet confirmed
+	parked   map[string][]job               // by account: crossings waiting for that change, in order
+	written  map[string]enforcement.StateAt // by account: the state this lane last wrote
+	settled  chan *write                    // changes whose writes ended, confirmed or not
+	pending  int                            // changes begun and not yet out of settled
+	waiting  int                            // crossings parked
+}
+
+// write is a crossing whose change is under way.
+type write struct {
+	j    job
+	w    *enforcement.Write
+	rule string
+	done bool // its outcome was dealt with (maybe before it came out of settled)
+}
+
+// beginner is a Store that can make a change without waiting for NATS.
+type beginner interface {
+	Begin(ctx context.Context, path, account string, from *enforcement.StateAt, fn func(st *moderation.AccountState) (*moderation.Change, error), done func(*enforcement.Write)) (*enforcement.Write, error)
 }
 
 // job is an event that crossed a watched level, with what judging reads.
@@ -51,8 +94,10 @@ func (p *Pipeline) newLanes() []*lane {
 	for i := range lanes {
 		label := strconv.Itoa(i)
 		lanes[i] = &lane{p: p, part: i, jobs: make(chan job, laneQueue),
-			acked:  p.metrics.PartitionEvents.WithLabelValues(label),
-			queued: p.metrics.PartitionLag.WithLabelValues(label)}
+			acked:    p.metrics.PartitionEvents.WithLabelValues(label),
+			queued:   p.metrics.PartitionLag.WithLabelValues(label),
+			underWay: map[string]*write{}, parked: map[string][]job{}, written: map[string]enforcement.StateAt{},
+			settled: make(chan *write, laneWrites)}
 		p.metrics.PartitionOwned.WithLabelValues(label).Set(1)
 	}
 	p.metrics.PartitionsUnowned.Set(0)
@@ -78,15 +123,18 @@ func (l *lane) submit(j job, quit <-chan struct{}) bool {
 }
 
 // run judges the lane's crossings until quit closes; what is still queued
-// then stays unacknowledged and is read again at the next start.
+// or parked then stays unacknowledged and is read again at the next
+// start, and changes under way are acknowledged if they are confirmed.
 func (l *lane) run(ctx context.Context, quit <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for {
 		select {
 		case j := <-l.jobs:
 			l.queued.Dec()
-			l.finish(ctx, j)
-			l.p.judging.Done()
+			l.take(ctx, j)
+		case w := <-l.settled:
+			l.pending--
+			l.outcome(ctx, w)
 		case <-quit:
 			for {
 				select {
@@ -94,11 +142,120 @@ func (l *lane) run(ctx context.Context, quit <-chan struct{}, wg *sync.WaitGroup
 					l.queued.Dec()
 					l.p.judging.Done()
 				default:
+					for _, js := range l.parked {
+						for range js {
+							l.p.judging.Done()
+						}
+					}
+					clear(l.parked)
+					for ; l.pending > 0; l.pending-- {
+						w := <-l.settled
+						if !w.done {
+							w.done = true
+							if _, err := w.w.Result(); err == nil {
+								l.confirmed(w)
+							}
+							l.p.judging.Done()
+						}
+					}
 					return
 				}
 			}
 		}
 	}
+}
+
+// take judges a crossing: at once, or parked behind its account's change
+// under way.
+func (l *lane) take(ctx context.Context, j job) {
+	acct := j.ev.Account
+	if l.underWay[acct] != nil {
+		l.parked[acct] = append(l.parked[acct], j)
+		l.waiting++
+	} else {
+		l.begin(ctx, j)
+	}
+	for l.pending+l.waiting >= laneWrites {
+		w := <-l.settled
+		l.pending--
+		l.outcome(ctx, w)
+	}
+}
+
+// begin judges a crossing whose account has no change under way, and
+// sends the change without waiting for it. Without a store that can, or
+// when Begin fails, it judges the synchronous way.
+func (l *lane) begin(ctx context.Context, j job) {
+	p := l.p
+	b, ok := p.store.(beginner)
+	if !ok || p.halted.Load() {
+		l.finish(ctx, j)
+		p.judging.Done()
+		return
+	}
+	acct := j.ev.Account
+	var from *enforcement.StateAt
+	if at, ok := l.written[acct]; ok {
+		from = &at
+	}
+	w := &write{j: j}
+	ew, err := b.Begin(ctx, moderation.PathJudge, acct, from, p.decide(ctx, j.in, j.ev, j.seq, &w.rule), func(*enforcement.Write) { l.settled <- w })
+	if err != nil {
+		p.log.Debug("change not begun; judging again", "account", acct, "event", j.ev.ID, "err", err)
+		l.finish(ctx, j)
+		p.judging.Done()
+		return
+	}
+	w.w = ew
+	if ew.Change == nil || ew.Change.State == nil { // nothing to write
+		p.ack(j.msg)
+		l.acked.Inc()
+		p.judging.Done()
+		return
+	}
+	l.underWay[acct] = w
+	l.pending++
+}
+
+// outcome acknowledges a crossing whose change is confirmed, or judges it
+// again the synchronous way, and then starts the account's parked
+// crossings, up to the next that writes.
+func (l *lane) outcome(ctx context.Context, w *write) {
+	if w.done {
+		return
+	}
+	w.done = true
+	acct := w.j.ev.Account
+	delete(l.underWay, acct)
+	if _, err := w.w.Result(); err != nil {
+		delete(l.written, acct)
+		l.p.log.Debug("change not confirmed; judging again", "account", acct, "event", w.j.ev.ID, "err", err)
+		l.finish(ctx, w.j)
+	} else {
+		l.confirmed(w)
+	}
+	l.p.judging.Done()
+	for l.underWay[acct] == nil && len(l.parked[acct]) > 0 {
+		next := l.parked[acct][0]
+		if l.parked[acct] = l.parked[acct][1:]; len(l.parked[acct]) == 0 {
+			delete(l.parked, acct)
+		}
+		l.waiting--
+		l.begin(ctx, next)
+	}
+}
+
+// confirmed acknowledges a crossing whose change is stored and published,
+// and remembers the state written for the account's next change.
+func (l *lane) confirmed(w *write) {
+	at, _ := w.w.Result()
+	if len(l.written) >= laneWritten {
+		clear(l.written)
+	}
+	l.written[w.j.ev.Account] = at
+	l.p.decided(w.w.Change, w.rule)
+	l.p.ack(w.j.msg)
+	l.acked.Inc()
 }
 
 // finish judges one crossing and acknowledges its event, or dead-letters
