@@ -140,6 +140,9 @@ func (s *auditService) ExportStatements(req *moderationv1.ExportStatementsReques
 	if err != nil {
 		return err
 	}
+	if err := transparency.ValidScope(req.GetTerritorialScope()); err != nil {
+		return err
+	}
 	opts := transparency.Options{TerritorialScope: req.GetTerritorialScope()}
 	var (
 		batch                       transparency.Batch

@@ -297,6 +297,23 @@ func TestExportStatementsOverGRPC(t *testing.T) {
 		t.Errorf("first statement: %+v", s)
 	}
 
+	stream, err = client.ExportStatements(ctx, &moderationv1.ExportStatementsRequest{Since: timestamppb.New(time.Now().Add(-time.Hour)), TerritorialScope: []string{"DE", "CN"}})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.InvalidArgument || !slices.Contains(fieldsOf(err), "territorial_scope[1]") {
+		t.Errorf("scope CN: got %v with fields %v, want InvalidArgument on territorial_scope[1]", err, fieldsOf(err))
+	}
+	stream, err = client.ExportStatements(ctx, &moderationv1.ExportStatementsRequest{Since: timestamppb.New(time.Now().Add(-time.Hour)), TerritorialScope: []string{"DE", "NO"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, _ = readExport(t, stream.Recv)
+	var scoped transparency.Batch
+	if err := json.Unmarshal(chunks[0].Data, &scoped); err != nil || fmt.Sprint(scoped.Statements[0].TerritorialScope) != "[DE NO]" {
+		t.Errorf("scope DE, NO: %v, %v", scoped.Statements[0].TerritorialScope, err)
+	}
+
 	owner := moderationv1.NewAuditServiceClient(a.dial(t, auth.Identity{Subject: "svc", Role: auth.RoleService}))
 	stream, err = owner.ExportStatements(ctx, &moderationv1.ExportStatementsRequest{Since: timestamppb.New(time.Now().Add(-time.Hour))})
 	if err == nil {

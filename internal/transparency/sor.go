@@ -6,6 +6,8 @@
 package transparency
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -95,6 +97,21 @@ const (
 // the whole European Union: its 27 members.
 var EU = []string{"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
 	"IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"}
+
+// eea is what territorial_scope may name: the EU and the other members
+// of the European Economic Area.
+var eea = append([]string{"IS", "LI", "NO"}, EU...)
+
+// ValidScope refuses a territorial scope the API would: a code that is
+// not an EU or EEA country.
+func ValidScope(codes []string) error {
+	for i, c := range codes {
+		if !slices.Contains(eea, c) {
+			return moderation.Invalid(fmt.Sprintf("territorial_scope[%d]", i), fmt.Sprintf("%q is not an EU or EEA country code", c))
+		}
+	}
+	return nil
+}
 
 // measure is what an action restricts, in the API's three kinds of
 // restriction, and which end date goes with it. Only restrictions are

@@ -226,3 +226,13 @@ func TestClip(t *testing.T) {
 		t.Error("clip changed a short text")
 	}
 }
+
+func TestValidScope(t *testing.T) {
+	if err := ValidScope([]string{"DE", "NO", "IS"}); err != nil {
+		t.Errorf("EU and EEA countries refused: %v", err)
+	}
+	err := ValidScope([]string{"DE", "CN"})
+	if fe, ok := err.(*moderation.FieldError); !ok || fe.Field != "territorial_scope[1]" {
+		t.Errorf("CN: got %v, want an error on territorial_scope[1]", err)
+	}
+}
