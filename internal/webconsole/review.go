@@ -51,6 +51,8 @@ type reviewData struct {
 	Shown    int
 	Selected string
 	Partial  bool // a search stopped at its scan limit: older records were not read
+	// LiftDetail starts what the owner reads when a measure is lifted.
+	LiftDetail string
 }
 
 // reviewPage lists the flagged accounts, oldest first: one SearchAudit call
@@ -64,7 +66,7 @@ func (c *Console) reviewPage(w http.ResponseWriter, r *http.Request, s *Session)
 		window = "168h"
 	}
 	d, _ := time.ParseDuration(window)
-	data := reviewData{Now: c.now(), Window: window, Windows: reviewWindows, All: q.Get("all") == "1", Selected: q.Get("sel")}
+	data := reviewData{Now: c.now(), Window: window, Windows: reviewWindows, All: q.Get("all") == "1", Selected: q.Get("sel"), LiftDetail: liftDetail}
 	byAccount := map[string]*flagged{}
 	for _, rule := range ringRules {
 		resp, err := c.audit.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Kind: "enforcement", Rule: rule,
