@@ -38,9 +38,7 @@ var (
 // checks here too) withholds the whole text.
 func Redact(text, account string) string {
 	out := text
-	if account != "" {
-		out = strings.ReplaceAll(out, account, "[account]")
-	}
+	out = cutAccount(out, account)
 	out = quotedDestination.ReplaceAllString(out, "$1$2$3 "+Redacted)
 	out = email.ReplaceAllString(out, Redacted)
 	out = link.ReplaceAllString(out, Redacted)
@@ -65,6 +63,35 @@ func Redact(text, account string) string {
 		return withheld
 	}
 	return out
+}
+
+// cutAccount replaces the account id where it stands as a whole token
+// (ids are [A-Za-z0-9_-]), so a short id does not eat into other words.
+func cutAccount(text, account string) string {
+	if account == "" {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, account)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		end := i + len(account)
+		whole := (i == 0 || !isIDByte(text[i-1])) && (end == len(text) || !isIDByte(text[end]))
+		b.WriteString(text[:i])
+		if whole {
+			b.WriteString("[account]")
+		} else {
+			b.WriteString(account)
+		}
+		text = text[end:]
+	}
+}
+
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 func countDigits(s string) int {

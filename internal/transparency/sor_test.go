@@ -196,10 +196,15 @@ func TestRedact(t *testing.T) {
 		{"write to @lily_pay or lily@example.com", "write to " + Redacted + " or " + Redacted},
 		{"see https://example.org/a?b=c today", "see " + Redacted + " today"},
 		{"acct_x7 sent it", "[account] sent it"},
+		{"acct_x70 and acct_x7, (acct_x7)", "acct_x70 and [account], ([account])"},
 	} {
 		if got := Redact(c.in, "acct_x7"); got != c.want {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+	// A short id is cut where it stands alone, not out of other words.
+	if got := Redact("limit: a limit on a", "a"); got != "limit: [account] limit on [account]" {
+		t.Errorf("Redact with account a: %q", got)
 	}
 }
 
