@@ -70,6 +70,7 @@ type Console struct {
 	review     moderationv1.ReviewServiceClient
 	moderation moderationv1.ModerationServiceClient
 	audit      moderationv1.AuditServiceClient
+	console    moderationv1.ConsoleServiceClient
 }
 
 // New builds the console and its routes.
@@ -89,6 +90,7 @@ func New(cfg Config) (*Console, error) {
 		review:     moderationv1.NewReviewServiceClient(cfg.API),
 		moderation: moderationv1.NewModerationServiceClient(cfg.API),
 		audit:      moderationv1.NewAuditServiceClient(cfg.API),
+		console:    moderationv1.NewConsoleServiceClient(cfg.API),
 	}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
@@ -119,6 +121,9 @@ func (c *Console) routes() {
 	c.handle("POST /signout", c.signOut)
 	c.queueRoutes()
 	c.auditRoutes()
+	c.accountRoutes()
+	c.policyRoutes()
+	c.overviewRoutes()
 }
 
 // ServeHTTP serves the console.
