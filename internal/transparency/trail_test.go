@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/appeals"
+	"moderation/internal/auth"
 	"moderation/internal/enforcement"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
@@ -103,7 +104,7 @@ func TestSearchFilters(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	s5 := tr.put(t, "mod.audit.appeal.acct_a", appeals.Record{AppealID: "apl_1", Account: "acct_a", DecisionID: "dec_1", Rule: "bulk_add",
 		State: appeals.Overturned, Actor: "reviewer:bob", Reply: "They were attendees of your conference."})
-	s6 := tr.put(t, "mod.audit.token.tok_1", map[string]any{"op": "mint", "token_id": "tok_1", "subject": "carol", "role": "reviewer", "actor": "admin:root"})
+	s6 := tr.put(t, "mod.audit.token.tok_1", auth.TokenRecord{Op: auth.OpMint, TokenID: "tok_1", Subject: "carol", Role: auth.RoleReviewer, Actor: "admin:root"})
 	s7 := tr.put(t, "mod.purge.acct_b", appeals.PurgeNotice{Account: "acct_b", DecisionID: "dec_2", EligibleAt: time.Now()})
 
 	all := tr.scan(t, Filter{})
