@@ -18,6 +18,7 @@ import (
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/natsbus/natstest"
+	"moderation/internal/pipeline"
 )
 
 // trail is a real embedded NATS with the service's streams, and a
@@ -346,4 +347,44 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestDecodeEveryKind reads each kind of record as its writer writes it.
+func TestDecodeEveryKind(t *testing.T) {
+	now := time.Now()
+	for _, c := range []struct {
+		subject string
+		body    any
+		want    Entry
+	}{
+		{"mod.audit.batch.b1", appeals.BatchRecord{BatchID: "b1", Actor: "admin:root", Note: "new policy", PolicyVersion: "v2",
+			Restored: []appeals.Reevaluation{{Account: "acct_1"}, {Account: "acct_2"}}},
+			Entry{Kind: "batch", Actor: "admin:root", Action: "reevaluate", Summary: "batch b1: 2 restored under v2; new policy"}},
+		{"mod.audit.reevaluate.acct_1", struct {
+			appeals.Reevaluation
+			BatchID string `json:"batch_id"`
+			Actor   string `json:"actor"`
+		}{appeals.Reevaluation{Account: "acct_1", DecisionID: "dec_1", Was: moderation.ActionClose, Would: moderation.ActionAllow, Why: "no ring"}, "b1", "admin:root"},
+			Entry{Kind: "reevaluate", Account: "acct_1", Actor: "admin:root", Action: "restore", DecisionID: "dec_1", Summary: "batch b1: close would be allow: no ring"}},
+		{"mod.audit.shadow.acct_1", pipeline.ShadowRecord{Account: "acct_1", Agreement: "stricter",
+			Shadow: pipeline.ShadowOutcome{Action: moderation.ActionLimit, Rule: "bulk_add"}},
+			Entry{Kind: "shadow", Account: "acct_1", Actor: ActorPolicy, Rule: "bulk_add", Action: "limit", Summary: "shadow policy stricter than live"}},
+		{"mod.audit.suppressed.acct_1", pipeline.SuppressedRecord{Account: "acct_1", DecisionID: "dec_2", Action: moderation.ActionSuspend, Rule: "ad_content"},
+			Entry{Kind: "suppressed", Account: "acct_1", Actor: ActorPolicy, Rule: "ad_content", Action: "suspend", DecisionID: "dec_2", Summary: "not enforced: the rule is suppressed"}},
+		{"mod.purge.acct_1", appeals.PurgeNotice{Account: "acct_1", DecisionID: "dec_3", EligibleAt: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)},
+			Entry{Kind: KindPurge, Account: "acct_1", Action: "purge", DecisionID: "dec_3", Summary: "eligible for purge from 2027-05-01T00:00:00Z"}},
+	} {
+		data, err := json.Marshal(c.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(1, now, c.subject, data)
+		if err != nil {
+			t.Fatalf("%s: %v", c.subject, err)
+		}
+		got.Seq, got.Time, got.Subject, got.Record = 0, time.Time{}, "", nil
+		if string(jsonOf(got)) != string(jsonOf(c.want)) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.subject, got, c.want)
+		}
+	}
 }
