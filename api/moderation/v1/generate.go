@@ -1,5 +1,5 @@
 // Package moderationv1 is the generated Go for the moderation.v1 protobuf
-// API (event.proto, moderation.proto), committed beside the .proto files.
+// API (every .proto file in this directory), committed beside them.
 //
 // To regenerate after editing a .proto file, from the module root:
 //
