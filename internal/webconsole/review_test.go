@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -128,4 +129,19 @@ func TestFlaggedAccounts(t *testing.T) {
 	if _, page := b.get("/review?all=1"); flaggedRows(page)[account] != "destination_campaign" {
 		t.Errorf("with everything included, %s is not listed", account)
 	}
+
+	// In the browser: j moves to the next account, l opens its note.
+	c := newChrome(t)
+	signInBrowser(t, c, svc, token(t, svc, reviewer))
+	c.do(t, chromedp.WaitVisible(chromedp.ID("appeals")), chromedp.Navigate("http://"+svc.ConsoleAddr+"/review"),
+		chromedp.WaitVisible(chromedp.ID("flagged")))
+	second := eval[string](t, c, `document.querySelectorAll("#flagged tbody tr")[1].dataset.id`)
+	c.do(t, chromedp.KeyEvent("j"), chromedp.KeyEvent("l"), chromedp.KeyEvent("Same courier, own shop."))
+	if got := eval[string](t, c, `document.querySelector("#flagged tr.selected").dataset.id`); got != second {
+		t.Errorf("after j: %s selected, want %s", got, second)
+	}
+	if got := eval[string](t, c, `document.querySelector("#detail-`+second+` textarea[name=note]").value`); got != "Same courier, own shop." {
+		t.Errorf("after l and typing, the note holds %q", got)
+	}
+	screenshot(t, c, "flagged")
 }
