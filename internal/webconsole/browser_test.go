@@ -196,6 +196,13 @@ func TestQueueByKeyboard(t *testing.T) {
 		t.Errorf("evidence links: %q; want the https link as is and the javascript: one disarmed", hrefs)
 	}
 
+	// ? shows the keys, Esc hides them.
+	c.do(t, chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.ID("help")))
+	if got := c.text(t, "#help"); !strings.Contains(got, "submit and claim the next") {
+		t.Errorf("help: %q", got)
+	}
+	c.do(t, chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("help")))
+
 	c.do(t, chromedp.KeyEvent("j"))
 	if got := eval[string](t, c, `document.querySelector("#appeals tr.selected").dataset.id`); got != kbd.AppealId {
 		t.Fatalf("after j: selected %s, want %s", got, kbd.AppealId)

@@ -107,6 +107,16 @@ func TestSignInRules(t *testing.T) {
 	}
 
 	tok := token(t, svc, reviewer)
+	// A page asked for before sign-in is where sign-in leads, but never
+	// off the site.
+	for next, want := range map[string]string{"/review": "/review", "//evil.example/x": "/queue", "https://evil.example/": "/queue", "/\\evil.example": "/queue"} {
+		nb := newBrowser(t, svc)
+		_, form := nb.get("/signin?next=" + url.QueryEscape(next))
+		resp, _ := nb.post("/signin", url.Values{"csrf": {csrfOf(t, form)}, "token": {tok}, "next": {next}})
+		if resp.Request.URL.Host != strings.TrimPrefix(nb.base, "http://") || resp.Request.URL.Path != want {
+			t.Errorf("sign in with next=%s landed on %s, want %s", next, resp.Request.URL, want)
+		}
+	}
 	resp, page := b.signIn(tok)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/queue" || !strings.Contains(page, "alice") {
 		t.Fatalf("sign in as a reviewer: got %d at %s:\n%s", resp.StatusCode, resp.Request.URL.Path, page)
