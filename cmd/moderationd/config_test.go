@@ -32,6 +32,16 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("grpc listen: got %s, want the flag's", c.GRPCListen)
 			}
 		}},
+		{name: "console on by default", check: func(t *testing.T, c service.Config) {
+			if c.ConsoleListen != "127.0.0.1:8081" {
+				t.Errorf("console listen: got %q, want 127.0.0.1:8081", c.ConsoleListen)
+			}
+		}},
+		{name: "no console", env: map[string]string{"MODERATION_CONSOLE_LISTEN": ""}, args: []string{"--console-listen", ""}, check: func(t *testing.T, c service.Config) {
+			if c.ConsoleListen != "" {
+				t.Errorf("console listen: got %q, want none", c.ConsoleListen)
+			}
+		}},
 		{name: "bad environment value", env: map[string]string{"MODERATION_DEDUP_WINDOW": "soon"}, wantErr: "MODERATION_DEDUP_WINDOW"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: "log-level"},
 		{name: "non-positive state bound", args: []string{"--max-state-mb", "0"}, wantErr: "max-state-mb"},
