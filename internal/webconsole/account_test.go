@@ -91,8 +91,9 @@ func TestAccountPage(t *testing.T) {
 	if got := eval[float64](t, c, `window.accountCharts.friends.data[1].reduce((a, b) => a + b, 0)`); got != 310 {
 		t.Errorf("friend requests charted: %v, want 310", got)
 	}
-	if got := eval[float64](t, c, `Math.max(...window.accountCharts.friends.data[1])`); got < 260 {
-		t.Errorf("the busiest hour charted has %v requests, want the burst's 260 or more", got)
+	// The burst's 50 minutes fall in the last hour or two.
+	if got := eval[float64](t, c, `window.accountCharts.friends.data[1].slice(-2).reduce((a, b) => a + b, 0)`); got < 260 {
+		t.Errorf("the last two hours charted have %v requests, want the burst's 260 or more", got)
 	}
 	labels := eval[[]string](t, c, `window.accountCharts.friends.series.slice(1).map(s => s.label)`)
 	if strings.Join(labels, "|") != "requests|warn 40|limit 100|suspend 250" {

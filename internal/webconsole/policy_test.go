@@ -1,0 +1,108 @@
+package webconsole_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	moderationv1 "moderation/api/moderation/v1"
+)
+
+// retuneNew is page script that raises a new personal account's bulk_add
+// limit and suspension levels, in every window, in the page's data.json.
+const retuneNew = `(() => {
+	const ta = document.getElementById("data");
+	const d = JSON.parse(ta.value);
+	for (const w of ["levels", "day_levels", "week_levels", "month_levels"]) {
+		Object.assign(d.config.bulk_add[w].personal.new, {limit: 300, suspend: 600});
+	}
+	ta.value = JSON.stringify(d, null, 2);
+})()`
+
+// retunedTests replaces bulk_add_test.rego for the retuned candidate: the
+// embedded tests pin the levels it changes.
+const retunedTests = `package bulk_add_test
+
+_new := data.config.bulk_add.levels.personal.new
+
+test_a_new_account_is_limited_at_300_an_hour if {
+	_new.limit == 300
+	_new.suspend == 600
+}
+`
+
+// TestPolicyBacktestAndReevaluate works the policy page in Chromium: a
+// candidate whose data.json is edited in the page but whose tests still
+// pin the old levels is refused with the failing tests named; with its
+// retuned test file uploaded, the backtest shows the suspended account
+// released by bulk_add, in a table and a chart; the dry run of the
+// re-evaluation lists it, and the apply restores it with its progress
+// shown, after which Check answers ACTIVE.
+func TestPolicyBacktestAndReevaluate(t *testing.T) {
+	svc := startService(t)
+	suspend(t, svc, "acct_bt")
+	dir := t.TempDir()
+	testFile := filepath.Join(dir, "bulk_add_test.rego")
+	if err := os.WriteFile(testFile, []byte(retunedTests), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newChrome(t)
+	signInBrowser(t, c, svc, token(t, svc, reviewer))
+	c.do(t, chromedp.WaitVisible(chromedp.ID("appeals")),
+		chromedp.Navigate("http://"+svc.ConsoleAddr+"/policy"),
+		chromedp.WaitVisible(chromedp.ID("data")))
+	if got := c.text(t, "#live-version"); !strings.HasPrefix(got, "embedded@") {
+		t.Errorf("live version %q", got)
+	}
+	if n := eval[int](t, c, `document.querySelectorAll("#versions tbody tr").length`); n < 1 {
+		t.Error("no version listed")
+	}
+
+	// The old tests refuse the retuned levels.
+	c.do(t, chromedp.Evaluate[chromedp.Void](retuneNew), chromedp.Click(chromedp.ID("run-backtest")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := c.text(t, ".flash"); !strings.Contains(got, "bulk_add_test.test_new_account_150_an_hour_is_limited") {
+		t.Errorf("candidate with stale tests: flash %q, want its failing tests named", got)
+	}
+
+	// With the retuned tests uploaded, the backtest runs.
+	c.do(t, chromedp.Evaluate[chromedp.Void](retuneNew), chromedp.SetUploadFiles(chromedp.ID("upload"), []string{testFile}),
+		chromedp.Click(chromedp.ID("run-backtest")), chromedp.WaitVisible(chromedp.ID("backtest")))
+	released := eval[[]string](t, c, `[...document.querySelectorAll("table.diff[data-rule=bulk_add] tr.released")].map(r => [...r.cells].map(td => td.textContent).join("|"))`)
+	if len(released) != 1 || !strings.HasPrefix(released[0], "acct_bt|suspend|warn|") {
+		t.Errorf("released by bulk_add: %q, want acct_bt from suspend to warn", released)
+	}
+	size := eval[[]float64](t, c, `(() => { const cv = document.querySelector("#chart-backtest canvas"); return cv ? [cv.width, cv.height] : [0, 0]; })()`)
+	if size[0] <= 0 || size[1] <= 0 {
+		t.Errorf("backtest chart canvas %v", size)
+	}
+	if got := eval[[]float64](t, c, `window.backtestChart.data[2]`); len(got) != 1 || got[0] != 1 {
+		t.Errorf("backtest chart's released series %v, want one account under bulk_add", got)
+	}
+	if got := c.text(t, "#kept"); !strings.Contains(got, "bulk_add_test.rego") {
+		t.Errorf("the uploaded file is not kept for the next step: %q", got)
+	}
+	screenshot(t, c, "policy")
+
+	// Re-evaluate the closed and suspended accounts under the candidate:
+	// the dry run lists acct_bt, the apply restores it.
+	c.do(t, chromedp.Click(chromedp.ID("dry-candidate")), chromedp.WaitVisible(chromedp.ID("would-restore")))
+	if got := c.text(t, "#would-restore tbody"); !strings.Contains(got, "acct_bt") {
+		t.Fatalf("dry run lists %q, want acct_bt", got)
+	}
+	awaitStatus(t, svc, "acct_bt", moderationv1.Status_STATUS_SUSPENDED) // a dry run restores nobody
+	c.do(t, chromedp.SendKeys(chromedp.ID("apply-note"), "Levels retuned for new accounts after the spring review."),
+		chromedp.Click(chromedp.ID("apply")))
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.getElementById("apply-status").dataset.done !== undefined`)); err != nil {
+		t.Fatalf("apply did not finish: %v", err)
+	}
+	if got := c.text(t, "#apply-status"); !strings.HasPrefix(got, "Done: 1 restored") {
+		t.Errorf("apply: %q", got)
+	}
+	if got := eval[float64](t, c, `document.getElementById("apply-progress").value`); got != 1 {
+		t.Errorf("progress bar at %v after the result, want full", got)
+	}
+	awaitStatus(t, svc, "acct_bt", moderationv1.Status_STATUS_ACTIVE)
+}
