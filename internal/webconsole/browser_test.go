@@ -50,10 +50,10 @@ type chrome struct {
 // newChrome starts a headless Chromium for the test, closed when it ends.
 func newChrome(t testing.TB) *chrome {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1440, 900))
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses root with its sandbox
-	}
+	// Without Chromium's sandbox: it refuses to run as root with it, and
+	// containers often lack the user namespaces it needs. The pages are
+	// the console's own, served by the test.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1440, 900), chromedp.NoSandbox)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(alloc)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
