@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	moderationv1 "moderation/api/moderation/v1"
 	"moderation/detectors/adtext"
@@ -171,6 +172,7 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, s *Session
 	}
 	d.Texts, d.Targets, d.TargetsAll, d.Reporters = evidenceOf(tl.GetEvents())
 	d.Links, d.Linked = linksOf(tl.GetSignals(), account)
+	d.Linked = append(d.Linked, c.sameSource(r, s, tl.GetSignals(), account, d.Linked)...)
 	c.render(w, r, s, "account", d)
 }
 
@@ -305,6 +307,58 @@ func linksOf(signals []*moderationv1.Signal, self string) (links []*moderationv1
 		}
 	}
 	return links, accounts
+}
+
+// sharedSources find, in a campaign or destination signal's evidence, what
+// the accounts it counts share: the campaign's id, or the destination as
+// the evidence words it. The policy quotes the evidence in its reasons, so
+// the same words find the other accounts the rule measured.
+var sharedSources = map[string]*regexp.Regexp{
+	"campaign":             regexp.MustCompile(`\(campaign [^)]+\)`),
+	"destination_campaign": regexp.MustCompile(`sends buyers to [^;]+?, which`),
+}
+
+// sameSourceWindow is how far back the audit trail is searched for the
+// other accounts: the detectors' windows are a day (campaigns) and three
+// days (destinations).
+const sameSourceWindow = 7 * 24 * time.Hour
+
+// sameSource lists the accounts the campaign and destination rules
+// measured for the same campaign or destination as this account's
+// signals, from the audit trail (their decisions' reasons quote the same
+// evidence). A search that fails leaves them out: the page still shows
+// the signals.
+func (c *Console) sameSource(r *http.Request, s *Session, signals []*moderationv1.Signal, self string, have []linked) []linked {
+	seen := map[string]bool{self: true}
+	for _, l := range have {
+		seen[l.Account] = true
+	}
+	var out []linked
+	for _, sig := range signals {
+		re := sharedSources[sig.GetName()]
+		if re == nil || sig.GetValues()["accounts"] <= 1 {
+			continue
+		}
+		key := re.FindString(sig.GetEvidence())
+		if key == "" {
+			continue
+		}
+		ctx, cancel := apiContext(r)
+		res, err := c.audit.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Kind: "enforcement", Rule: sig.GetName(),
+			Since: timestamppb.New(c.now().Add(-sameSourceWindow)), Limit: 1000}, s.creds())
+		cancel()
+		if err != nil {
+			continue
+		}
+		how := "same " + strings.TrimSuffix(strings.TrimPrefix(key, "sends buyers to "), ", which") + " (" + sig.GetName() + ")"
+		for _, e := range res.GetEntries() {
+			if a := e.GetAccount(); !seen[a] && strings.Contains(e.GetSummary(), key) {
+				seen[a] = true
+				out = append(out, linked{Account: a, How: how})
+			}
+		}
+	}
+	return out
 }
 
 var actionOf = map[string]moderationv1.Action{

@@ -2,7 +2,10 @@ package webconsole_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +166,81 @@ func containsPart(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// sharedWith is the destination signal's evidence as the links show it,
+// with how many other accounts sent buyers to the same destination.
+var sharedWith = regexp.MustCompile(`<code>destination_campaign</code> the latest broadcast sends buyers to (?:WeChat id |QQ |phone |short link |site )([^<,]*), which`)
+
+// accountsSendingTo lists the accounts of a fixture scenario whose
+// broadcasts name the destination value.
+func accountsSendingTo(t *testing.T, scenario, value string) map[string]bool {
+	t.Helper()
+	raw, err := os.ReadFile("../../fixtures/scenarios/" + scenario + "/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var e struct {
+			Account   string `json:"account"`
+			Broadcast struct {
+				Text string `json:"text"`
+			} `json:"broadcast"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range adtext.Destinations(adtext.NormalText(e.Broadcast.Text)) {
+			if d.Value == value {
+				out[e.Account] = true
+			}
+		}
+	}
+	return out
+}
+
+var linkedAccount = regexp.MustCompile(`<li><a href="/accounts/([A-Za-z0-9_-]+)">[^<]*</a> <small>([^<]*)</small></li>`)
+
+// TestAccountLinkedAccounts: an account of the handle-ring fixture (25
+// accounts sending buyers to the same handles) links, on its page, to the
+// other accounts destination_campaign measured for the same destination,
+// and the page shows the signal's evidence.
+func TestAccountLinkedAccounts(t *testing.T) {
+	svc := startService(t)
+	replayScenario(t, svc, "handle-ring")
+	b := newBrowser(t, svc)
+	b.signIn(token(t, svc, reviewer))
+	const account = "acct_100c4b"
+	var page string
+	var links [][]string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, page = b.get("/accounts/" + account)
+		links = linkedAccount.FindAllStringSubmatch(page, -1)
+		if len(links) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(links) < 3 {
+		t.Fatalf("%s links to %d accounts, want its ring's:\n%v", account, len(links), links)
+	}
+	// Every account linked broadcast the same destination: read from the
+	// fixture's texts through the normaliser, apart from the service.
+	m := sharedWith.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the page does not show the destination signal's evidence among the links")
+	}
+	same := accountsSendingTo(t, "handle-ring", m[1])
+	for _, l := range links {
+		if !same[l[1]] {
+			t.Errorf("linked %s, which never sent buyers to %s (those that did: %v)", l[1], m[1], same)
+		}
+	}
+	for _, l := range links {
+		if l[1] == account || !strings.Contains(l[2], "(destination_campaign)") || !strings.HasPrefix(l[2], "same ") {
+			t.Errorf("linked %s as %q, want another account with the same destination", l[1], l[2])
+		}
+	}
 }
