@@ -28,6 +28,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 	seed := fs.Uint64("seed", d.Seed, "seed of the split and the shuffles: the same data and seed give the same model")
 	balance := fs.Bool("balance", d.Balance, "weigh ads and non-ads by the inverse of their shares")
 	nbWeights := fs.Bool("nb-weights", d.NBWeights, "scale each feature by its naive Bayes log-count ratio before the regression (NBSVM)")
+	binary := fs.Bool("binary", d.Binary, "count each feature once per text however often it occurs (with -nb-weights: NBSVM as published); the model keeps it")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	return func() (adtext.TrainOptions, error) {
 		switch {
@@ -41,7 +42,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 			return d, fmt.Errorf("-l2 %v: want 0 or more", *l2)
 		}
 		o := d
-		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance, o.NBWeights = *holdOut, *epochs, *rate, *l2, *seed, *balance, *nbWeights
+		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance, o.NBWeights, o.Binary = *holdOut, *epochs, *rate, *l2, *seed, *balance, *nbWeights, *binary
 		if !*quiet {
 			o.Progress = func(stage string, total int64) adtext.Counter { return console.NewProgress(stderr, stage, total) }
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sync"
 )
 
@@ -20,7 +21,7 @@ const (
 	hashBits     = 18
 	hashBuckets  = 1 << hashBits
 	hashMask     = hashBuckets - 1
-	modelVersion = 2
+	modelVersion = 3 // 3 added the flags byte; see Save
 	modelMagic   = "ADTEXTM\x00"
 )
 
@@ -38,7 +39,13 @@ type Model struct {
 	// The Platt scaling of the linear score z: p = sigmoid(scale*z + shift).
 	// A model trained without a held-out split has 1 and 0.
 	scale, shift float32
+	// binary counts each feature once per text however often it occurs
+	// (TrainOptions.Binary).
+	binary bool
 }
+
+// Model flags, one byte in the file from version 3.
+const flagBinary = 1
 
 func newModel() *Model { return &Model{weights: make([]float32, hashBuckets), scale: 1} }
 
@@ -68,10 +75,18 @@ func (m *Model) Analyze(text string) (float64, Features) {
 func (m *Model) linear(s []byte, f Features) float64 {
 	var sum float64
 	n := 0
-	hashes(s, func(i uint32) {
-		sum += float64(m.weights[i])
-		n++
-	})
+	if m.binary {
+		var buf [1024]uint32
+		for _, i := range distinct(s, buf[:0]) {
+			sum += float64(m.weights[i])
+			n++
+		}
+	} else {
+		hashes(s, func(i uint32) {
+			sum += float64(m.weights[i])
+			n++
+		})
+	}
 	x := handVector(f)
 	z := float64(m.bias)
 	if n > 0 {
@@ -180,6 +195,15 @@ func emitWord(word, prev uint64, emit func(uint32)) {
 	}
 }
 
+// distinct appends to dst the buckets of normalized text s, each once, in
+// ascending order: the features of a binary model, in the order training
+// and scoring both sum them.
+func distinct(s []byte, dst []uint32) []uint32 {
+	hashes(s, func(i uint32) { dst = append(dst, i) })
+	slices.Sort(dst)
+	return slices.Compact(dst)
+}
+
 func decodeRune(s []byte) (rune, int) {
 	// A short decoder: normalize passes invalid bytes through unchanged,
 	// and whatever this makes of them never reads past s and is the same
@@ -199,7 +223,7 @@ func decodeRune(s []byte) (rune, int) {
 // The file format, little-endian:
 //
 //	magic "ADTEXTM\0", version uint16, hash bits uint8, hand inputs uint8,
-//	bias float32, hand weights [hand inputs]float32,
+//	flags uint8 (version 3 only: 1 binary), bias float32, hand weights [hand inputs]float32,
 //	Platt scale and shift float32,
 //	count of non-zero weights uvarint, then per weight: the gap from the
 //	previous index uvarint and the weight float32,
@@ -208,13 +232,26 @@ func decodeRune(s []byte) (rune, int) {
 // Only non-zero weights are stored: a model trained on a few thousand texts
 // touches a small part of the 2^18 buckets.
 
-// Save writes the model in its binary format.
+// Save writes the model in its binary format: version 2, without the
+// flags byte, when no flag is set, so that a model without flags has the
+// bytes it had before version 3 (snapshots name their model by its bytes).
 func (m *Model) Save(w io.Writer) error {
+	var flags byte
+	if m.binary {
+		flags |= flagBinary
+	}
+	version := uint16(modelVersion)
+	if flags == 0 {
+		version = 2
+	}
 	var b bytes.Buffer
 	b.WriteString(modelMagic)
-	b.Write(binary.LittleEndian.AppendUint16(nil, modelVersion))
+	b.Write(binary.LittleEndian.AppendUint16(nil, version))
 	b.WriteByte(hashBits)
 	b.WriteByte(handInputs)
+	if version >= 3 {
+		b.WriteByte(flags)
+	}
 	putF32 := func(v float32) { b.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v))) }
 	putF32(m.bias)
 	for _, v := range m.hand {
@@ -284,8 +321,9 @@ func Load(r io.Reader) (*Model, error) {
 	if len(data) < header+4 {
 		return nil, errors.New("load adtext model: truncated header")
 	}
-	if v := binary.LittleEndian.Uint16(data[len(modelMagic):]); v != modelVersion {
-		return nil, fmt.Errorf("load adtext model: version %d, this build reads version %d", v, modelVersion)
+	version := binary.LittleEndian.Uint16(data[len(modelMagic):])
+	if version != 2 && version != modelVersion {
+		return nil, fmt.Errorf("load adtext model: version %d, this build reads versions 2 and %d", version, modelVersion)
 	}
 	if bits, hand := data[header-2], data[header-1]; bits != hashBits || hand != handInputs {
 		return nil, fmt.Errorf("load adtext model: %d hash bits and %d hand inputs, this build uses %d and %d", bits, hand, hashBits, handInputs)
@@ -296,6 +334,13 @@ func Load(r io.Reader) (*Model, error) {
 	}
 	m := newModel()
 	p := body[header:]
+	if version >= 3 {
+		if len(p) < 1 || p[0]&^flagBinary != 0 {
+			return nil, errors.New("load adtext model: unknown flags (written by a newer build?)")
+		}
+		m.binary = p[0]&flagBinary != 0
+		p = p[1:]
+	}
 	f32 := func() (float32, bool) {
 		if len(p) < 4 {
 			return 0, false

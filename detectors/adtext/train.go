@@ -177,6 +177,11 @@ type TrainOptions struct {
 	// the counts already say much about start ahead, which holds up better
 	// than either method alone when the test data drifts from the training.
 	NBWeights bool
+	// Binary counts each feature once per text, however often it occurs,
+	// as NBSVM does: a long mail that repeats its words weighs by the
+	// words it has, not by its length. The model keeps the setting and
+	// scores the same way.
+	Binary bool
 	// Progress, when set, is told of each stage of training with its size
 	// in examples (0 when not known yet) and counts the stage's steps.
 	Progress func(stage string, total int64) Counter
@@ -295,10 +300,14 @@ type vector struct {
 	y    float64
 }
 
-func vectorize(e Example) vector {
+func vectorize(e Example, binary bool) vector {
 	var v vector
 	s := modelText(nil, e.Text)
-	hashes(s, func(i uint32) { v.idx = append(v.idx, i) })
+	if binary {
+		v.idx = distinct(s, nil)
+	} else {
+		hashes(s, func(i uint32) { v.idx = append(v.idx, i) })
+	}
 	v.hand = handVector(scan(s))
 	if e.Ad {
 		v.y = 1
@@ -371,7 +380,7 @@ func spill(src Source, o TrainOptions) (*spilled, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := vectorize(l.Example)
+		v := vectorize(l.Example, o.Binary)
 		rec = rec[:0]
 		rec = append(rec, byte(v.y))
 		for _, x := range v.hand {
@@ -443,6 +452,7 @@ func (sp *spilled) read(off int64, v *vector) error {
 // rows, in a new shuffled order each epoch.
 func (sp *spilled) fit(rows []int64, o TrainOptions, weights [2]float64, rng *rand.Rand, stage string) (*Model, error) {
 	m := newModel()
+	m.binary = o.Binary
 	order := slices.Clone(rows)
 	var r []float32
 	if o.NBWeights {

@@ -2,6 +2,7 @@ package adtext
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -201,5 +202,74 @@ func TestNBWeights(t *testing.T) {
 	text := "秒杀！蓝牙音箱限时特价59元，点击 t.cn/Ab3dE 抢购"
 	if a, b := m.Score(text), got.Score(text); a != b || a < 0.5 {
 		t.Errorf("Score(%q): got %v, %v after a round trip, want the same, at least 0.5", text, a, b)
+	}
+}
+
+// TestBinary: a binary model counts each feature of a text once, in
+// training and in scoring alike, keeps the setting through a save and
+// load, and a model without it saves as version 2, byte for byte as
+// before the flag existed.
+func TestBinary(t *testing.T) {
+	// Every weight 1 and no calibration: z is the number of features
+	// counted over the square root of that number, so sigmoid(sqrt(n)).
+	ones := func(binary bool) *Model {
+		m := newModel()
+		for i := range m.weights {
+			m.weights[i] = 1
+		}
+		m.binary = binary
+		return m
+	}
+	// Four words and three word pairs, of which one word and one pair
+	// are distinct.
+	const text = "free free free free"
+	if got, want := ones(false).Score(text), sigmoid(math.Sqrt(7)); math.Abs(got-want) > 1e-9 {
+		t.Errorf("counting model: got %v, want %v", got, want)
+	}
+	if got, want := ones(true).Score(text), sigmoid(math.Sqrt(2)); math.Abs(got-want) > 1e-9 {
+		t.Errorf("binary model: got %v, want %v (each feature once)", got, want)
+	}
+
+	o := DefaultTrainOptions
+	o.Binary, o.HoldOut = true, 0
+	ex := readFixtures(t)
+	m, _, err := Train(Examples(ex), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.binary {
+		t.Fatal("Train with Binary: got a counting model")
+	}
+	// Scoring sums the features as training did: the linear score of an
+	// example's training vector is the one Score computes.
+	for _, e := range ex[:50] {
+		v := vectorize(e, true)
+		s := modelText(nil, e.Text)
+		if got, want := m.linear(s, scan(s)), m.linearVec(&v); got != want {
+			t.Fatalf("%q: scored %v, trained on %v", e.Text, got, want)
+		}
+	}
+	var b bytes.Buffer
+	if err := m.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint16(b.Bytes()[len(modelMagic):]); v != 3 {
+		t.Errorf("a binary model saved as version %d, want 3", v)
+	}
+	got, err := Load(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ex[:50] {
+		if a, b := m.Score(e.Text), got.Score(e.Text); a != b {
+			t.Fatalf("Score(%q): got %v after a round trip, want %v", e.Text, b, a)
+		}
+	}
+	var def bytes.Buffer
+	if err := Default().Save(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(def.Bytes(), defaultModel) {
+		t.Error("the built-in model saved again: got other bytes than default.model, want the same")
 	}
 }
