@@ -202,10 +202,16 @@ func TestMailText(t *testing.T) {
 			notWant: []string{"Received", "a@b.c"},
 		},
 		{
-			name:    "HTML labelled as plain text, with a link",
-			raw:     "Subject: =?utf-8?q?Save_50=25_today?=\n\n<html><body><p>Huge <b>savings</b></p><a href=\"http://deal.example/x\">click here</a><script>var x=1;</script></body></html>\n",
-			want:    []string{"Save 50% today", "Huge savings", "http://deal.example/x", "click here"},
-			notWant: []string{"<b>", "var x"},
+			name:    "HTML labelled as plain text, with links",
+			raw:     "Subject: =?utf-8?q?Save_50=25_today?=\n\n<html><body><p>Huge <b>savings</b></p><a href=\"http://deal.example/x?id=77\">click here</a><a href=\"http://www.shop.example/t/9\">http://www.shop.example/t/9</a><script>var x=1;</script></body></html>\n",
+			want:    []string{"Save 50% today", "Huge savings", "click here", " www.shop.example"},
+			notWant: []string{"<b>", "var x", "deal.example", "id=77", "/t/9", "savingsclick", "http"},
+		},
+		{
+			name:    "web addresses in plain text are cut to their hosts",
+			raw:     "Subject: Links\n\nSee http://202.101.163.34:81/sites/merchant/sales/ and www.adclick.ws/p.cfm?o=315&s=pk007, or HTTPS://Example.org/a.\nMail remove@example.net.\n",
+			want:    []string{"See 202.101.163.34 and www.adclick.ws, or Example.org", "remove@example.net"},
+			notWant: []string{"merchant", "p.cfm", "pk007", "/a"},
 		},
 		{
 			name: "multipart with quoted-printable, base64 and an attachment",
@@ -214,6 +220,24 @@ func TestMailText(t *testing.T) {
 				"--XX\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=r.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--XX--\n",
 			want:    []string{"Report", "The figures are in.", "See the table"},
 			notWant: []string{"JVBER", "PDF", "--XX"},
+		},
+		{
+			name:    "a Unicode body labelled Latin-1 is not decoded twice",
+			raw:     "Subject: Menu\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf\u00e9 and \uFFFD lost bytes\n",
+			want:    []string{"Caf\u00e9 and \uFFFD lost bytes"},
+			notWant: []string{"\u00c3", "\u00ef\u00bf\u00bd"},
+		},
+		{
+			name: "Latin-1 bytes in quoted-printable and base64 are decoded",
+			raw: "Subject: Menu\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nCaf=E9 au lait\n" +
+				"--XX\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: base64\n\nQ3LobWU=\n--XX--\n",
+			want: []string{"Caf\u00e9 au lait", "Cr\u00e8me"},
+		},
+		{
+			name:    "typographic punctuation of HTML entities is plain",
+			raw:     "Subject: News\nContent-Type: text/html\n\n<p>It&rsquo;s &ldquo;new&rdquo; &mdash; &copy; 2002 Dell&trade; &bull; more&hellip;</p>\n",
+			want:    []string{`It's "new" - (c) 2002 Dell(tm) * more...`},
+			notWant: []string{"\u2019", "\u2014", "\u00a9"},
 		},
 		{
 			name:    "Chinese in GB2312, subject and body",
