@@ -66,7 +66,17 @@ type BroadcastText struct {
 	Campaign    Match
 	LastAdScore float64
 	Destination DestinationMatch // the latest broadcast's most shared destination
+	// named is the hashes of the first destinations the latest broadcast
+	// named (namedHash; 0 is none): which of them it was may change as
+	// the other accounts naming them grow (Account.WithDestination).
+	named [maxNamed]uint32
 }
+
+// maxNamed is how many of a broadcast's destinations are remembered; a
+// ring's ad names its handle among the first few.
+const maxNamed = 4
+
+func namedHash(destination string) uint32 { return uint32(mix64(fnv64(destination))) | 1 }
 
 // campaignMetrics are the value names of the campaign signal.
 var campaignMetrics = []string{"accounts", "ad_score"}
@@ -145,8 +155,34 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 		a.Text.Campaign = env.Campaigns.observeNormal(ev.Account, ev.At, normal)
 	}
 	if env.Destinations != nil {
-		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, destinationKeys(normal), a.Text.LastAdScore)
+		keys := destinationKeys(normal)
+		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, keys, a.Text.LastAdScore)
+		a.Text.named = [maxNamed]uint32{}
+		for i, k := range keys[:min(len(keys), maxNamed)] {
+			a.Text.named[i] = namedHash(k)
+		}
 	}
+}
+
+// WithDestination is the account as it is judged when destination, which
+// its latest broadcast named, has grown more shared than the match the
+// account kept from that broadcast: a copy, with destination's match as
+// it stands now. ok is false, and the account is judged as it is, when its
+// latest broadcast did not name destination or destination is no more
+// shared. The account itself is not changed, so what it keeps is a
+// function of its own events and a restart's replay keeps the same.
+func (a *Account) WithDestination(destination string, env *Env) (c *Account, ok bool) {
+	if a.Text == nil || env.Destinations == nil || !slices.Contains(a.Text.named[:], namedHash(destination)) {
+		return nil, false
+	}
+	m := env.Destinations.Match(destination)
+	if m.Accounts <= a.Text.Destination.Accounts {
+		return nil, false
+	}
+	copied, text := *a, *a.Text
+	text.Destination = m
+	copied.Text = &text
+	return &copied, true
 }
 
 // youngDays: an account younger than this (by its effective age) takes

@@ -2,8 +2,10 @@ package detectors
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"moderation/detectors/adtext"
 	"moderation/internal/moderation"
@@ -28,20 +30,28 @@ type Destinations struct {
 	entries     []destEntry
 	first, next uint64
 	keys        map[string]*destKey
+	risen       []Risen // by the latest observation
 }
 
 type destEntry struct {
 	key     *destKey
-	account uint64 // FNV-1a of the account id
+	account unique.Handle[string] // interned: a destination's senders are named again when it grows (Senders)
 	at      int64
 	score   float64 // the naming broadcast's ad score
 }
 
 type destKey struct {
 	name     string
-	accounts map[uint64]int32 // live entries per account
+	accounts map[unique.Handle[string]]int32 // live entries per account
 	live     int
 	scores   float64 // sum of the live entries' ad scores
+}
+
+// Risen is a destination whose count of accounts an observation raised,
+// and the count it rose to.
+type Risen struct {
+	Destination string
+	Accounts    int
 }
 
 // DestinationMatch is the most shared destination of one broadcast.
@@ -74,7 +84,8 @@ func (d *Destinations) Observe(account string, at time.Time, destinations []stri
 // ObserveScored is Observe for a broadcast whose ad score is score.
 func (d *Destinations) ObserveScored(account string, at time.Time, destinations []string, score float64) DestinationMatch {
 	now := at.Unix()
-	acct := fnv64(account)
+	acct := unique.Make(account)
+	d.risen = d.risen[:0]
 	var m DestinationMatch
 	for i, name := range destinations {
 		if name == "" || containsBefore(destinations, i) {
@@ -83,10 +94,12 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 		d.evict(now) // a full ring makes room one entry at a time, before the key is looked up
 		k := d.keys[name]
 		if k == nil {
-			k = &destKey{name: strings.Clone(name), accounts: map[uint64]int32{}}
+			k = &destKey{name: strings.Clone(name), accounts: map[unique.Handle[string]]int32{}}
 			d.keys[name] = k
 		}
-		k.accounts[acct]++
+		if k.accounts[acct]++; k.accounts[acct] == 1 {
+			d.risen = append(d.risen, Risen{Destination: k.name, Accounts: len(k.accounts)})
+		}
 		k.live++
 		k.scores += score
 		e := destEntry{key: k, account: acct, at: now, score: score}
@@ -101,6 +114,32 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 		}
 	}
 	return m
+}
+
+// TakeRisen lists the destinations whose count of accounts the latest
+// observation raised (an account naming them for the first time in the
+// window), and forgets them: a second call, or one after an event that was
+// not observed, finds none. The slice is valid until the next observation.
+func (d *Destinations) TakeRisen() []Risen {
+	r := d.risen
+	d.risen = d.risen[:0]
+	return r
+}
+
+// Senders lists, sorted, the accounts that named destination within the
+// window: when its count crosses a level, those who named it before are
+// judged again (they may have no event of their own left to be judged at).
+func (d *Destinations) Senders(destination string) []string {
+	k := d.keys[destination]
+	if k == nil {
+		return nil
+	}
+	out := make([]string, 0, len(k.accounts))
+	for a := range k.accounts {
+		out = append(out, a.Value())
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Accounts is how many distinct accounts named destination in the window.
@@ -161,11 +200,15 @@ func (d *Destinations) evict(now int64) {
 func (d *Destinations) Len() int { return int(d.next - d.first) }
 
 // Bytes estimates the index's memory: the ring, and per destination its
-// name and account counts.
+// name and account counts, and each account id interned (counted once per
+// destination naming it: an upper bound).
 func (d *Destinations) Bytes() int64 {
 	n := int64(cap(d.entries)) * 32
 	for _, k := range d.keys {
 		n += 96 + int64(len(k.name)) + 40*int64(len(k.accounts))
+		for a := range k.accounts {
+			n += 64 + int64(len(a.Value()))
+		}
 	}
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,64 @@ func TestCrossCountsReadAgain(t *testing.T) {
 		FriendResponse: &moderation.FriendResponse{Target: "p1", Response: "ignored"}})
 	if got := w.value("young0", "shared_targets.ring_accounts"); got != 5 {
 		t.Errorf("first member after an answer: got %v, want 5", got)
+	}
+}
+
+// TestDestinationSenders: a destination's count rising names it in
+// Risen, once per account new to it; Senders lists who named it, sorted;
+// and a sender whose latest broadcast named it, beside a decoy handle of
+// its own that it kept as its most shared then, is judged with the grown
+// count through WithDestination, without its own state changing.
+func TestDestinationSenders(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	w := newComplaintWorld()
+	send := func(account, text string, at time.Duration) {
+		w.observe(&moderation.Event{Kind: moderation.KindBroadcast, Account: account, At: start.Add(at),
+			Broadcast: &moderation.Broadcast{Text: text, Recipients: 100}})
+	}
+	send("early", "特价好物，加微信 mine9911 咨询，或加微信 deal5566", 0) // its own handle first: kept as the most shared at one account each
+	if got, want := w.env.Destinations.TakeRisen(), []Risen{{"wechat:mine9911", 1}, {"wechat:deal5566", 1}}; !slices.Equal(got, want) {
+		t.Fatalf("risen by the first broadcast: got %v, want %v", got, want)
+	}
+	if got := w.env.Destinations.TakeRisen(); len(got) != 0 {
+		t.Errorf("risen taken twice: got %v, want none the second time", got)
+	}
+	early := w.accounts["early"]
+	if got := early.Text.Destination.Destination; got != "wechat:mine9911" {
+		t.Fatalf("early's kept destination: got %q, want its own handle", got)
+	}
+	for i, a := range []string{"c", "b", "a"} {
+		send(a, "好物特价，微信 deal5566", time.Duration(i+1)*time.Minute)
+	}
+	send("a", "好物特价，微信 deal5566 再来", 10*time.Minute) // a again: no rise
+	if got := w.env.Destinations.TakeRisen(); len(got) != 0 {
+		t.Errorf("risen by an account naming it again: got %v, want none", got)
+	}
+	if got, want := w.env.Destinations.Senders("wechat:deal5566"), []string{"a", "b", "c", "early"}; !slices.Equal(got, want) {
+		t.Errorf("senders: got %v, want %v", got, want)
+	}
+	if got := w.env.Destinations.Senders("wechat:nobody"); got != nil {
+		t.Errorf("senders of a destination no one named: got %v, want none", got)
+	}
+	c, ok := early.WithDestination("wechat:deal5566", w.env)
+	if !ok {
+		t.Fatal("early read with the grown destination: not ok, want its copy")
+	}
+	if got, _ := c.Value("destination_campaign.accounts", w.env); got != 4 {
+		t.Errorf("early's copy: destination_campaign.accounts got %v, want 4", got)
+	}
+	if got := w.value("early", "destination_campaign.accounts"); got != 1 {
+		t.Errorf("early itself: destination_campaign.accounts got %v, want 1 (unchanged)", got)
+	}
+	if _, ok := early.WithDestination("wechat:other", w.env); ok {
+		t.Error("early read with a destination its broadcast did not name: ok, want not")
+	}
+	if _, ok := w.accounts["c"].WithDestination("wechat:mine9911", w.env); ok {
+		t.Error("c read with early's own handle: ok, want not")
+	}
+	send("early", "今日要闻：市政府发布新的公交线路调整通知，详情见官网。", time.Hour) // its latest broadcast names nothing now
+	if _, ok := early.WithDestination("wechat:deal5566", w.env); ok {
+		t.Error("early after a broadcast naming nothing: ok, want not")
 	}
 }
 

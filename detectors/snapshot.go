@@ -30,7 +30,7 @@ import (
 // whenever what is written, or what a detector's state means, changes: a
 // snapshot in another format is refused (ErrSnapshotFormat) and the
 // service rebuilds from the events instead.
-const SnapshotFormat byte = 2
+const SnapshotFormat byte = 3
 
 // ErrSnapshotFormat is a snapshot written in another format, by another
 // build.
@@ -313,6 +313,9 @@ func (t *BroadcastText) encode(e *writer) {
 	e.str(t.Destination.Destination)
 	e.uv(uint64(t.Destination.Accounts))
 	e.u64(math.Float64bits(t.Destination.AdScore))
+	for _, h := range t.named {
+		e.u32(h)
+	}
 }
 
 func (t *BroadcastText) decode(d *reader) {
@@ -335,6 +338,9 @@ func (t *BroadcastText) decode(d *reader) {
 	t.Destination.Destination = d.str()
 	t.Destination.Accounts = int(d.uvMax(math.MaxInt32))
 	t.Destination.AdScore = math.Float64frombits(d.u64())
+	for i := range t.named {
+		t.named[i] = d.u32()
+	}
 }
 
 // ---- the cross-account indexes ----
@@ -574,7 +580,7 @@ func (d *Destinations) encode(e *writer) {
 	for seq := d.first + 1; seq <= d.next; seq++ {
 		x := &d.entries[(seq-1)%uint64(d.maxEntries)]
 		e.uv(index[x.key])
-		e.u64(x.account)
+		e.str(x.account.Value())
 		e.iv(int64(uint64(x.at) - uint64(prev)))
 		prev = x.at
 		e.u64(math.Float64bits(x.score))
@@ -591,7 +597,7 @@ func (d *Destinations) decode(r *reader) {
 			r.fail("destination")
 			return
 		}
-		keys[i] = &destKey{name: name, accounts: map[uint64]int32{}, scores: math.Float64frombits(r.u64())}
+		keys[i] = &destKey{name: name, accounts: map[unique.Handle[string]]int32{}, scores: math.Float64frombits(r.u64())}
 		d.keys[name] = keys[i]
 	}
 	if r.err != nil {
@@ -607,7 +613,7 @@ func (d *Destinations) decode(r *reader) {
 			r.fail("destination entry's key")
 			return
 		}
-		x.key, x.account = keys[i], r.u64()
+		x.key, x.account = keys[i], unique.Make(r.str())
 		x.at = int64(uint64(prev) + uint64(r.iv()))
 		prev = x.at
 		x.score = math.Float64frombits(r.u64())

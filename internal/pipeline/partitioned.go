@@ -339,6 +339,9 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 			if in, crossed := p.step(ev, seq); crossed && seq > floor {
 				count.record(seq, in)
 			}
+			if err := p.judgeSenders(ctx, seq, seq > floor); err != nil {
+				return // stopping
+			}
 		}
 		count.advance(seq)
 		if !signalled && seq >= target {

@@ -99,6 +99,7 @@ type Pipeline struct {
 	stopping  atomic.Bool
 	halted    atomic.Bool // a message was left unacknowledged: process nothing after it
 	processed atomic.Uint64
+	senders   []senderJudging // found by the last step, for its caller to judge (rejudge.go); under mu
 
 	cons         atomic.Pointer[jetstream.Consumer] // the live consumer, once Run has opened it
 	lastProgress atomic.Int64                       // unix nanoseconds of the last acknowledgement (or of the start)
@@ -325,6 +326,10 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan st
 	p.metrics.event(ev.Kind)
 	l := p.laneOf(ev.Account)
 	in, crossed := p.step(ev, seq)
+	if err := p.judgeSenders(ctx, seq, true); err != nil { // stopping: left for the next start
+		p.halted.Store(true)
+		return
+	}
 	if !crossed {
 		p.ack(msg)
 		l.acked.Inc()
@@ -343,11 +348,16 @@ type judgeInput struct {
 }
 
 // step counts the event in its account's windows and, when it crossed a
-// watched level, returns what judging the account needs.
+// watched level, returns what judging the account needs. The other
+// accounts it makes to be judged, it keeps for judgeSenders.
 func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.env.Destinations != nil {
+		p.env.Destinations.TakeRisen() // what an earlier observation raised
+	}
 	w, crossed := p.observe(ev, seq)
+	p.findSenders(ev)
 	if !crossed {
 		return nil, false
 	}

@@ -44,7 +44,11 @@ func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 
 // Feed takes one event, in stream order; seq is its stream sequence.
 func (s *Simulator) Feed(ctx context.Context, ev *moderation.Event, seq uint64) error {
-	if in, crossed := s.p.step(ev, seq); crossed {
+	in, crossed := s.p.step(ev, seq)
+	if err := s.p.judgeSenders(ctx, seq, true); err != nil {
+		return err
+	}
+	if crossed {
 		return s.p.judge(ctx, in, ev, seq)
 	}
 	return nil

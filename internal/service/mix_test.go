@@ -27,16 +27,11 @@ var mixInstances = map[traffic.Class]int{
 
 // knownGaps are the classes the service does not yet judge right, each
 // with the signal it waits for. A class here is reported, not failed; one
-// that passes is reported so it can be taken off.
-var knownGaps = map[traffic.Class]string{
-	// A ring member that broadcasts once, before the ring has grown to the
-	// level, is judged only on its own next event; one that has none (no
-	// complaint, no unfollow) is never judged again. Seeds 1-20 miss 40 of
-	// 2,005 members, up to seven a seed. Judging them needs the pipeline to
-	// judge a destination's earlier senders when its count crosses a level
-	// (docs/DESIGN.md, Cross-account signals).
-	traffic.HandleRing: "destination_campaign reaching the members who broadcast before the ring was seen",
-}
+// that passes is reported so it can be taken off. None now: the last two,
+// a ring's once-posting first members and quiet group admins, are judged
+// by re-judging a destination's earlier senders (internal/pipeline,
+// rejudge.go) and by the answers of the strangers a woken account asked.
+var knownGaps = map[traffic.Class]string{}
 
 // TestLabelledMix generates a labelled mix of every evasion and look-alike
 // in issue 11 with a seed of its own, runs it through the whole service
