@@ -398,6 +398,14 @@ func TestRoleMethodMatrix(t *testing.T) {
 				}
 			}
 		},
+		"ConsoleService/GetPolicy": func(c *grpc.ClientConn, a string) error {
+			_, err := moderationv1.NewConsoleServiceClient(c).GetPolicy(ctx, &moderationv1.GetPolicyRequest{})
+			return err
+		},
+		"ConsoleService/GetMetrics": func(c *grpc.ClientConn, a string) error {
+			_, err := moderationv1.NewConsoleServiceClient(c).GetMetrics(ctx, &moderationv1.GetMetricsRequest{})
+			return err
+		},
 	}
 	type tc struct {
 		caller, account string
@@ -437,6 +445,8 @@ func TestRoleMethodMatrix(t *testing.T) {
 		"AuditService/SearchAudit":           append(all(other, reviewers), tc{"owner", own, false}),
 		"AuditService/ExportAudit":           append(all("", reviewers), tc{"owner", own, false}),
 		"AuditService/ExportStatements":      all("", reviewers),
+		"ConsoleService/GetPolicy":           all("", reviewers),
+		"ConsoleService/GetMetrics":          all("", reviewers),
 	}
 	if len(matrix) != len(calls) {
 		t.Fatalf("matrix covers %d methods, calls %d", len(matrix), len(calls))
