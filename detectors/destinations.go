@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unique"
 
 	"moderation/detectors/adtext"
 	"moderation/internal/moderation"
@@ -35,14 +34,14 @@ type Destinations struct {
 
 type destEntry struct {
 	key     *destKey
-	account unique.Handle[string] // interned: a destination's senders are named again when it grows (Senders)
+	account string // its own copy, shared by the entries of one broadcast: a destination's senders are named when it grows (Senders)
 	at      int64
 	score   float64 // the naming broadcast's ad score
 }
 
 type destKey struct {
 	name     string
-	accounts map[unique.Handle[string]]int32 // live entries per account
+	accounts map[string]int32 // live entries per account
 	live     int
 	scores   float64 // sum of the live entries' ad scores
 }
@@ -84,7 +83,7 @@ func (d *Destinations) Observe(account string, at time.Time, destinations []stri
 // ObserveScored is Observe for a broadcast whose ad score is score.
 func (d *Destinations) ObserveScored(account string, at time.Time, destinations []string, score float64) DestinationMatch {
 	now := at.Unix()
-	acct := unique.Make(account)
+	acct := "" // copied once a destination is named: the caller's may share a message's bytes
 	d.risen = d.risen[:0]
 	var m DestinationMatch
 	for i, name := range destinations {
@@ -94,8 +93,11 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 		d.evict(now) // a full ring makes room one entry at a time, before the key is looked up
 		k := d.keys[name]
 		if k == nil {
-			k = &destKey{name: strings.Clone(name), accounts: map[unique.Handle[string]]int32{}}
+			k = &destKey{name: strings.Clone(name), accounts: map[string]int32{}}
 			d.keys[name] = k
+		}
+		if acct == "" {
+			acct = strings.Clone(account)
 		}
 		if k.accounts[acct]++; k.accounts[acct] == 1 {
 			d.risen = append(d.risen, Risen{Destination: k.name, Accounts: len(k.accounts)})
@@ -136,7 +138,7 @@ func (d *Destinations) Senders(destination string) []string {
 	}
 	out := make([]string, 0, len(k.accounts))
 	for a := range k.accounts {
-		out = append(out, a.Value())
+		out = append(out, a)
 	}
 	slices.Sort(out)
 	return out
@@ -199,18 +201,26 @@ func (d *Destinations) evict(now int64) {
 // Len is the number of live observations.
 func (d *Destinations) Len() int { return int(d.next - d.first) }
 
-// Bytes estimates the index's memory: the ring, and per destination its
-// name and account counts, and each account id interned (counted once per
-// destination naming it: an upper bound).
+// Bytes estimates the index's memory: the ring, each entry's copy of its
+// account id, and per destination its name and account counts.
 func (d *Destinations) Bytes() int64 {
-	n := int64(cap(d.entries)) * 32
+	n := int64(cap(d.entries)) * 40
+	for seq := d.first; seq < d.next; seq++ {
+		n += int64(stringBytes(len(d.entries[seq%uint64(d.maxEntries)].account)))
+	}
 	for _, k := range d.keys {
-		n += 96 + int64(len(k.name)) + 40*int64(len(k.accounts))
-		for a := range k.accounts {
-			n += 64 + int64(len(a.Value()))
-		}
+		n += 96 + int64(len(k.name)) + 48*int64(len(k.accounts))
 	}
 	return n
+}
+
+// stringBytes is what a string of n bytes takes on the heap: Go's size
+// classes round small allocations up to a multiple of 8 or 16.
+func stringBytes(n int) int {
+	if n <= 8 {
+		return 8
+	}
+	return (n + 15) &^ 15
 }
 
 // describeDestination turns "wechat:wx12345" into "WeChat id wx12345",

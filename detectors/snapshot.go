@@ -580,7 +580,7 @@ func (d *Destinations) encode(e *writer) {
 	for seq := d.first + 1; seq <= d.next; seq++ {
 		x := &d.entries[(seq-1)%uint64(d.maxEntries)]
 		e.uv(index[x.key])
-		e.str(x.account.Value())
+		e.str(x.account)
 		e.iv(int64(uint64(x.at) - uint64(prev)))
 		prev = x.at
 		e.u64(math.Float64bits(x.score))
@@ -597,7 +597,7 @@ func (d *Destinations) decode(r *reader) {
 			r.fail("destination")
 			return
 		}
-		keys[i] = &destKey{name: name, accounts: map[unique.Handle[string]]int32{}, scores: math.Float64frombits(r.u64())}
+		keys[i] = &destKey{name: name, accounts: map[string]int32{}, scores: math.Float64frombits(r.u64())}
 		d.keys[name] = keys[i]
 	}
 	if r.err != nil {
@@ -613,7 +613,7 @@ func (d *Destinations) decode(r *reader) {
 			r.fail("destination entry's key")
 			return
 		}
-		x.key, x.account = keys[i], unique.Make(r.str())
+		x.key, x.account = keys[i], r.str()
 		x.at = int64(uint64(prev) + uint64(r.iv()))
 		prev = x.at
 		x.score = math.Float64frombits(r.u64())

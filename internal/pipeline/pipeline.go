@@ -138,7 +138,7 @@ const (
 
 // The other cross-account indexes (docs/DESIGN.md, "Cross-account
 // signals"), each bounded: destinations named by broadcasts over three days
-// (300,000 mentions, about 20 MB), young accounts' stranger requests over a
+// (300,000 mentions, about 33 MB), young accounts' stranger requests over a
 // week (250,000, about 65 MB), and reporters over the complaint window
 // (detectors.DefaultReporterParams: 100,000, about 45 MB).
 const (
