@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ var accountID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // accountFind opens the account named in ?account=, or asks for one.
 func (c *Console) accountFind(w http.ResponseWriter, r *http.Request, s *Session) {
 	if a := strings.TrimSpace(r.URL.Query().Get("account")); a != "" {
-		http.Redirect(w, r, "/accounts/"+a, http.StatusSeeOther)
+		http.Redirect(w, r, "/accounts/"+url.PathEscape(a), http.StatusSeeOther)
 		return
 	}
 	c.render(w, r, s, "account", accountData{})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -243,4 +245,39 @@ func TestAccountLinkedAccounts(t *testing.T) {
 			t.Errorf("linked %s as %q, want another account with the same destination", l[1], l[2])
 		}
 	}
+}
+
+// TestAccountFindAndAction over plain HTTP: /accounts asks for an account
+// and opens it; an account never seen has a page (active, nothing
+// charted); a manual action without its note is refused with the API's
+// words on the page, and without the CSRF token refused outright.
+func TestAccountFindAndAction(t *testing.T) {
+	svc := startService(t)
+	b := newBrowser(t, svc)
+	b.signIn(token(t, svc, reviewer))
+	if resp, page := b.get("/accounts"); resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="find"`) {
+		t.Fatalf("/accounts: %d", resp.StatusCode)
+	}
+	resp, page := b.get("/accounts?account=acct_unseen")
+	if resp.Request.URL.Path != "/accounts/acct_unseen" || resp.StatusCode != http.StatusOK {
+		t.Fatalf("find: landed on %s with %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	if !strings.Contains(page, `id="status-now">active</b>`) || !strings.Contains(page, "No events of this kind retained.") {
+		t.Error("an account never seen is not shown active with empty charts")
+	}
+	csrf := csrfOf(t, page)
+	form := url.Values{"csrf": {csrf}, "action": {"warn"}, "detail": {"Spam reported by staff."}}
+	if _, page := b.post("/accounts/acct_unseen/action", form); !strings.Contains(flash(page), "note") {
+		t.Errorf("an action without a note: flash %q, want the API's refusal naming the note", flash(page))
+	}
+	form.Del("csrf")
+	form.Set("note", "seen in the support queue")
+	if resp, _ := b.post("/accounts/acct_unseen/action", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an action without its CSRF token: %d, want 403", resp.StatusCode)
+	}
+	form.Set("csrf", csrf)
+	if _, page := b.post("/accounts/acct_unseen/action", form); !strings.Contains(flash(page), "Took warn on acct_unseen") {
+		t.Errorf("warn: flash %q", flash(page))
+	}
+	awaitStatus(t, svc, "acct_unseen", moderationv1.Status_STATUS_WARNED)
 }
