@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -104,6 +105,11 @@ type MixResult struct {
 	Pipeline    float64 // publish until the service has processed and acknowledged every event
 	Evaluations float64 // policy evaluations during the pipeline phase
 	Decisions   float64 // enforcement changes during the pipeline phase
+	// The process's CPU time per event in the pass-through and pipeline
+	// phases (the embedded server's, the publisher's and the service's
+	// together): what other work on the machine changes least, and, when
+	// the pipeline is bound by CPU, what sets its share of pass-through.
+	PassThroughCPU, PipelineCPU time.Duration
 }
 
 // OfPassThrough is the pipeline's rate as a share of pass-through.
@@ -185,20 +191,31 @@ func runMix(ctx context.Context, js jetstream.JetStream, svc *service.Service, m
 	if res.Raw, err = measureRaw(ctx, js, m, recs, progress); err != nil {
 		return res, err
 	}
+	cpu := processCPU()
 	if res.PassThrough, err = measurePassThrough(ctx, js, m, recs, progress); err != nil {
 		return res, err
 	}
+	res.PassThroughCPU = (processCPU() - cpu) / time.Duration(len(recs))
 	evalBefore, decBefore := svc.Pipeline.Evaluations(), svc.Pipeline.Decisions()
 	processedBefore := svc.Pipeline.Processed()
+	cpu = processCPU()
 	res.Pipeline, err = measure(ctx, js, recs, string(m)+" pipeline", progress, func() bool {
 		return svc.Pipeline.Processed()-processedBefore >= uint64(len(recs))
 	})
 	if err != nil {
 		return res, err
 	}
+	res.PipelineCPU = (processCPU() - cpu) / time.Duration(len(recs))
 	res.Evaluations = svc.Pipeline.Evaluations() - evalBefore
 	res.Decisions = svc.Pipeline.Decisions() - decBefore
 	return res, nil
+}
+
+// processCPU is the CPU time the process has used so far, all threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // scratchStream declares a stream configured like the events stream, on
@@ -309,6 +326,10 @@ func Print(w io.Writer, r Result) {
 		}, 40)
 		fmt.Fprintf(w, "policy evaluations: %s (%.2f per 100 events); decisions: %s (%.2f per 100 events)\n",
 			console.FormatInt(int64(mr.Evaluations)), mr.EvaluationsPer100(), console.FormatInt(int64(mr.Decisions)), mr.DecisionsPer100())
+		if mr.PipelineCPU > 0 {
+			fmt.Fprintf(w, "CPU per event (server, publisher and service): pass-through %.0f µs, pipeline %.0f µs\n",
+				float64(mr.PassThroughCPU.Nanoseconds())/1e3, float64(mr.PipelineCPU.Nanoseconds())/1e3)
+		}
 		verdict := "MISS"
 		if mr.GoalMet() {
 			verdict = "PASS"

@@ -107,7 +107,8 @@ func TestParseMixes(t *testing.T) {
 func TestPrintJudgesEachMixByItsGoal(t *testing.T) {
 	res := Result{Mixes: []MixResult{
 		{Mix: MixBenign, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 10, Decisions: 1},
-		{Mix: MixAttack, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 200, Decisions: 100},
+		{Mix: MixAttack, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 200, Decisions: 100,
+			PassThroughCPU: 40 * time.Microsecond, PipelineCPU: 215 * time.Microsecond},
 	}}
 	var out bytes.Buffer
 	Print(&out, res)
@@ -119,6 +120,7 @@ func TestPrintJudgesEachMixByItsGoal(t *testing.T) {
 		{"benign", benign, "MISS  pipeline at 55% of pass-through (goal: at least 60%)"},
 		{"attack", attack, "PASS  pipeline at 55% of pass-through (goal: at least 50%)"},
 		{"attack", attack, "policy evaluations: 200 (20.00 per 100 events); decisions: 100 (10.00 per 100 events)"},
+		{"attack", attack, "CPU per event (server, publisher and service): pass-through 40 µs, pipeline 215 µs"},
 	} {
 		if !strings.Contains(c.text, c.want) {
 			t.Errorf("%s chart lacks %q:\n%s", c.name, c.want, out.String())
@@ -146,6 +148,8 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(100*mr.OfPassThrough(), "%-of-passthrough")
 				b.ReportMetric(mr.EvaluationsPer100(), "evals/100-events")
 				b.ReportMetric(mr.DecisionsPer100(), "decisions/100-events")
+				b.ReportMetric(float64(mr.PassThroughCPU.Nanoseconds())/1e3, "passthrough-cpu-µs/event")
+				b.ReportMetric(float64(mr.PipelineCPU.Nanoseconds())/1e3, "pipeline-cpu-µs/event")
 			}
 		})
 	}
