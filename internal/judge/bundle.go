@@ -277,9 +277,27 @@ func (b *bundleSource) download(ctx context.Context, force bool) ([]byte, error)
 // through exactly the checks a directory does. It returns the manifest's
 // revision too.
 func openBundle(raw []byte, key *BundleKey) (fs.FS, string, error) {
+	return readBundle(raw, func(r *bundle.Reader) *bundle.Reader { return r.WithBundleVerificationConfig(key.verification()) })
+}
+
+// BundleFiles lays out an OPA bundle's policy as openBundle does, as files
+// by name, without asking for a signature: for a candidate a reviewer
+// uploads to backtest, which enforces nothing.
+func BundleFiles(raw []byte) (map[string]string, error) {
+	fsys, _, err := readBundle(raw, func(r *bundle.Reader) *bundle.Reader { return r.WithSkipBundleVerification(true) })
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	for name, f := range fsys.(fstest.MapFS) {
+		files[name] = string(f.Data)
+	}
+	return files, nil
+}
+
+func readBundle(raw []byte, verify func(*bundle.Reader) *bundle.Reader) (fs.FS, string, error) {
 	loader := bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(raw), "").WithSizeLimitBytes(MaxBundleBytes)
-	b, err := bundle.NewCustomReader(loader).
-		WithBundleVerificationConfig(key.verification()).
+	b, err := verify(bundle.NewCustomReader(loader)).
 		WithSizeLimitBytes(MaxBundleBytes).
 		WithRegoVersion(ast.RegoV1).
 		WithLazyLoadingMode(false).

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/internal/judge"
 )
 
 // The policy page: the policy in force and the versions run
@@ -162,30 +163,33 @@ func share(n, of float64) float64 {
 }
 
 // candidate is the policy the form describes: the live policy's files,
-// its data.json replaced by the one edited in the page, and the files
-// uploaded on top (by base name). An upload with its own data.json is a
-// whole policy directory and replaces the live files altogether. The
-// files uploaded come back in the page as kept_name/kept_src pairs, so a
-// dry run and its apply test the same candidate without uploading again.
+// the files uploaded on top by base name (a bundle's unpacked), and the
+// data.json of the page if the reviewer edited it. An upload with its own
+// data.json (a policy directory or a bundle) is a whole policy and
+// replaces the live files altogether. The files uploaded come back in the
+// page as kept_name/kept_src pairs, so the next step (a dry run, its
+// apply) tests the same candidate without uploading again.
 func (c *Console) candidate(r *http.Request, s *Session) (files, uploaded map[string]string, err error) {
+	_ = r.ParseMultipartForm(maxUpload) // a urlencoded form is parsed all the same
 	ctx, cancel := apiContext(r)
 	defer cancel()
 	pol, err := c.console.GetPolicy(ctx, &moderationv1.GetPolicyRequest{}, s.creds())
 	if err != nil {
 		return nil, nil, err
 	}
-	_ = r.ParseMultipartForm(maxUpload) // a urlencoded form is parsed all the same
+	live := pol.GetFiles()
 	uploaded = map[string]string{}
 	names, srcs := r.PostForm["kept_name"], r.PostForm["kept_src"]
 	for i := range min(len(names), len(srcs)) {
 		if policyFile(names[i]) {
-			uploaded[names[i]] = strings.ReplaceAll(srcs[i], "\r\n", "\n")
+			uploaded[names[i]] = crlf(srcs[i])
 		}
 	}
 	if r.MultipartForm != nil {
 		for _, fh := range r.MultipartForm.File["files"] {
 			name := path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
-			if !policyFile(name) {
+			bundle := strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz")
+			if !bundle && !policyFile(name) {
 				continue // a directory's other files (READMEs, .manifest) are not the policy
 			}
 			f, err := fh.Open()
@@ -197,25 +201,35 @@ func (c *Console) candidate(r *http.Request, s *Session) (files, uploaded map[st
 			if err != nil {
 				return nil, nil, err
 			}
-			uploaded[name] = string(raw)
+			if !bundle {
+				uploaded[name] = string(raw)
+				continue
+			}
+			inside, err := judge.BundleFiles(raw)
+			if err != nil {
+				return nil, nil, fmt.Errorf("bundle %s: %w", name, err)
+			}
+			maps.Copy(uploaded, inside)
 		}
 	}
 	if len(uploaded) > maxFiles {
 		return nil, nil, fmt.Errorf("a candidate has at most %d files; %d were uploaded", maxFiles, len(uploaded))
 	}
-	files = pol.GetFiles()
+	files = maps.Clone(live)
 	if _, whole := uploaded[dataFile]; whole {
 		files = map[string]string{}
 	}
 	maps.Copy(files, uploaded)
-	// The data.json edited in the page is the candidate's, whatever was
-	// uploaded: the page shows the uploaded one there to edit.
-	if data := r.PostFormValue("data"); strings.TrimSpace(data) != "" {
-		files[dataFile] = strings.ReplaceAll(data, "\r\n", "\n")
+	// The page's data.json counts when the reviewer changed it from what
+	// the page showed: the live one, or the candidate's.
+	if data := crlf(r.PostFormValue("data")); strings.TrimSpace(data) != "" && data != live[dataFile] && data != uploaded[dataFile] {
+		files[dataFile] = data
 	}
-	delete(uploaded, dataFile)
 	return files, uploaded, nil
 }
+
+// crlf undoes the CRLF line ends browsers send textareas with.
+func crlf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
 // policyFile is whether name is a file of a policy: a Rego module or its
 // test, or data.json.

@@ -1,14 +1,23 @@
 package webconsole_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	moderationv1 "moderation/api/moderation/v1"
+	"moderation/policies"
 )
 
 // retuneNew is page script that raises a new personal account's bulk_add
@@ -105,4 +114,79 @@ func TestPolicyBacktestAndReevaluate(t *testing.T) {
 		t.Errorf("progress bar at %v after the result, want full", got)
 	}
 	awaitStatus(t, svc, "acct_bt", moderationv1.Status_STATUS_ACTIVE)
+}
+
+// policyBundle is the embedded policy as an OPA bundle: a gzipped tar of
+// its files at the root, as `opa build -b policies/` lays them out.
+func policyBundle(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	names, err := fs.Glob(policies.FS, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		raw, err := fs.ReadFile(policies.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: "/" + name, Mode: 0o644, Size: int64(len(raw))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var backtestOf = regexp.MustCompile(`Backtest of <code>[a-z-]+@([0-9a-f]+)</code> <small>(\d+) events replayed; (\d+) accounts actioned more strongly, (\d+) released`)
+
+// TestPolicyBundleUpload over plain HTTP: the embedded policy uploaded as
+// an unsigned bundle backtests as the same content (its version's hash is
+// the live one's) and changes nobody.
+func TestPolicyBundleUpload(t *testing.T) {
+	svc := startService(t)
+	suspend(t, svc, "acct_bundle")
+	b := newBrowser(t, svc)
+	b.signIn(token(t, svc, reviewer))
+	_, page := b.get("/policy")
+	live := regexp.MustCompile(`id="live-version">[a-z]+@([0-9a-f]+)<`).FindStringSubmatch(page)
+	if live == nil {
+		t.Fatal("no live version on the page")
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrfOf(t, page))
+	_ = mw.WriteField("data", "") // the page's data.json left alone: the bundle's counts
+	fw, err := mw.CreateFormFile("files", "policy.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(policyBundle(t))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.base+"/policy/backtest", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", b.base)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	m := backtestOf.FindStringSubmatch(string(raw))
+	if m == nil {
+		t.Fatalf("no backtest in the answer (%d): %s", resp.StatusCode, flash(string(raw)))
+	}
+	if m[1] != live[1] || m[2] == "0" || m[3] != "0" || m[4] != "0" {
+		t.Errorf("bundle of the live policy: version hash %s (live %s), %s events, %s actioned, %s released; want the same hash, events replayed and no change", m[1], live[1], m[2], m[3], m[4])
+	}
 }
