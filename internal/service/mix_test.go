@@ -27,11 +27,17 @@ var mixInstances = map[traffic.Class]int{
 
 // knownGaps are the classes the service does not yet judge right, each
 // with the signal it waits for. A class here is reported, not failed; one
-// that passes is reported so it can be taken off. None now: the last two,
-// a ring's once-posting first members and quiet group admins, are judged
-// by re-judging a destination's earlier senders (internal/pipeline,
-// rejudge.go) and by the answers of the strangers a woken account asked.
-var knownGaps = map[traffic.Class]string{}
+// that passes is reported so it can be taken off. (Quiet group admins and
+// a ring's once-posting first members were gaps until woken accounts were
+// judged by their strangers' answers and a destination's earlier senders
+// were judged again as it grows.)
+var knownGaps = map[traffic.Class]string{
+	// A ring with two or three handles now and then sends only two of its
+	// members, each broadcasting once in other words, to one of them: two
+	// accounts naming one handle are no campaign (the level is three), and
+	// nothing else ties them to the ring. Seeds 1-20 miss 3 of 2,005.
+	traffic.HandleRing: "a signal tying members that share no destination with the rest of the ring (the offer's own numbers, say)",
+}
 
 // TestLabelledMix generates a labelled mix of every evasion and look-alike
 // in issue 11 with a seed of its own, runs it through the whole service
