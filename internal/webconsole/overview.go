@@ -152,6 +152,9 @@ func (c *Console) overviewStream(w http.ResponseWriter, r *http.Request) {
 		o, err := c.readOverview(ctx, s)
 		cancel()
 		if err != nil {
+			// Any failure ends the stream: the page's EventSource comes
+			// back by itself (and a stopping service's console, whose API
+			// connection is closed, is not held open by it).
 			if r.Context().Err() != nil {
 				return
 			}
@@ -160,16 +163,12 @@ func (c *Console) overviewStream(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 			if st.Code() == codes.Unauthenticated {
 				c.sessions.end(s.id) // the page's next request signs in again
-				return
 			}
-			if st.Code() == codes.PermissionDenied {
-				return
-			}
-		} else {
-			raw, _ := json.Marshal(o)
-			fmt.Fprintf(w, "data: %s\n\n", raw)
-			flusher.Flush()
+			return
 		}
+		raw, _ := json.Marshal(o)
+		fmt.Fprintf(w, "data: %s\n\n", raw)
+		flusher.Flush()
 		select {
 		case <-r.Context().Done():
 			return

@@ -3,7 +3,9 @@ package webconsole_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -102,5 +104,13 @@ func TestOverviewStreamNeedsSession(t *testing.T) {
 	n, err := resp.Body.Read(buf)
 	if err != nil || string(buf[:6]) != "data: " {
 		t.Errorf("first event: %q, %v", buf[:n], err)
+	}
+
+	// Signing out ends the stream at its next reading.
+	_, page := b.get("/overview")
+	b.post("/signout", url.Values{"csrf": {csrfOf(t, page)}})
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("the stream did not end after sign-out: %v (read %d bytes)", err, len(rest))
 	}
 }

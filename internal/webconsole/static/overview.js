@@ -104,5 +104,15 @@
   es.onopen = function () { live.textContent = "live"; live.dataset.state = "live"; };
   es.onmessage = function (e) { show(JSON.parse(e.data)); };
   es.addEventListener("failure", function (e) { live.textContent = "the service refused: " + JSON.parse(e.data); live.dataset.state = "failed"; });
-  es.onerror = function () { live.textContent = "reconnecting…"; live.dataset.state = "reconnecting"; };
+  es.onerror = function () {
+    // A closed stream (401: the session ended) is not retried by the
+    // browser; anything else is.
+    if (es.readyState === EventSource.CLOSED) {
+      live.textContent = "stopped: reload the page (you may need to sign in again)";
+      live.dataset.state = "closed";
+    } else {
+      live.textContent = "reconnecting…";
+      live.dataset.state = "reconnecting";
+    }
+  };
 })();
