@@ -146,7 +146,14 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 	if !p.streams.Partitioned {
 		return fmt.Errorf("sharing events between instances needs the events stream to add each event's partition, which needs nats-server 2.10 or later: run one instance, without partitioned mode")
 	}
+	p.snap.run.Store(&ctx)
+	defer close(p.snap.finalDone())
 	lanes, floor, err := p.openPartitions(ctx)
+	if err != nil {
+		return err
+	}
+	r := &Rebuilt{Through: floor}
+	from, err := p.restorePartitioned(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -155,10 +162,13 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 	caughtUp := make(chan struct{})
 	countCtx, stopCount := context.WithCancel(ctx)
 	countDone := make(chan error, 1)
-	go func() { countDone <- p.countAll(countCtx, floor, count, caughtUp) }()
+	go func() { countDone <- p.countAll(countCtx, floor, from, lanes, count, r, caughtUp) }()
+	clean := false
 	defer func() {
 		stopCount()
-		<-countDone
+		if err := <-countDone; err == nil && clean {
+			p.snapshotAtPartitionedStop(ctx, lanes)
+		}
 	}()
 	select {
 	case <-caughtUp:
@@ -190,6 +200,7 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 		}
 	}
 	p.stopLanes(ctx, lanes, count, true)
+	clean = true
 	return nil
 }
 
@@ -292,16 +303,21 @@ func (p *Pipeline) declarePartition(ctx context.Context, part int, legacyFloor u
 	return cons, err
 }
 
-// countAll counts every event in stream order, from RebuildWindow before
-// floor (the windows need that much history), recording what judging needs
-// for each event after floor that crossed a level. It closes caughtUp once
-// it has counted every event stored when it began.
-func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, caughtUp chan<- struct{}) error {
+// countAll counts every event in stream order, from the event after the
+// snapshot restored (from; partsnap.go) or, without one, from
+// RebuildWindow before floor (the windows need that much history),
+// recording what judging needs for each event after floor that crossed a
+// level. It closes caughtUp, and records in r how the windows were brought
+// back, once it has counted every event stored when it began; when this
+// instance writes the snapshots it takes them between two events.
+func (p *Pipeline) countAll(ctx context.Context, floor, from uint64, lanes []*plane, count *counted, r *Rebuilt, caughtUp chan<- struct{}) error {
 	// A prefix of its own: the ordered consumer numbers the consumers it
 	// (re)creates after it, and two instances sharing one would take over
 	// each other's.
 	cfg := jetstream.OrderedConsumerConfig{NamePrefix: countPrefix + nuid.Next(), InactiveThreshold: laneTTL + 5*time.Second}
-	if floor > 0 {
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
+	} else if floor > 0 {
 		start, err := p.rebuildStart(ctx, floor)
 		if err != nil {
 			return err
@@ -324,14 +340,31 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 	if err != nil {
 		return err
 	}
-	signalled := target == 0
-	if signalled {
+	began := time.Now()
+	signalled := false
+	caught := func() {
+		signalled = true
+		r.Took = time.Since(began)
+		p.snap.rebuilt.Store(r)
 		close(caughtUp)
 	}
-	began := time.Now()
+	if target <= from {
+		caught()
+	}
+	// The callback runs outside this goroutine and may still be running
+	// when Stop returns: the stop's snapshot waits for it (ended).
+	var mu sync.Mutex
+	ended := false
+	defer func() {
+		mu.Lock()
+		ended = true
+		mu.Unlock()
+	}()
 	cc, err := oc.Consume(func(msg jetstream.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
 		meta, err := msg.Metadata()
-		if err != nil {
+		if ended || err != nil {
 			return
 		}
 		seq := meta.Sequence.Stream
@@ -340,15 +373,19 @@ func (p *Pipeline) countAll(ctx context.Context, floor uint64, count *counted, c
 				count.record(seq, in)
 			}
 			if err := p.judgeSenders(ctx, seq, seq > floor); err != nil {
-				return // stopping
+				p.snap.unsafe.Store(true) // counted, its senders not judged: no snapshot may hold it
+				return                    // stopping
 			}
 		}
 		count.advance(seq)
-		if !signalled && seq >= target {
-			close(caughtUp)
-			signalled = true
-			p.log.Info("events counted", "through_seq", seq, "took", time.Since(began).Round(time.Millisecond).String())
+		if !signalled {
+			r.Replayed++
+			if seq >= target {
+				caught()
+				p.log.Info("events counted", "through_seq", seq, "snapshot_seq", r.Snapshot, "events", r.Replayed, "took", r.Took.Round(time.Millisecond).String())
+			}
 		}
+		p.countedSnapshot(ctx, lanes, seq, events.Partition(msg.Subject()))
 	}, jetstream.PullMaxMessages(p.cfg.FetchBatch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if ctx.Err() == nil {
 			p.log.Warn("counting consumer", "err", err)

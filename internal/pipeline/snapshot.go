@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/detectors"
+	"moderation/internal/natsbus"
 )
 
 // Snapshots of the detector windows (issue 12). Every so many events, and
@@ -97,6 +98,19 @@ type snapshots struct {
 	fingerprint     string
 
 	rebuilt atomic.Pointer[Rebuilt]
+
+	// Partitioned mode (partsnap.go). writer: this instance holds the
+	// snapshot lease (WriteSnapshots). lastIn: the counting consumer's last
+	// event counted of each partition. unsafe: the windows hold an event
+	// whose judging at the count was left undone (stopping), so no
+	// snapshot may claim it. run: Run's context; final: closed once Run
+	// has stopped.
+	writer    atomic.Bool
+	lastIn    [natsbus.Partitions]uint64
+	unsafe    atomic.Bool
+	run       atomic.Pointer[context.Context]
+	finalOnce sync.Once
+	final     chan struct{}
 }
 
 // Rebuilt is how the windows were brought back at the last start.

@@ -70,6 +70,11 @@ func (s *Service) startAppeals(ctx, runCtx context.Context, store *enforcement.S
 		every = time.Minute
 	}
 	singleton("purge-sweep", func(ctx context.Context) { s.sweep(ctx, store, every) })
+	if s.cfg.Partitioned {
+		// Every instance holds the same windows: one writes them for all
+		// (pipeline's partsnap.go says why).
+		singleton("window-snapshots", s.Pipeline.WriteSnapshots)
+	}
 
 	level, minDecided := s.cfg.OverturnAlertRate, s.cfg.OverturnAlertMin
 	if level <= 0 {
