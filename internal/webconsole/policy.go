@@ -2,6 +2,7 @@ package webconsole
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -151,6 +152,16 @@ func (c *Console) formError(w http.ResponseWriter, r *http.Request, s *Session, 
 	c.actionError(w, r, s, err, "/policy")
 }
 
+// replayTimeout bounds a backtest or a re-evaluation: each compiles the
+// candidate, runs its tests and judges every retained event or closed
+// account again, which takes longer than a page's reads.
+const replayTimeout = 5 * time.Minute
+
+// replayContext is apiContext for a backtest or a re-evaluation.
+func replayContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), replayTimeout)
+}
+
 // apiMessage is an API error as the reviewer reads it.
 func apiMessage(err error) string { return status.Convert(err).Message() }
 
@@ -246,7 +257,7 @@ func (c *Console) policyBacktest(w http.ResponseWriter, r *http.Request, s *Sess
 		c.formError(w, r, s, err)
 		return
 	}
-	ctx, cancel := apiContext(r)
+	ctx, cancel := replayContext(r)
 	defer cancel()
 	bt, err := c.review.Backtest(ctx, &moderationv1.BacktestRequest{Files: files}, s.creds())
 	if err != nil {
@@ -332,7 +343,7 @@ func (c *Console) policyReevaluate(w http.ResponseWriter, r *http.Request, s *Se
 		return
 	}
 	req.DryRun, req.Note = true, ""
-	ctx, cancel := apiContext(r)
+	ctx, cancel := replayContext(r)
 	defer cancel()
 	stream, err := c.review.Reevaluate(ctx, req, s.creds())
 	if err != nil {
@@ -388,7 +399,7 @@ func (c *Console) policyApply(w http.ResponseWriter, r *http.Request, s *Session
 		return
 	}
 	req.DryRun = false
-	ctx, cancel := apiContext(r)
+	ctx, cancel := replayContext(r)
 	defer cancel()
 	stream, err := c.review.Reevaluate(ctx, req, s.creds())
 	if err != nil {
