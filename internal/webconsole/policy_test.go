@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -104,7 +105,8 @@ func TestPolicyBacktestAndReevaluate(t *testing.T) {
 	awaitStatus(t, svc, "acct_bt", moderationv1.Status_STATUS_SUSPENDED) // a dry run restores nobody
 	c.do(t, chromedp.SendKeys(chromedp.ID("apply-note"), "Levels retuned for new accounts after the spring review."),
 		chromedp.Click(chromedp.ID("apply")))
-	if _, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.getElementById("apply-status").dataset.done !== undefined`)); err != nil {
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.getElementById("apply-status").dataset.done !== undefined`,
+		chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
 		t.Fatalf("apply did not finish: %v", err)
 	}
 	if got := c.text(t, "#apply-status"); !strings.HasPrefix(got, "Done: 1 restored") {
