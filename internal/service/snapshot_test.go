@@ -235,3 +235,89 @@ func TestRestartFromSnapshot(t *testing.T) {
 		svc.Stop()
 	})
 }
+
+// TestPartitionedRestartFromSnapshot: in partitioned mode the instance
+// holding the window-snapshots lease writes the snapshot at its clean
+// stop; a start restores it and counts only the events published after
+// it, and every account's windows equal those of an instance that counted
+// every event.
+func TestPartitionedRestartFromSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	cfg := service.Config{DataDir: dir, NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
+		MaxStateMB: 64, Location: time.UTC, Partitioned: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	first, err := traffic.Synthetic(6_000, 51)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := traffic.Synthetic(2_000, 52)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := accountsOf(t, first, second)
+	start := func() *service.Service {
+		t.Helper()
+		svc, err := service.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.WaitReady(ctx); err != nil {
+			svc.Stop()
+			t.Fatal(err)
+		}
+		return svc
+	}
+
+	svc := start()
+	_, js := publisher(t, svc)
+	if _, err := replay.Publish(ctx, js, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every event processed", time.Minute, func() bool { return svc.Pipeline.Processed() >= uint64(len(first)) })
+	svc.Stop()
+
+	// The second run stops before the events after its snapshot come: its
+	// stop writes nothing new, and the next start reads them.
+	svc = start()
+	if r := svc.Pipeline.Rebuilt(); r.Snapshot != uint64(len(first)) || r.Replayed != 0 {
+		t.Errorf("restart after a clean stop: snapshot %d (%s), %d events read; want snapshot %d, none read", r.Snapshot, r.Reason, r.Replayed, len(first))
+	}
+	svc.Stop()
+	offline(t, dir, func(ctx context.Context, js jetstream.JetStream) {
+		if _, err := replay.Publish(ctx, js, second, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	svc = start()
+	r := svc.Pipeline.Rebuilt()
+	if r.Snapshot != uint64(len(first)) || r.Replayed != len(second) {
+		t.Errorf("restart: snapshot %d (%s), %d events read; want snapshot %d, %d read", r.Snapshot, r.Reason, r.Replayed, len(first), len(second))
+	}
+	waitFor(t, "the events after the snapshot processed", time.Minute, func() bool { return svc.Pipeline.Processed() >= uint64(len(second)) })
+	restored := windowsOf(svc, accounts)
+	svc.Stop()
+
+	// Counted from the first event: the snapshot deleted.
+	offline(t, dir, func(ctx context.Context, js jetstream.JetStream) {
+		obs, err := js.ObjectStore(ctx, natsbus.SnapshotsBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := obs.Delete(ctx, snapshotObject); err != nil {
+			t.Fatal(err)
+		}
+	})
+	svc = start()
+	defer svc.Stop()
+	if r := svc.Pipeline.Rebuilt(); r.Snapshot != 0 || r.Replayed != len(first)+len(second) {
+		t.Errorf("start without a snapshot: snapshot %d, %d events read; want none, all %d", r.Snapshot, r.Replayed, len(first)+len(second))
+	}
+	if len(restored) < len(accounts)/2 {
+		t.Fatalf("only %d of %d accounts have windows", len(restored), len(accounts))
+	}
+	if diff := cmp.Diff(windowsOf(svc, accounts), restored); diff != "" {
+		t.Errorf("windows (-counted from the first event +restored from the snapshot):\n%s", diff)
+	}
+	t.Logf("restart read %d events after the snapshot at %d in %s", r.Replayed, r.Snapshot, r.Took.Round(time.Millisecond))
+}
