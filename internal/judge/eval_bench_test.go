@@ -11,7 +11,9 @@ import (
 )
 
 // BenchmarkEvaluate is one policy evaluation at a level crossing, with the
-// signals a bulk adder carries: what the pipeline pays per crossing.
+// signals a bulk adder carries, asked again and again: after the first,
+// the memo answers (what a wave of bulk adders alike pays per crossing).
+// BenchmarkEvaluateMix is OPA's own cost, over both bench mixes' inputs.
 func BenchmarkEvaluate(b *testing.B) {
 	ctx := context.Background()
 	pol, err := judge.Compile(ctx, policies.FS, "embedded")
