@@ -158,13 +158,13 @@ func accountCharts(evs []*moderationv1.TimelineEvent, cfg policyConfig, k accoun
 	if days, ok := cfg.num("bulk_add", "new_account_days"); ok && !k.Created.IsZero() && now.Sub(k.Created) < time.Duration(days*24)*time.Hour {
 		age = "new"
 	}
-	hourX, hourY := buckets(friends, time.Hour, maxHours)
+	hourX, hourY := buckets(friends, time.Hour, maxHours, now)
 	fr := chart{ID: "friends", Step: 3600, Title: "Friend requests per hour", Unit: "requests", X: hourX, Names: []string{"requests"}, Y: [][]float64{hourY},
 		Levels: cfg.levelsAt([]string{"warn", "limit", "suspend"}, "bulk_add", "levels", k.Type, age),
 		Note:   "levels for a " + age + " " + k.Type + " account"}
 
 	// Broadcasts per day against the quota.
-	dayX, dayY := buckets(broadcasts, 24*time.Hour, maxDays)
+	dayX, dayY := buckets(broadcasts, 24*time.Hour, maxDays, now)
 	br := chart{ID: "broadcasts", Step: 86400, Title: "Broadcasts per day", Unit: "broadcasts", X: dayX, Names: []string{"broadcasts"}, Y: [][]float64{dayY}}
 	quotaKeys := []string{"broadcast_quota", "quotas", k.Type, verifiedKey(k.Verified)}
 	if q, ok := cfg.num(append(quotaKeys, "quota")...); ok {
@@ -180,7 +180,7 @@ func accountCharts(evs []*moderationv1.TimelineEvent, cfg policyConfig, k accoun
 	cr := chart{ID: "complaints", Step: 86400, Title: "Complaint rate (7 days)", Unit: "rate", Names: []string{"rate", "lower bound (95%)"},
 		Levels: cfg.levelsAt([]string{"warn", "limit", "suspend"}, "complaint_rate", "levels", k.Type)}
 	if len(sent) > 0 || len(complaints) > 0 {
-		cr.X = dayRange(append(slices.Clone(broadcasts), complaints...), maxDays)
+		cr.X = spanOf(append(slices.Clone(broadcasts), complaints...), 24*time.Hour, maxDays, now)
 		rate, lower := make([]float64, len(cr.X)), make([]float64, len(cr.X))
 		for i, x := range cr.X {
 			end := time.Unix(x, 0).Add(24 * time.Hour)
@@ -208,7 +208,7 @@ func accountCharts(evs []*moderationv1.TimelineEvent, cfg policyConfig, k accoun
 	if s, ok := cfg.num("ad_content", "levels", k.Type, "share"); ok {
 		ad.Levels = []level{{Name: "share", Value: s}}
 	}
-	ad.X = dayRange(broadcasts, maxDays)
+	ad.X = spanOf(broadcasts, 24*time.Hour, maxDays, now)
 	share := make([]float64, len(ad.X))
 	for i, x := range ad.X {
 		end := time.Unix(x, 0).Add(24 * time.Hour)
@@ -229,10 +229,10 @@ func accountCharts(evs []*moderationv1.TimelineEvent, cfg policyConfig, k accoun
 	return []chart{fr, br, cr, ad}
 }
 
-// buckets counts times into buckets of size d, from the first to the last
-// (at most max of them, the latest), empty ones included.
-func buckets(ts []time.Time, d time.Duration, limit int) ([]int64, []float64) {
-	xs := spanOf(ts, d, limit)
+// buckets counts times into buckets of size d (see spanOf), empty ones
+// included.
+func buckets(ts []time.Time, d time.Duration, limit int, now time.Time) ([]int64, []float64) {
+	xs := spanOf(ts, d, limit, now)
 	ys := make([]float64, len(xs))
 	if len(xs) == 0 {
 		return xs, ys
@@ -247,14 +247,20 @@ func buckets(ts []time.Time, d time.Duration, limit int) ([]int64, []float64) {
 	return xs, ys
 }
 
-func dayRange(ts []time.Time, limit int) []int64 { return spanOf(ts, 24*time.Hour, limit) }
+// minBuckets is the fewest buckets a chart spans (a week of days, seven
+// hours), so a short history is seen against the quiet before it, and a
+// single bucket is not drawn alone.
+const minBuckets = 7
 
-// spanOf is the bucket starts from the earliest time's to the latest's.
-func spanOf(ts []time.Time, d time.Duration, limit int) []int64 {
+// spanOf is the bucket starts from the earliest time's (or minBuckets
+// before now's) to now's, at most limit of them, the latest; none without
+// times.
+func spanOf(ts []time.Time, d time.Duration, limit int, now time.Time) []int64 {
 	if len(ts) == 0 {
 		return nil
 	}
-	lo, hi := slices.MinFunc(ts, time.Time.Compare).Truncate(d), slices.MaxFunc(ts, time.Time.Compare).Truncate(d)
+	hi := slices.MaxFunc(append([]time.Time{now}, ts...), time.Time.Compare).Truncate(d)
+	lo := slices.MinFunc([]time.Time{slices.MinFunc(ts, time.Time.Compare).Truncate(d), hi.Add(-(minBuckets - 1) * d)}, time.Time.Compare)
 	if n := int(hi.Sub(lo)/d) + 1; n > limit {
 		lo = hi.Add(-time.Duration(limit-1) * d)
 	}
