@@ -17,7 +17,7 @@ import (
 // Policies reads the policy in force and the versions run, for the
 // console.
 type Policies interface {
-	PolicyInfo() PolicyInfo
+	PolicyInfo(ctx context.Context) (PolicyInfo, error)
 }
 
 // PolicyInfo is the policy in force and its history.
@@ -31,6 +31,7 @@ type PolicyInfo struct {
 type PolicyVersion struct {
 	Version, Role string
 	LoadedAt      time.Time
+	Loaded        bool // this instance holds it (re-evaluation can use it)
 }
 
 // metricPrefix is what GetMetrics serves: the service's own metrics, not
@@ -44,14 +45,17 @@ type consoleService struct {
 
 // GetPolicy returns the live policy's version and files and the versions
 // run.
-func (s *consoleService) GetPolicy(context.Context, *moderationv1.GetPolicyRequest) (*moderationv1.PolicyView, error) {
+func (s *consoleService) GetPolicy(ctx context.Context, _ *moderationv1.GetPolicyRequest) (*moderationv1.PolicyView, error) {
 	if s.deps.Policies == nil {
 		return nil, status.Error(codes.Unimplemented, "this server does not report its policy")
 	}
-	p := s.deps.Policies.PolicyInfo()
+	p, err := s.deps.Policies.PolicyInfo(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read the policy history: %v", err)
+	}
 	out := &moderationv1.PolicyView{LiveVersion: p.Live, ShadowVersion: p.Shadow, Files: p.Files}
 	for _, v := range p.Versions {
-		out.Versions = append(out.Versions, &moderationv1.PolicyVersion{Version: v.Version, Role: v.Role, LoadedAt: timestamppb.New(v.LoadedAt)})
+		out.Versions = append(out.Versions, &moderationv1.PolicyVersion{Version: v.Version, Role: v.Role, LoadedAt: timestamppb.New(v.LoadedAt), Loaded: v.Loaded})
 	}
 	return out, nil
 }

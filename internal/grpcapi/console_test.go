@@ -27,11 +27,11 @@ import (
 // version.
 type compiledPolicy struct{ p *judge.Policy }
 
-func (c compiledPolicy) PolicyInfo() PolicyInfo {
+func (c compiledPolicy) PolicyInfo(context.Context) (PolicyInfo, error) {
 	return PolicyInfo{Live: c.p.Version, Files: c.p.Files, Versions: []PolicyVersion{
 		{Version: "old@1", Role: "live", LoadedAt: time.Unix(1, 0)},
-		{Version: c.p.Version, Role: "live", LoadedAt: time.Unix(2, 0)},
-	}}
+		{Version: c.p.Version, Role: "live", LoadedAt: time.Unix(2, 0), Loaded: true},
+	}}, nil
 }
 
 // startConsoleAPI serves ConsoleService over a registry holding a counter,
@@ -149,7 +149,7 @@ func TestConsoleGetPolicy(t *testing.T) {
 	if again.Version != pol.Version {
 		t.Errorf("files served compile to %s, want %s", again.Version, pol.Version)
 	}
-	if vs := got.GetVersions(); len(vs) != 2 || vs[0].GetVersion() != "old@1" || vs[1].GetLoadedAt().AsTime().Unix() != 2 {
+	if vs := got.GetVersions(); len(vs) != 2 || vs[0].GetVersion() != "old@1" || vs[0].GetLoaded() || vs[1].GetLoadedAt().AsTime().Unix() != 2 || !vs[1].GetLoaded() {
 		t.Errorf("versions: %v", vs)
 	}
 	_, err = moderationv1.NewConsoleServiceClient(s.dial(t, auditOwner)).GetPolicy(t.Context(), &moderationv1.GetPolicyRequest{})

@@ -129,20 +129,37 @@ type policyVersions struct {
 	byID    map[string]*judge.Policy
 	history []grpcapi.PolicyVersion // first loads, oldest first
 	current map[string]string       // role (live, shadow) → version
+	// stored keeps each first load past a restart (policyhistory.go); nil
+	// keeps them in memory only.
+	stored *policyHistory
+	log    *slog.Logger
 }
 
-// add records pol as loaded in role (live or shadow).
+// add records pol as loaded in role (live or shadow), and stores its first
+// load in the history bucket.
 func (p *policyVersions) add(role string, pol *judge.Policy) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.byID == nil {
 		p.byID, p.current = map[string]*judge.Policy{}, map[string]string{}
 	}
-	if _, ok := p.byID[pol.Version]; !ok {
-		p.history = append(p.history, grpcapi.PolicyVersion{Version: pol.Version, Role: role, LoadedAt: time.Now()})
+	_, seen := p.byID[pol.Version]
+	now := time.Now()
+	if !seen {
+		p.history = append(p.history, grpcapi.PolicyVersion{Version: pol.Version, Role: role, LoadedAt: now})
 	}
 	p.byID[pol.Version] = pol
 	p.current[role] = pol.Version
+	stored := p.stored
+	p.mu.Unlock()
+	if seen || stored == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := stored.record(ctx, role, pol, now); err != nil && p.log != nil {
+		// The page still shows it from memory while this instance runs.
+		p.log.Warn("policy history not stored", "version", pol.Version, "err", err)
+	}
 }
 
 func (p *policyVersions) get(version string) (*judge.Policy, error) {

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -47,4 +49,64 @@ func TestConsolePolicyAndMetrics(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestPolicyHistorySurvivesRestart: each policy first loaded is kept in the
+// POLICY_HISTORY bucket, so after a restart without the shadow directory
+// GetPolicy still lists the shadow version run before, as first loaded
+// (role and time), marked as not held by this instance, and the live one
+// with the time of its first load, not of the restart.
+func TestPolicyHistorySurvivesRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := service.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:-1", GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
+		MaxStateMB: 64, PolicyPoll: 50 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ShadowPolicyDir: policyDir(t, 10, 20)}
+	getPolicy := func(svc *service.Service) *moderationv1.PolicyView {
+		t.Helper()
+		p, err := moderationv1.NewConsoleServiceClient(apiConn(t, svc, reviewer)).GetPolicy(ctx, &moderationv1.GetPolicyRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	svc, err := service.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.WaitReady(ctx); err != nil {
+		svc.Stop()
+		t.Fatal(err)
+	}
+	before := getPolicy(svc)
+	svc.Stop()
+	if len(before.Versions) != 2 || before.ShadowVersion == "" {
+		t.Fatalf("before the restart: %v, want the live and the shadow version", before.Versions)
+	}
+
+	cfg.ShadowPolicyDir = ""
+	svc2, err := service.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Stop()
+	if err := svc2.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := getPolicy(svc2)
+	if after.ShadowVersion != "" {
+		t.Errorf("shadow %q after a restart without one", after.ShadowVersion)
+	}
+	if len(after.Versions) != 2 {
+		t.Fatalf("after the restart: %v, want the two versions run before", after.Versions)
+	}
+	for i, v := range after.Versions {
+		was := before.Versions[i]
+		if v.Version != was.Version || v.Role != was.Role || !v.LoadedAt.AsTime().Equal(was.LoadedAt.AsTime()) {
+			t.Errorf("version %d after the restart: %v, want it as first loaded: %v", i, v, was)
+		}
+		if want := v.Version == after.LiveVersion; v.Loaded != want {
+			t.Errorf("%s loaded here: %v, want %v", v.Version, v.Loaded, want)
+		}
+	}
 }

@@ -270,6 +270,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.known.stored, err = openPolicyHistory(ctx, s.JS, cfg.Replicas); err != nil {
+		return nil, err
+	}
+	s.known.log = s.log
 	if err := s.watchPolicies(ctx, runCtx, policy); err != nil {
 		return nil, err
 	}

@@ -67,7 +67,8 @@ type PolicyView struct {
 	LiveVersion string `protobuf:"bytes,1,opt,name=live_version,json=liveVersion,proto3" json:"live_version,omitempty"`
 	// The shadow policy's version; empty without one.
 	ShadowVersion string `protobuf:"bytes,2,opt,name=shadow_version,json=shadowVersion,proto3" json:"shadow_version,omitempty"`
-	// Every version this instance has run, in the order first loaded.
+	// Every version any instance has run, in the order first loaded; kept
+	// across restarts.
 	Versions []*PolicyVersion `protobuf:"bytes,3,rep,name=versions,proto3" json:"versions,omitempty"`
 	// The live policy's files by name: *.rego modules, *_test.rego tests
 	// and data.json.
@@ -134,15 +135,18 @@ func (x *PolicyView) GetFiles() map[string]string {
 	return nil
 }
 
-// PolicyVersion is a policy this instance has run.
+// PolicyVersion is a policy the service has run.
 type PolicyVersion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The version.
 	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
-	// live or shadow: how it was last loaded.
+	// live or shadow: how it was first loaded.
 	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
-	// When this instance first loaded it.
-	LoadedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=loaded_at,json=loadedAt,proto3" json:"loaded_at,omitempty"`
+	// When it was first loaded, by any instance.
+	LoadedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=loaded_at,json=loadedAt,proto3" json:"loaded_at,omitempty"`
+	// Whether the instance answering holds it, so a re-evaluation of closed
+	// accounts can use it; a version loaded before a restart is history only.
+	Loaded        bool `protobuf:"varint,4,opt,name=loaded,proto3" json:"loaded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,6 +200,13 @@ func (x *PolicyVersion) GetLoadedAt() *timestamppb.Timestamp {
 		return x.LoadedAt
 	}
 	return nil
+}
+
+func (x *PolicyVersion) GetLoaded() bool {
+	if x != nil {
+		return x.Loaded
+	}
+	return false
 }
 
 // GetMetricsRequest names the metrics to read.
@@ -380,11 +391,12 @@ const file_moderation_v1_console_proto_rawDesc = "" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"v\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
 	"\rPolicyVersion\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x127\n" +
-	"\tloaded_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\"V\n" +
+	"\tloaded_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x16\n" +
+	"\x06loaded\x18\x04 \x01(\bR\x06loaded\"V\n" +
 	"\x11GetMetricsRequest\x12A\n" +
 	"\x05names\x18\x01 \x03(\tB+\xbaH(\x92\x01%\x102\"!r\x1f2\x1d^moderation_[a-z0-9_]{1,100}$R\x05names\"w\n" +
 	"\x12GetMetricsResponse\x12*\n" +
