@@ -344,7 +344,7 @@ func (p *Pipeline) countAll(ctx context.Context, floor, from uint64, lanes []*pl
 	signalled := false
 	caught := func() {
 		signalled = true
-		r.Took = time.Since(began)
+		r.Took += time.Since(began)
 		p.snap.rebuilt.Store(r)
 		close(caughtUp)
 	}

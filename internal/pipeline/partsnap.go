@@ -86,6 +86,8 @@ func (s *snapshots) finalDone() chan struct{} {
 // use it, before the count starts, and returns its sequence (0: none; r
 // says why).
 func (p *Pipeline) restorePartitioned(ctx context.Context, r *Rebuilt) (uint64, error) {
+	began := time.Now()
+	defer func() { r.Took = time.Since(began) }() // the count adds its own
 	var last uint64
 	err := p.retry(ctx, func(ctx context.Context) error { // a cluster still placing streams may time out
 		info, err := p.events.Info(ctx)
