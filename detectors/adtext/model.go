@@ -76,11 +76,7 @@ func (m *Model) linear(s []byte, f Features) float64 {
 	var sum float64
 	n := 0
 	if m.binary {
-		var buf [1024]uint32
-		for _, i := range distinct(s, buf[:0]) {
-			sum += float64(m.weights[i])
-			n++
-		}
+		sum, n = m.sumDistinct(s)
 	} else {
 		hashes(s, func(i uint32) {
 			sum += float64(m.weights[i])
@@ -96,6 +92,18 @@ func (m *Model) linear(s []byte, f Features) float64 {
 		z += float64(m.hand[j]) * float64(v)
 	}
 	return z
+}
+
+// sumDistinct is the sum of the weights of s's distinct features and
+// their number, for a binary model. It is apart from linear so that the
+// counting models' path keeps its small stack frame.
+func (m *Model) sumDistinct(s []byte) (sum float64, n int) {
+	var buf [1024]uint32
+	idx := distinct(s, buf[:0])
+	for _, i := range idx {
+		sum += float64(m.weights[i])
+	}
+	return sum, len(idx)
 }
 
 func (m *Model) calibrated(z float64) float64 {
