@@ -65,18 +65,12 @@ type BroadcastText struct {
 	Ads         AdContent
 	Campaign    Match
 	LastAdScore float64
-	Destination DestinationMatch // the latest broadcast's most shared destination
-	// named is the hashes of the first destinations the latest broadcast
-	// named (namedHash; 0 is none): which of them it was may change as
-	// the other accounts naming them grow (Account.WithDestination).
-	named [maxNamed]uint32
+	// Destination is the latest broadcast's most shared destination. The
+	// destinations its earlier broadcasts named are in Env.Destinations,
+	// with the account's highest ad score among those naming each
+	// (Account.WithDestination reads them), so the account keeps none.
+	Destination DestinationMatch
 }
-
-// maxNamed is how many of a broadcast's destinations are remembered; a
-// ring's ad names its handle among the first few.
-const maxNamed = 4
-
-func namedHash(destination string) uint32 { return uint32(mix64(fnv64(destination))) | 1 }
 
 // campaignMetrics are the value names of the campaign signal.
 var campaignMetrics = []string{"accounts", "ad_score"}
@@ -126,7 +120,7 @@ func (a *Account) refreshShared(ev *moderation.Event, env *Env) {
 	switch ev.Kind {
 	case moderation.KindComplaint, moderation.KindUnfollow:
 		if a.Text != nil && a.Text.Destination.Destination != "" && env.Destinations != nil {
-			a.Text.Destination = env.Destinations.Match(a.Text.Destination.Destination)
+			a.Text.Destination, _ = env.Destinations.Match(ev.Account, a.Text.Destination.Destination)
 		}
 	case moderation.KindFriendResponse:
 		if a.Ring != nil && env.Targets != nil {
@@ -155,33 +149,35 @@ func (a *Account) observeText(ev *moderation.Event, env *Env) {
 		a.Text.Campaign = env.Campaigns.observeNormal(ev.Account, ev.At, normal)
 	}
 	if env.Destinations != nil {
-		keys := destinationKeys(normal)
-		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, keys, a.Text.LastAdScore)
-		a.Text.named = [maxNamed]uint32{}
-		for i, k := range keys[:min(len(keys), maxNamed)] {
-			a.Text.named[i] = namedHash(k)
-		}
+		a.Text.Destination = env.Destinations.ObserveScored(ev.Account, ev.At, destinationKeys(normal), a.Text.LastAdScore)
 	}
 }
 
-// WithDestination is the account as it is judged when destination, which
-// its latest broadcast named, has grown more shared than the match the
-// account kept from that broadcast: a copy, with destination's match as
-// it stands now. ok is false, and the account is judged as it is, when its
-// latest broadcast did not name destination or destination is no more
-// shared. The account itself is not changed, so what it keeps is a
-// function of its own events and a restart's replay keeps the same.
-func (a *Account) WithDestination(destination string, env *Env) (c *Account, ok bool) {
-	if a.Text == nil || env.Destinations == nil || !slices.Contains(a.Text.named[:], namedHash(destination)) {
+// WithDestination is account a (whose id is account) as it is judged when
+// destination, which one of its broadcasts within the window named, has
+// grown more shared, or was named by an ad of the account's, than the
+// match it kept from its latest broadcast: a copy, with destination's
+// match as it stands now and the account's highest ad score among its
+// broadcasts naming it (DestinationMatch.OwnAdScore). Any of them counts,
+// not only the latest: a ring member that follows its ad with an
+// ordinary post is still judged with the ring, by its ad. ok is false,
+// and the account is judged as it is, when none of its broadcasts in the
+// window named destination or the copy would hold nothing new. The
+// account itself is not changed, so what it keeps is a function of its
+// own events and a restart's replay keeps the same.
+func (a *Account) WithDestination(account, destination string, env *Env) (c *Account, ok bool) {
+	if a.Text == nil || env.Destinations == nil {
 		return nil, false
 	}
-	m := env.Destinations.Match(destination)
-	if m.Accounts <= a.Text.Destination.Accounts {
+	m, named := env.Destinations.Match(account, destination)
+	kept := a.Text.Destination
+	if !named || kept.Destination == destination && m.Accounts <= kept.Accounts && m.OwnAdScore <= kept.OwnAdScore {
 		return nil, false
 	}
 	copied, text := *a, *a.Text
 	text.Destination = m
 	copied.Text = &text
+	copied.setFlag(flagEarlierDestination, kept.Destination != destination)
 	return &copied, true
 }
 
@@ -284,7 +280,7 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 			if a.Text == nil {
 				return 0, true
 			}
-			return a.Text.LastAdScore, true
+			return a.Text.destinationAdScore(), true
 		case "campaign_ad_score":
 			return m.AdScore, true
 		}
@@ -345,7 +341,7 @@ func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 		out["ad_content"] = a.Text.Ads.Signal(a.Last)
 		out["campaign"] = a.Text.campaignSignal()
 		if env.Destinations != nil {
-			out["destination_campaign"] = a.Text.destinationSignal(env.Destinations)
+			out["destination_campaign"] = a.Text.destinationSignal(env.Destinations, a.flags&flagEarlierDestination != 0)
 		}
 	}
 	if a.Ring != nil && env.Targets != nil {
@@ -412,6 +408,9 @@ func (a *Account) wake(t, since int64) {
 const (
 	flagVerified = 1 << iota
 	flagHasLast  // Last is set: before the first event it is no time at all, not 1970
+	// flagEarlierDestination marks a copy read with a destination that
+	// its latest broadcast's match is not (WithDestination); never kept.
+	flagEarlierDestination
 )
 
 func (a *Account) setFlag(f uint8, on bool) {

@@ -22,6 +22,16 @@ import (
 // mix of destinations. Not safe for concurrent use; the same sequence of
 // Observe calls gives the same answers, and within the window the count is
 // the same whatever the order the accounts came in.
+//
+// Per destination and account it also keeps the account's broadcast that
+// read most as an ad among those naming the destination in the window
+// (OwnAdScore): a ring member is judged with the ring by any of its ads
+// naming the handle, not only by its latest broadcast, which it can make
+// an ordinary post. Entries leave in the order they came, so for each
+// account a short queue of entry positions with falling scores (a
+// monotonic queue) gives that highest score exactly as entries leave:
+// one position for most accounts, which name a destination once or in the
+// same words each time.
 type Destinations struct {
 	window     int64 // seconds
 	maxEntries int
@@ -41,9 +51,18 @@ type destEntry struct {
 
 type destKey struct {
 	name     string
-	accounts map[string]int32 // live entries per account
+	accounts map[string]destSender // per account naming it in the window
 	live     int
 	scores   float64 // sum of the live entries' ad scores
+}
+
+// destSender is one account's live entries naming a destination.
+type destSender struct {
+	live int32
+	// best holds the positions (sequence numbers in the ring) of the
+	// live entries that no later entry of the account's outscores, oldest
+	// first: their scores fall, and best[0] is the highest live score.
+	best []uint64
 }
 
 // Risen is a destination whose count of accounts an observation raised,
@@ -65,6 +84,10 @@ type DestinationMatch struct {
 	// the window: a ring's member that writes its copy to read as news is
 	// still judged with the ring's wording.
 	AdScore float64
+	// OwnAdScore is the highest ad score among the account's own
+	// broadcasts naming it within the window: its ad, though it broadcast
+	// something ordinary since.
+	OwnAdScore float64
 }
 
 // NewDestinations returns an index over window of event time holding at
@@ -93,29 +116,55 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 		d.evict(now) // a full ring makes room one entry at a time, before the key is looked up
 		k := d.keys[name]
 		if k == nil {
-			k = &destKey{name: strings.Clone(name), accounts: map[string]int32{}}
+			k = &destKey{name: strings.Clone(name), accounts: map[string]destSender{}}
 			d.keys[name] = k
 		}
 		if acct == "" {
 			acct = strings.Clone(account)
 		}
-		if k.accounts[acct]++; k.accounts[acct] == 1 {
-			d.risen = append(d.risen, Risen{Destination: k.name, Accounts: len(k.accounts)})
-		}
-		k.live++
-		k.scores += score
 		e := destEntry{key: k, account: acct, at: now, score: score}
 		if len(d.entries) < d.maxEntries {
 			d.entries = append(d.entries, e)
 		} else {
 			d.entries[d.next%uint64(d.maxEntries)] = e
 		}
+		k.scores += score
+		if d.add(k, acct, d.next) {
+			d.risen = append(d.risen, Risen{Destination: k.name, Accounts: len(k.accounts)})
+		}
 		d.next++
 		if n := len(k.accounts); n > m.Accounts {
-			m = DestinationMatch{Destination: k.name, Accounts: n, AdScore: k.meanScore()}
+			m = DestinationMatch{Destination: k.name, Accounts: n, AdScore: k.meanScore(), OwnAdScore: d.ownScore(k, acct)}
 		}
 	}
 	return m
+}
+
+// add counts the entry at position seq, already in the ring, for k and
+// account (its score is summed by the caller), and reports whether account
+// is new to k in the window.
+func (d *Destinations) add(k *destKey, account string, seq uint64) (isNew bool) {
+	s, ok := k.accounts[account]
+	score := d.at(seq).score
+	for len(s.best) > 0 && d.at(s.best[len(s.best)-1]).score <= score {
+		s.best = s.best[:len(s.best)-1]
+	}
+	s.best = append(s.best, seq)
+	s.live++
+	k.accounts[account] = s
+	k.live++
+	return !ok
+}
+
+func (d *Destinations) at(seq uint64) *destEntry { return &d.entries[seq%uint64(d.maxEntries)] }
+
+// ownScore is the highest ad score of account's live entries naming k.
+func (d *Destinations) ownScore(k *destKey, account string) float64 {
+	s, ok := k.accounts[account]
+	if !ok || len(s.best) == 0 {
+		return 0
+	}
+	return d.at(s.best[0]).score
 }
 
 // TakeRisen lists the destinations whose count of accounts the latest
@@ -152,13 +201,16 @@ func (d *Destinations) Accounts(destination string) int {
 	return 0
 }
 
-// Match is destination's count and mean ad score as they stand now.
-func (d *Destinations) Match(destination string) DestinationMatch {
+// Match is destination's count and mean ad score as they stand now, with
+// account's own highest ad score among its broadcasts naming it; named
+// reports whether any of them is still in the window.
+func (d *Destinations) Match(account, destination string) (m DestinationMatch, named bool) {
 	k := d.keys[destination]
 	if k == nil {
-		return DestinationMatch{Destination: destination}
+		return DestinationMatch{Destination: destination}, false
 	}
-	return DestinationMatch{Destination: destination, Accounts: len(k.accounts), AdScore: k.meanScore()}
+	_, named = k.accounts[account]
+	return DestinationMatch{Destination: destination, Accounts: len(k.accounts), AdScore: k.meanScore(), OwnAdScore: d.ownScore(k, account)}, named
 }
 
 func (k *destKey) meanScore() float64 {
@@ -186,8 +238,14 @@ func (d *Destinations) evict(now int64) {
 			return
 		}
 		k := e.key
-		if k.accounts[e.account]--; k.accounts[e.account] <= 0 {
+		s := k.accounts[e.account]
+		if len(s.best) > 0 && s.best[0] == d.first {
+			s.best = s.best[1:]
+		}
+		if s.live--; s.live <= 0 {
 			delete(k.accounts, e.account)
+		} else {
+			k.accounts[e.account] = s
 		}
 		k.scores -= e.score
 		if k.live--; k.live == 0 {
@@ -202,14 +260,18 @@ func (d *Destinations) evict(now int64) {
 func (d *Destinations) Len() int { return int(d.next - d.first) }
 
 // Bytes estimates the index's memory: the ring, each entry's copy of its
-// account id, and per destination its name and account counts.
+// account id, and per destination its name and per account its count and
+// queue of best entries.
 func (d *Destinations) Bytes() int64 {
 	n := int64(cap(d.entries)) * 40
 	for seq := d.first; seq < d.next; seq++ {
 		n += int64(stringBytes(len(d.entries[seq%uint64(d.maxEntries)].account)))
 	}
 	for _, k := range d.keys {
-		n += 96 + int64(len(k.name)) + 48*int64(len(k.accounts))
+		n += 96 + int64(len(k.name)) + 64*int64(len(k.accounts))
+		for _, s := range k.accounts {
+			n += 8 * int64(cap(s.best))
+		}
 	}
 	return n
 }
@@ -233,25 +295,45 @@ func describeDestination(key string) string {
 	return destinationName(adtext.Destination{Kind: kind, Value: value})
 }
 
-// destinationSignal reports the latest broadcast's most shared destination.
-func (t *BroadcastText) destinationSignal(d *Destinations) moderation.Signal {
+// destinationSignal reports the latest broadcast's most shared destination
+// or, in an account read with a destination an earlier broadcast named
+// (earlier: Account.WithDestination), that one.
+func (t *BroadcastText) destinationSignal(d *Destinations, earlier bool) moderation.Signal {
 	m := t.Destination
 	days := groupDigits(float64(d.window / 86400))
+	which := "the latest broadcast"
+	if earlier {
+		which = fmt.Sprintf("a broadcast of the last %s days", days)
+	}
 	var evidence string
 	switch {
 	case m.Destination == "":
 		evidence = "the latest broadcast sends buyers to no contact handle or link"
 	case m.Accounts <= 1:
-		evidence = fmt.Sprintf("the latest broadcast sends buyers to %s, which no other account sent buyers to in %s days", describeDestination(m.Destination), days)
+		evidence = fmt.Sprintf("%s sends buyers to %s, which no other account sent buyers to in %s days", which, describeDestination(m.Destination), days)
 	default:
-		evidence = fmt.Sprintf("the latest broadcast sends buyers to %s, which %s other %s also sent buyers to in %s days",
-			describeDestination(m.Destination), groupDigits(float64(m.Accounts-1)), plural(m.Accounts-1, "account", "accounts"), days)
+		evidence = fmt.Sprintf("%s sends buyers to %s, which %s other %s also sent buyers to in %s days",
+			which, describeDestination(m.Destination), groupDigits(float64(m.Accounts-1)), plural(m.Accounts-1, "account", "accounts"), days)
+	}
+	if m.Destination != "" && (earlier || m.OwnAdScore != t.LastAdScore) {
+		evidence += fmt.Sprintf("; of this account's broadcasts naming it in %s days, the one most like an ad scores %.2f", days, m.OwnAdScore)
 	}
 	if m.Accounts > 1 {
 		evidence += fmt.Sprintf("; their broadcasts naming it read as ads with a mean score of %.2f", m.AdScore)
 	}
 	return moderation.Signal{Name: "destination_campaign", Evidence: evidence,
-		Values: map[string]float64{"accounts": float64(m.Accounts), "ad_score": t.LastAdScore, "campaign_ad_score": m.AdScore}}
+		Values: map[string]float64{"accounts": float64(m.Accounts), "ad_score": t.destinationAdScore(), "campaign_ad_score": m.AdScore}}
+}
+
+// destinationAdScore is the ad score a destination campaign judges the
+// account by: the highest of its broadcasts naming the destination within
+// the window, so an ordinary post after its ad does not take it out of the
+// ring; with no destination, the latest broadcast's.
+func (t *BroadcastText) destinationAdScore() float64 {
+	if t.Destination.Destination == "" {
+		return t.LastAdScore
+	}
+	return t.Destination.OwnAdScore
 }
 
 func plural(n int, one, many string) string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"moderation/detectors/adtext"
 	"moderation/internal/moderation"
 )
 
@@ -223,6 +224,7 @@ func TestCrossCountsReadAgain(t *testing.T) {
 func TestDestinationSenders(t *testing.T) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	w := newComplaintWorld()
+	w.env.Ads = adtext.Default() // the ad and the news item score apart
 	send := func(account, text string, at time.Duration) {
 		w.observe(&moderation.Event{Kind: moderation.KindBroadcast, Account: account, At: start.Add(at),
 			Broadcast: &moderation.Broadcast{Text: text, Recipients: 100}})
@@ -251,7 +253,7 @@ func TestDestinationSenders(t *testing.T) {
 	if got := w.env.Destinations.Senders("wechat:nobody"); got != nil {
 		t.Errorf("senders of a destination no one named: got %v, want none", got)
 	}
-	c, ok := early.WithDestination("wechat:deal5566", w.env)
+	c, ok := early.WithDestination("early", "wechat:deal5566", w.env)
 	if !ok {
 		t.Fatal("early read with the grown destination: not ok, want its copy")
 	}
@@ -261,15 +263,65 @@ func TestDestinationSenders(t *testing.T) {
 	if got := w.value("early", "destination_campaign.accounts"); got != 1 {
 		t.Errorf("early itself: destination_campaign.accounts got %v, want 1 (unchanged)", got)
 	}
-	if _, ok := early.WithDestination("wechat:other", w.env); ok {
+	if _, ok := early.WithDestination("early", "wechat:other", w.env); ok {
 		t.Error("early read with a destination its broadcast did not name: ok, want not")
 	}
-	if _, ok := w.accounts["c"].WithDestination("wechat:mine9911", w.env); ok {
+	if _, ok := w.accounts["c"].WithDestination("c", "wechat:mine9911", w.env); ok {
 		t.Error("c read with early's own handle: ok, want not")
 	}
+	adScore := early.Text.LastAdScore
 	send("early", "今日要闻：市政府发布新的公交线路调整通知，详情见官网。", time.Hour) // its latest broadcast names nothing now
-	if _, ok := early.WithDestination("wechat:deal5566", w.env); ok {
-		t.Error("early after a broadcast naming nothing: ok, want not")
+	if early.Text.LastAdScore >= adScore {
+		t.Fatalf("the news item scores %v as an ad, the ad %v: want it lower", early.Text.LastAdScore, adScore)
+	}
+	c, ok = early.WithDestination("early", "wechat:deal5566", w.env)
+	if !ok {
+		t.Fatal("early after an ordinary broadcast, read with the handle its ad named: not ok, want its copy")
+	}
+	if got, _ := c.Value("destination_campaign.ad_score", w.env); got != adScore {
+		t.Errorf("early's copy: destination_campaign.ad_score got %v, want its ad's %v", got, adScore)
+	}
+	if got := c.Signals(w.env)["destination_campaign"].Evidence; !strings.HasPrefix(got, "a broadcast of the last 3 days sends buyers to WeChat id deal5566, which 3 other accounts") {
+		t.Errorf("early's copy: evidence %q, want it to say an earlier broadcast named the handle", got)
+	}
+	if got := w.value("early", "destination_campaign.ad_score"); got != early.Text.LastAdScore {
+		t.Errorf("early itself: destination_campaign.ad_score got %v, want its latest broadcast's %v", got, early.Text.LastAdScore)
+	}
+	// Once the ad leaves the window, the handle is no longer early's.
+	send("later", "好物特价，微信 deal5566", 72*time.Hour)
+	if _, ok := early.WithDestination("early", "wechat:deal5566", w.env); ok {
+		t.Error("early, its ad naming the handle 72 hours old: ok, want not")
+	}
+}
+
+// TestDestinationOwnAdScore: an account's own ad score for a destination
+// is the highest among its broadcasts naming it that are still in the
+// window, whatever it broadcast since; it falls as the best leave.
+func TestDestinationOwnAdScore(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	d := NewDestinations(72*time.Hour, 1000)
+	feed := []struct {
+		at    time.Duration
+		score float64
+	}{{0, 0.5}, {time.Hour, 0.9}, {2 * time.Hour, 0.2}, {30 * time.Hour, 0.6}, {40 * time.Hour, 0.1}}
+	for _, f := range feed {
+		d.ObserveScored("a", start.Add(f.at), []string{"wechat:x"}, f.score)
+		d.ObserveScored("b", start.Add(f.at), []string{"wechat:x"}, 0.3)
+	}
+	tick := func(at time.Duration) { d.ObserveScored("other", start.Add(at), []string{"qq:1"}, 0) }
+	for _, c := range []struct {
+		at   time.Duration
+		want float64
+	}{{41 * time.Hour, 0.9}, {72*time.Hour + 30*time.Minute, 0.9}, {73 * time.Hour, 0.6}, {101 * time.Hour, 0.6}, {102 * time.Hour, 0.1}} {
+		tick(c.at)
+		m, named := d.Match("a", "wechat:x")
+		if !named || m.OwnAdScore != c.want {
+			t.Errorf("at %v: a's own score %v (named %v), want %v", c.at, m.OwnAdScore, named, c.want)
+		}
+	}
+	tick(112 * time.Hour)
+	if m, named := d.Match("a", "wechat:x"); named || m.OwnAdScore != 0 {
+		t.Errorf("after every mention left: a's own score %v (named %v), want 0, not named", m.OwnAdScore, named)
 	}
 }
 
@@ -287,7 +339,7 @@ func TestDestinationAdScore(t *testing.T) {
 	}
 	// The first mention leaves the window.
 	d.ObserveScored("other", start.Add(72*time.Hour), []string{"qq:1"}, 0)
-	if got := d.Match("wechat:x"); got.Accounts != 2 || math.Abs(got.AdScore-0.6) > 1e-9 {
+	if got, _ := d.Match("quiet", "wechat:x"); got.Accounts != 2 || math.Abs(got.AdScore-0.6) > 1e-9 {
 		t.Errorf("after the first mention left: got %+v, want 2 accounts, mean 0.6", got)
 	}
 }

@@ -30,7 +30,7 @@ import (
 // whenever what is written, or what a detector's state means, changes: a
 // snapshot in another format is refused (ErrSnapshotFormat) and the
 // service rebuilds from the events instead.
-const SnapshotFormat byte = 3
+const SnapshotFormat byte = 4
 
 // ErrSnapshotFormat is a snapshot written in another format, by another
 // build.
@@ -313,9 +313,7 @@ func (t *BroadcastText) encode(e *writer) {
 	e.str(t.Destination.Destination)
 	e.uv(uint64(t.Destination.Accounts))
 	e.u64(math.Float64bits(t.Destination.AdScore))
-	for _, h := range t.named {
-		e.u32(h)
-	}
+	e.u64(math.Float64bits(t.Destination.OwnAdScore))
 }
 
 func (t *BroadcastText) decode(d *reader) {
@@ -338,9 +336,7 @@ func (t *BroadcastText) decode(d *reader) {
 	t.Destination.Destination = d.str()
 	t.Destination.Accounts = int(d.uvMax(math.MaxInt32))
 	t.Destination.AdScore = math.Float64frombits(d.u64())
-	for i := range t.named {
-		t.named[i] = d.u32()
-	}
+	t.Destination.OwnAdScore = math.Float64frombits(d.u64())
 }
 
 // ---- the cross-account indexes ----
@@ -597,7 +593,7 @@ func (d *Destinations) decode(r *reader) {
 			r.fail("destination")
 			return
 		}
-		keys[i] = &destKey{name: name, accounts: map[string]int32{}, scores: math.Float64frombits(r.u64())}
+		keys[i] = &destKey{name: name, accounts: map[string]destSender{}, scores: math.Float64frombits(r.u64())}
 		d.keys[name] = keys[i]
 	}
 	if r.err != nil {
@@ -617,8 +613,7 @@ func (d *Destinations) decode(r *reader) {
 		x.at = int64(uint64(prev) + uint64(r.iv()))
 		prev = x.at
 		x.score = math.Float64frombits(r.u64())
-		x.key.accounts[x.account]++
-		x.key.live++
+		d.add(x.key, x.account, seq-1) // positions count from 0, seq here from 1
 	}
 	for _, k := range keys {
 		if k.live == 0 {

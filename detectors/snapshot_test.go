@@ -223,9 +223,13 @@ func same(t *testing.T, when string, want, got *world) {
 	if x, y := want.env.Destinations.Len(), got.env.Destinations.Len(); x != y {
 		t.Fatalf("%s: destination entries: got %d, want %d", when, y, x)
 	}
-	for name := range want.env.Destinations.keys {
-		if x, y := want.env.Destinations.Match(name), got.env.Destinations.Match(name); x != y {
-			t.Fatalf("%s: destination %s: got %+v, want %+v", when, name, y, x)
+	for name, k := range want.env.Destinations.keys {
+		for id := range k.accounts { // each sender's own best score too: rebuilt from the entries
+			x, xn := want.env.Destinations.Match(id, name)
+			y, yn := got.env.Destinations.Match(id, name)
+			if x != y || xn != yn {
+				t.Fatalf("%s: destination %s for %s: got %+v (named %v), want %+v (named %v)", when, name, id, y, yn, x, xn)
+			}
 		}
 	}
 	if x, y := want.env.Targets.Len(), got.env.Targets.Len(); x != y {

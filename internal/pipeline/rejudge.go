@@ -17,10 +17,11 @@ import (
 // complaint, no unfollow) was never judged again. So when a broadcast
 // raises a destination's count of accounts through a level the policy
 // watches (destination_campaign.accounts), every other account that named
-// it within the window, and whose latest broadcast named it, is judged at
-// that broadcast with the count as it stands
-// (detectors.Account.WithDestination), if that crosses one of its own
-// watched destination_campaign levels.
+// it within the window, in any of its broadcasts, is judged at that
+// broadcast with the count as it stands and the highest ad score of its
+// broadcasts naming it (detectors.Account.WithDestination), if that
+// crosses one of its own watched destination_campaign levels: a member
+// that followed its ad with an ordinary post is judged by its ad.
 //
 // step finds them, in stream order, so what it finds is a function of the
 // events alone; the caller judges them before it goes on (and, live,
@@ -78,7 +79,7 @@ func (p *Pipeline) findSenders(ev *moderation.Event) {
 			if !ok {
 				continue
 			}
-			c, ok := w.det.WithDestination(r.Destination, p.env)
+			c, ok := w.det.WithDestination(id, r.Destination, p.env)
 			if !ok || !raises(dest, &w.det, c, p.env) {
 				continue
 			}
