@@ -3,9 +3,11 @@ package moderation
 # destination_campaign: a ring of accounts sending buyers to the same place,
 # whatever the wording. Paraphrasing an offer defeats near-duplicate text
 # (campaign), but the operation still has to tell buyers where to go: a
-# WeChat id, a phone or QQ number, a link. It takes both: the account's
-# latest broadcast reads as an ad, and enough distinct accounts sent buyers
-# to the same handle or link destination within 72 hours. Generic
+# WeChat id, a phone or QQ number, a link. It takes both: a broadcast of
+# the account's naming the destination within 72 hours reads as an ad (the
+# detector's ad_score is the highest among them, so an ordinary post after
+# the ad changes nothing), and enough distinct accounts sent buyers to the
+# same handle or link destination within 72 hours. Generic
 # destinations (a marketplace, a government site) are not counted by the
 # detector, and a text that is not an ad (a price report quoting a hotline)
 # never counts. Verified accounts are held to higher levels: several
@@ -21,8 +23,8 @@ _dest_levels := data.config.destination_campaign.levels[input.account.type][_des
 
 _dest_signal(field) := signal_value("destination_campaign", field)
 
-# The latest broadcast reads as an ad, judged with the campaign's other
-# broadcasts naming the same destination: a ring member whose own wording
+# The account's broadcast naming the destination reads as an ad, judged
+# with the campaign's other broadcasts naming it: a ring member whose own wording
 # is milder than the rest (an ad score just under the level) still sells
 # with them. Its own score must still be some way towards an ad, so a text
 # that only names the handle (a news item warning readers about it) never
@@ -53,8 +55,8 @@ _dest_evidence := e if {
 # METADATA
 # title: Advertising that sends buyers to a contact many accounts share
 # description: >-
-#   The account's latest broadcast reads as an ad (ad score at least the
-#   data.json minimum) and sends buyers to a contact handle (WeChat id,
+#   A broadcast of the account's within 72 hours reads as an ad (ad score
+#   at least the data.json minimum) and sends buyers to a contact handle (WeChat id,
 #   phone or QQ number) or link destination that at least data.json's number
 #   of distinct accounts, for the account's type and verification, sent
 #   buyers to within 72 hours: limit broadcasting, or suspend for a large
