@@ -163,6 +163,11 @@ violations contains {
 
 watched contains {"metric": "complaint_rate.credible_complaints", "level": data.config.complaint_rate.min_complaints}
 
+# Not a level any rule acts on: the account is judged when a brigade first
+# shows among its reporters, so the pipeline records the brigade for
+# review (its complaints are discounted above).
+watched contains {"metric": "complaint_rate.brigade_reporters", "level": 1}
+
 watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.min_fraud_complaints}
 
 watched contains {"metric": "complaint_rate.credible_wilson_lower", "level": threshold} if {

@@ -52,6 +52,9 @@ func (p *Pipeline) decide(ctx context.Context, jin *judgeInput, ev *moderation.E
 		acct := jin.account
 		acct.Strikes, acct.Status = earlier, current
 		in := judge.Input{Account: acct, Signals: jin.signals, Event: ev}
+		if err := p.reviewBrigade(ctx, jin, ev, pol.Version); err != nil { // brigade.go
+			return nil, err
+		}
 		p.metrics.Evaluations.Inc()
 		v, err := pol.Evaluate(ctx, in)
 		if err != nil {

@@ -13,10 +13,16 @@ import (
 // Kinds of audit entry, named by the subject they are stored on: a
 // decision (mod.enforcement.<account>), a purge notice
 // (mod.purge.<account>), or an audit record (mod.audit.<kind>.<id>:
-// manual, appeal, reevaluate, batch, token, shadow, suppressed).
+// manual, appeal, reevaluate, batch, token, shadow, suppressed, brigade).
 const (
 	KindEnforcement = "enforcement"
 	KindPurge       = "purge"
+	// KindBrigade is a brigade of reporters found among an account's
+	// complainants (pipeline.BrigadeRecord): a review work item naming
+	// the reporters and their other targets, for reviewers only. Neither
+	// owners (who read their decisions) nor the statements export (which
+	// reads decisions) ever read one.
+	KindBrigade = "brigade"
 )
 
 // ActorPolicy is the actor of a decision the policy made.
@@ -56,8 +62,8 @@ func KindOf(subject string) string {
 // record is the union of the fields the stream's records use for the same
 // things: every writer names the account, actor, rule and decision alike
 // (enforcement.ManualRecord, appeals.Record, appeals.BatchRecord,
-// auth.TokenRecord, pipeline.ShadowRecord and SuppressedRecord,
-// appeals.PurgeNotice), so one decoding reads them all.
+// auth.TokenRecord, pipeline.ShadowRecord, SuppressedRecord and
+// BrigadeRecord, appeals.PurgeNotice), so one decoding reads them all.
 type record struct {
 	moderation.Decision
 	Rule      string `json:"rule"`
@@ -82,6 +88,11 @@ type record struct {
 		Rule   string            `json:"rule"`
 	} `json:"shadow"`
 	EligibleAt time.Time `json:"eligible_at"`
+	// A brigade's.
+	ReporterCount float64  `json:"reporter_count"`
+	Reporters     []string `json:"reporters"`
+	Targets       []string `json:"targets"`
+	TargetCount   float64  `json:"target_count"`
 }
 
 // Decode reads one stored record into an entry. A record that is not
@@ -127,9 +138,33 @@ func Decode(seq uint64, stored time.Time, subject string, data []byte) (Entry, e
 	case "shadow":
 		e.Actor, e.Rule, e.Action = ActorPolicy, r.Shadow.Rule, string(r.Shadow.Action)
 		e.Summary = "shadow policy " + r.Agreement + " than live"
+	case KindBrigade:
+		e.Actor, e.Action = ActorPolicy, "review"
+		e.Summary = fmt.Sprintf("brigade of %s discounted (%s); their other targets: %s",
+			plural(r.ReporterCount, "reporter"), listed(r.Reporters, r.ReporterCount), listed(r.Targets, r.TargetCount))
 	case "suppressed":
 		e.Actor = ActorPolicy
 		e.Summary = "not enforced: the rule is suppressed"
 	}
 	return e, nil
+}
+
+// plural is "1 reporter", "3 reporters".
+func plural(n float64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%g %ss", n, noun)
+}
+
+// listed is names, and how many of total they leave out.
+func listed(names []string, total float64) string {
+	s := strings.Join(names, ", ")
+	if s == "" {
+		s = "none named"
+	}
+	if more := int(total) - len(names); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
 }

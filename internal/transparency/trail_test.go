@@ -371,6 +371,10 @@ func TestDecodeEveryKind(t *testing.T) {
 			Entry{Kind: "shadow", Account: "acct_1", Actor: ActorPolicy, Rule: "bulk_add", Action: "limit", Summary: "shadow policy stricter than live"}},
 		{"mod.audit.suppressed.acct_1", pipeline.SuppressedRecord{Account: "acct_1", DecisionID: "dec_2", Action: moderation.ActionSuspend, Rule: "ad_content"},
 			Entry{Kind: "suppressed", Account: "acct_1", Actor: ActorPolicy, Rule: "ad_content", Action: "suspend", DecisionID: "dec_2", Summary: "not enforced: the rule is suppressed"}},
+		{"mod.audit.brigade.acct_1", pipeline.BrigadeRecord{Account: "acct_1", Rule: "brigade", ReporterCount: 12, Reporters: []string{"rep_1", "rep_2"},
+			Targets: []string{"news_2"}, TargetCount: 1},
+			Entry{Kind: KindBrigade, Account: "acct_1", Actor: ActorPolicy, Rule: "brigade", Action: "review",
+				Summary: "brigade of 12 reporters discounted (rep_1, rep_2 and 10 more); their other targets: news_2"}},
 		{"mod.purge.acct_1", appeals.PurgeNotice{Account: "acct_1", DecisionID: "dec_3", EligibleAt: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)},
 			Entry{Kind: KindPurge, Account: "acct_1", Action: "purge", DecisionID: "dec_3", Summary: "eligible for purge from 2027-05-01T00:00:00Z"}},
 	} {

@@ -2,6 +2,7 @@ package webconsole
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -24,6 +25,14 @@ import (
 // grouped with. ringRules is that choice, in one place.
 var ringRules = []string{"destination_campaign", "shared_targets", "campaign"}
 
+// Brigades are the other kind of work item: reporters who complained
+// together about several accounts. Their complaints are discounted, so
+// nobody is measured; the pipeline records each brigade against an account
+// (audit records of kind brigade, at most one an account a day), and a
+// person looks at the reporters and whom else they hit. The reporters are
+// named here, to reviewers only.
+const brigadeKind = "brigade"
+
 // reviewWindows are the choices of how far back the queue looks.
 var reviewWindows = []string{"24h", "72h", "168h", "720h"}
 
@@ -42,12 +51,27 @@ type flagged struct {
 	InForce                                           bool
 }
 
+// brigade is one account a brigade complained about: its latest record in
+// the window.
+type brigade struct {
+	Account    string
+	At         *timestamppb.Timestamp
+	Records    int // records in the window (one a day the brigade was seen)
+	Complaints float64
+	// The reporters and the other accounts they complained about, at most
+	// ten of each; MoreReporters and MoreTargets are those left out.
+	Reporters, Targets         []string
+	MoreReporters, MoreTargets int
+	Status                     string
+}
+
 type reviewData struct {
 	Now      time.Time
 	Window   string
 	Windows  []string
 	All      bool // also accounts no longer under a measure
 	Accounts []flagged
+	Brigades []brigade // oldest first; listed whatever the accounts' status
 	Shown    int
 	Selected string
 	Partial  bool // a search stopped at its scan limit: older records were not read
@@ -96,32 +120,99 @@ func (c *Console) reviewPage(w http.ResponseWriter, r *http.Request, s *Session)
 	slices.SortFunc(accounts, func(a, b *flagged) int {
 		return cmp.Or(a.At.AsTime().Compare(b.At.AsTime()), strings.Compare(a.Account, b.Account))
 	})
-	// Their status now, in calls of up to 1000 accounts.
-	for from := 0; from < len(accounts); from += 1000 {
-		batch := accounts[from:min(from+1000, len(accounts))]
-		req := &moderationv1.BatchCheckRequest{}
-		for _, f := range batch {
-			req.Checks = append(req.Checks, &moderationv1.CheckRequest{Account: f.Account})
-		}
-		resp, err := c.moderation.BatchCheck(ctx, req, s.creds())
-		if err != nil {
-			c.apiError(w, r, s, err)
-			return
-		}
-		for i, res := range resp.GetResults() {
-			batch[i].Status = strings.ToLower(strings.TrimPrefix(res.GetStatus().String(), "STATUS_"))
-			batch[i].InForce = res.GetStatus() != moderationv1.Status_STATUS_ACTIVE
-		}
+	brigades, partial, err := c.brigades(ctx, s, data.Now.Add(-d))
+	if err != nil {
+		c.apiError(w, r, s, err)
+		return
+	}
+	data.Partial = data.Partial || partial
+	// Their status now.
+	names := make([]string, 0, len(accounts)+len(brigades))
+	for _, f := range accounts {
+		names = append(names, f.Account)
+	}
+	for _, b := range brigades {
+		names = append(names, b.Account)
+	}
+	status, err := c.statusNow(ctx, s, names)
+	if err != nil {
+		c.apiError(w, r, s, err)
+		return
 	}
 	for _, f := range accounts {
+		st := status[f.Account]
+		f.Status = strings.ToLower(strings.TrimPrefix(st.String(), "STATUS_"))
+		f.InForce = st != moderationv1.Status_STATUS_ACTIVE
 		if f.InForce || data.All {
 			data.Accounts = append(data.Accounts, *f)
 		}
+	}
+	for _, b := range brigades {
+		b.Status = strings.ToLower(strings.TrimPrefix(status[b.Account].String(), "STATUS_"))
+		data.Brigades = append(data.Brigades, *b)
 	}
 	if data.Selected == "" && len(data.Accounts) > 0 {
 		data.Selected = data.Accounts[0].Account
 	}
 	c.render(w, r, s, "review", data)
+}
+
+// statusNow is each account's status now, in BatchCheck calls of up to
+// 1000 accounts.
+func (c *Console) statusNow(ctx context.Context, s *Session, accounts []string) (map[string]moderationv1.Status, error) {
+	out := make(map[string]moderationv1.Status, len(accounts))
+	for from := 0; from < len(accounts); from += 1000 {
+		batch := accounts[from:min(from+1000, len(accounts))]
+		req := &moderationv1.BatchCheckRequest{}
+		for _, a := range batch {
+			req.Checks = append(req.Checks, &moderationv1.CheckRequest{Account: a})
+		}
+		resp, err := c.moderation.BatchCheck(ctx, req, s.creds())
+		if err != nil {
+			return nil, err
+		}
+		for i, res := range resp.GetResults() {
+			out[batch[i]] = res.GetStatus()
+		}
+	}
+	return out, nil
+}
+
+// brigades lists the accounts a brigade complained about since the time
+// given, oldest first, each with its latest record; partial when the
+// search stopped at its scan limit.
+func (c *Console) brigades(ctx context.Context, s *Session, since time.Time) (out []*brigade, partial bool, err error) {
+	resp, err := c.audit.SearchAudit(ctx, &moderationv1.SearchAuditRequest{Kind: brigadeKind, Since: timestamppb.New(since), Limit: 1000}, s.creds())
+	if err != nil {
+		return nil, false, err
+	}
+	byAccount := map[string]*brigade{}
+	for _, e := range resp.GetEntries() { // oldest first: the last one wins
+		var rec struct {
+			Complaints    float64  `json:"complaints"`
+			ReporterCount float64  `json:"reporter_count"`
+			Reporters     []string `json:"reporters"`
+			Targets       []string `json:"targets"`
+			TargetCount   float64  `json:"target_count"`
+		}
+		if json.Unmarshal([]byte(e.GetRecordJson()), &rec) != nil {
+			continue
+		}
+		b := byAccount[e.GetAccount()]
+		if b == nil {
+			b = &brigade{Account: e.GetAccount()}
+			byAccount[e.GetAccount()] = b
+			out = append(out, b)
+		}
+		b.Records++
+		b.At, b.Complaints, b.Reporters, b.Targets = e.GetTime(), rec.Complaints, rec.Reporters, rec.Targets
+		b.MoreReporters = max(int(rec.ReporterCount)-len(rec.Reporters), 0)
+		b.MoreTargets = max(int(rec.TargetCount)-len(rec.Targets), 0)
+	}
+	slices.SortFunc(out, func(a, b *brigade) int {
+		return cmp.Or(a.At.AsTime().Compare(b.At.AsTime()), strings.Compare(a.Account, b.Account))
+	})
+	return out, resp.GetNextSequence() != 0, nil
 }
 
 // facts is the statement of reasons' facts from a decision record, as the
