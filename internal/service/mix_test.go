@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"moderation/detectors/adtext"
+	"moderation/internal/moderation"
 	"moderation/internal/replay"
 	"moderation/internal/traffic"
 )
@@ -30,7 +32,9 @@ var mixInstances = map[traffic.Class]int{
 // that passes is reported so it can be taken off. (Quiet group admins and
 // a ring's once-posting first members were gaps until woken accounts were
 // judged by their strangers' answers and a destination's earlier senders
-// were judged again as it grows.)
+// were judged again as it grows; members that follow their ad with an
+// ordinary post until any ad of theirs naming the destination counted:
+// hidingMembersLimited holds them to it whatever the class's gap.)
 var knownGaps = map[traffic.Class]string{
 	// A ring with two or three handles now and then sends only two of its
 	// members, each broadcasting once in other words, to one of them: two
@@ -64,6 +68,67 @@ func TestLabelledMix(t *testing.T) {
 		t.Logf("%d seeds: recall %.3f (%d of %d abusive accounts limited or worse); false positives %d of %d legitimate accounts",
 			len(seeds), float64(tp)/float64(max(tp+fn, 1)), tp, tp+fn, fp, fp+tn)
 	}
+}
+
+// hidingMembersLimited: a handle-ring member whose latest broadcast names
+// no destination, but whose ad before it named one that at least two other
+// members named within the next 72 hours (the policy's level is three
+// accounts), is limited or worse. The ring's known gap (two members alone
+// on a handle) does not excuse it.
+func hidingMembersLimited(t *testing.T, m *traffic.Mix, strongest map[string]moderation.Action) {
+	t.Helper()
+	type naming struct {
+		account string
+		at      time.Time
+	}
+	byAccount := map[string][]*moderation.Event{}
+	named := map[string][]naming{}
+	dests := func(text string) []string {
+		var out []string
+		for _, d := range adtext.Destinations(adtext.NormalText(text)) {
+			if !d.Generic {
+				out = append(out, d.Kind+":"+d.Value)
+			}
+		}
+		return out
+	}
+	for _, ev := range m.Events { // in time order
+		if ev.Kind != moderation.KindBroadcast || m.Labels[ev.Account].Class != traffic.HandleRing {
+			continue
+		}
+		byAccount[ev.Account] = append(byAccount[ev.Account], ev)
+		for _, d := range dests(ev.Broadcast.Text) {
+			named[d] = append(named[d], naming{ev.Account, ev.At})
+		}
+	}
+	hiding, limited := 0, 0
+	for acct, evs := range byAccount {
+		if len(evs) < 2 || len(dests(evs[len(evs)-1].Broadcast.Text)) > 0 {
+			continue
+		}
+		ring := false
+		for _, ad := range evs[:len(evs)-1] {
+			for _, d := range dests(ad.Broadcast.Text) {
+				others := map[string]bool{}
+				for _, n := range named[d] {
+					if n.account != acct && !n.at.Before(ad.At) && n.at.Before(ad.At.Add(72*time.Hour)) {
+						others[n.account] = true
+					}
+				}
+				ring = ring || len(others) >= 2
+			}
+		}
+		if !ring {
+			continue
+		}
+		hiding++
+		if strongest[acct].Severity() >= moderation.ActionLimit.Severity() {
+			limited++
+		} else {
+			t.Errorf("%s, a ring member whose ad was followed by an ordinary post: got %q, want limited or worse", acct, strongest[acct])
+		}
+	}
+	t.Logf("handle-ring members hiding behind an ordinary post: %d of %d limited", limited, hiding)
 }
 
 // mixSeeds reads "a-b" or "a,b,c"; empty is mixSeed alone.
@@ -149,6 +214,7 @@ func scoreMix(t *testing.T, seed uint64, instances map[traffic.Class]int) *traff
 		d, _ := w.Decision(o.Account)
 		t.Logf("wrong: %s (%s) got %s %v", o.Account, o.Label.Class, o.Action, d.Reasons)
 	}
+	hidingMembersLimited(t, m, strongest)
 	for _, c := range s.Classes {
 		gap, known := knownGaps[c.Class]
 		switch {
