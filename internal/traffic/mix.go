@@ -314,10 +314,12 @@ func (g *gen) disguisedAds() {
 // handleRing: 10–40 accounts each broadcast their own wording of one offer
 // once a day for 1–3 days, every one sending buyers to one of the same 2–3
 // handles, some of them disguised; in some rings each broadcast also
-// names a handle of the account's own. In some rings some members hide
-// behind an ordinary post: they send their ad once, a day or two before
-// the ring gathers, and follow it with 1–3 ordinary posts a day apart (so
-// their latest broadcast, when the ring grows, names no handle).
+// names a handle of the account's own. In half the rings the first
+// members hide behind an ordinary post: one or two a handle send their ad
+// once, a day or two before the rest gather (too few, alone, to be a
+// campaign), and follow it with 1–3 ordinary posts a day apart, the first
+// before the rest come, so their latest broadcast names no handle when
+// the ring grows.
 func (g *gen) handleRing() {
 	size := g.between(10, 40)
 	handles := make([]handle, g.between(2, 3))
@@ -327,7 +329,10 @@ func (g *gen) handleRing() {
 	o := newOffer(g.r)
 	rounds := g.between(1, 3)
 	decoy := g.chance(0.3)
-	hiding := g.chance(0.5)
+	scouts := 0
+	if g.chance(0.5) {
+		scouts = len(handles) * g.between(1, 2)
+	}
 	start := End.Add(-time.Duration(rounds-1)*24*time.Hour - 8*time.Hour - g.dur(4*time.Hour))
 	for i := 0; i < size; i++ {
 		typ := moderation.AccountSubscription
@@ -336,8 +341,8 @@ func (g *gen) handleRing() {
 		}
 		acct := g.account(HandleRing, "broadcast", moderation.AccountInfo{Type: typ, CreatedAt: g.daysAgo(g.between(5, 150))})
 		offset := g.dur(6 * time.Hour)
-		if hiding && g.chance(0.4) {
-			g.hidingMember(acct, o, handles, decoy, start.Add(offset), rounds)
+		if i < scouts {
+			g.hidingMember(acct, o, handles[i%len(handles)], decoy, start, rounds)
 			continue
 		}
 		for k := 0; k < rounds; k++ {
@@ -360,13 +365,14 @@ func (g *gen) handleRing() {
 	}
 }
 
-// hidingMember is a ring member that sends its ad 1–2 days before the
-// ring's first round (at), within the window of those who come after,
-// then 1–3 ordinary posts, one a day, none after the ring's last round.
-func (g *gen) hidingMember(acct string, o offer, handles []handle, decoy bool, at time.Time, rounds int) {
+// hidingMember is a ring member that sends its ad to h 1–2 days before
+// the ring's first round (start), within the window of those who come
+// after, then 1–3 ordinary posts, one a day, the first before start, none
+// after the ring's last round.
+func (g *gen) hidingMember(acct string, o offer, h handle, decoy bool, start time.Time, rounds int) {
 	day := 24*time.Hour + 10*time.Minute
 	back := g.between(1, 2)
-	c := contact(g.r, handles[g.r.IntN(len(handles))], g.chance(0.35))
+	c := contact(g.r, h, g.chance(0.35))
 	if decoy {
 		c = contact(g.r, newHandle(g.r), false) + " " + c
 	}
@@ -376,7 +382,7 @@ func (g *gen) hidingMember(acct string, o offer, handles []handle, decoy bool, a
 	if g.chance(0.3) {
 		link = adLink(g.r, g.chance(0.5))
 	}
-	adAt := at.Add(-time.Duration(back) * day)
+	adAt := start.Add(-time.Duration(back)*day - time.Minute - g.dur(6*time.Hour))
 	rcpt := int64(g.between(200, 3000))
 	id := g.broadcast(acct, adAt, adText(g.r, variant, c, link), rcpt)
 	g.reactions(acct, id, adAt, rcpt, 0.0005*g.r.Float64(), 0.002*g.r.Float64(), adReasons)
