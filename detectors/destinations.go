@@ -56,13 +56,17 @@ type destKey struct {
 	scores   float64 // sum of the live entries' ad scores
 }
 
-// destSender is one account's live entries naming a destination.
+// destSender is one account's live entries naming a destination. The
+// positions (sequence numbers in the ring) of the live entries that no
+// later entry of the account's outscores, oldest first, form a queue whose
+// scores fall: best, then rest. Positions are kept as their low 32 bits
+// (pos): the live entries span fewer than 2^32 positions. Most accounts
+// name a destination once, or each time with a higher score, so rest is
+// nil and the pair costs 16 bytes beside its key.
 type destSender struct {
 	live int32
-	// best holds the positions (sequence numbers in the ring) of the
-	// live entries that no later entry of the account's outscores, oldest
-	// first: their scores fall, and best[0] is the highest live score.
-	best []uint64
+	best uint32    // the highest live score's entry
+	rest *[]uint32 // later entries with lower scores, falling
 }
 
 // Risen is a destination whose count of accounts an observation raised,
@@ -146,10 +150,27 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 func (d *Destinations) add(k *destKey, account string, seq uint64) (isNew bool) {
 	s, ok := k.accounts[account]
 	score := d.at(seq).score
-	for len(s.best) > 0 && d.at(s.best[len(s.best)-1]).score <= score {
-		s.best = s.best[:len(s.best)-1]
+	switch {
+	case !ok:
+		s.best = uint32(seq)
+	case s.rest != nil:
+		r := *s.rest
+		for len(r) > 0 && d.pos(r[len(r)-1]).score <= score {
+			r = r[:len(r)-1]
+		}
+		if len(r) > 0 {
+			*s.rest = append(r, uint32(seq))
+			break
+		}
+		s.rest = nil
+		fallthrough
+	default:
+		if d.pos(s.best).score <= score {
+			s.best = uint32(seq)
+		} else {
+			s.rest = &[]uint32{uint32(seq)}
+		}
 	}
-	s.best = append(s.best, seq)
 	s.live++
 	k.accounts[account] = s
 	k.live++
@@ -158,13 +179,16 @@ func (d *Destinations) add(k *destKey, account string, seq uint64) (isNew bool) 
 
 func (d *Destinations) at(seq uint64) *destEntry { return &d.entries[seq%uint64(d.maxEntries)] }
 
+// pos is the live entry whose position's low 32 bits are p.
+func (d *Destinations) pos(p uint32) *destEntry { return d.at(d.first + uint64(p-uint32(d.first))) }
+
 // ownScore is the highest ad score of account's live entries naming k.
 func (d *Destinations) ownScore(k *destKey, account string) float64 {
 	s, ok := k.accounts[account]
-	if !ok || len(s.best) == 0 {
+	if !ok {
 		return 0
 	}
-	return d.at(s.best[0]).score
+	return d.pos(s.best).score
 }
 
 // TakeRisen lists the destinations whose count of accounts the latest
@@ -239,8 +263,13 @@ func (d *Destinations) evict(now int64) {
 		}
 		k := e.key
 		s := k.accounts[e.account]
-		if len(s.best) > 0 && s.best[0] == d.first {
-			s.best = s.best[1:]
+		if s.best == uint32(d.first) && s.rest != nil { // the best leaves: the next in the queue is the best now
+			r := *s.rest
+			s.best = r[0]
+			if s.rest = nil; len(r) > 1 {
+				r = r[1:]
+				s.rest = &r
+			}
 		}
 		if s.live--; s.live <= 0 {
 			delete(k.accounts, e.account)
@@ -268,9 +297,11 @@ func (d *Destinations) Bytes() int64 {
 		n += int64(stringBytes(len(d.entries[seq%uint64(d.maxEntries)].account)))
 	}
 	for _, k := range d.keys {
-		n += 96 + int64(len(k.name)) + 64*int64(len(k.accounts))
+		n += 96 + int64(len(k.name)) + 56*int64(len(k.accounts))
 		for _, s := range k.accounts {
-			n += 8 * int64(cap(s.best))
+			if s.rest != nil {
+				n += 24 + 4*int64(cap(*s.rest))
+			}
 		}
 	}
 	return n
