@@ -213,7 +213,7 @@ func TestAccountLinkedAccounts(t *testing.T) {
 	replayScenario(t, svc, "handle-ring")
 	b := newBrowser(t, svc)
 	b.signIn(token(t, svc, reviewer))
-	const account = "acct_100c4b"
+	const account = "acct_b80a17"
 	var page string
 	var links [][]string
 	deadline := time.Now().Add(20 * time.Second)

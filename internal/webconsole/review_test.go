@@ -107,7 +107,7 @@ func TestFlaggedAccounts(t *testing.T) {
 		t.Error("the flagged accounts do not show the facts their owners read")
 	}
 
-	const account = "acct_100c4b"
+	const account = "acct_b80a17"
 	if _, ok := rows[account]; !ok {
 		t.Fatalf("%s is not flagged", account)
 	}
