@@ -163,10 +163,10 @@ violations contains {
 
 watched contains {"metric": "complaint_rate.credible_complaints", "level": data.config.complaint_rate.min_complaints}
 
-# Not a level any rule acts on: the account is judged when a brigade first
-# shows among its reporters, so the pipeline records the brigade for
-# review (its complaints are discounted above).
-watched contains {"metric": "complaint_rate.brigade_reporters", "level": 1}
+# Not levels any rule acts on: the account is judged when a brigade first
+# shows among its reporters, and again as it grows, so the pipeline
+# records the brigade for review (its complaints are discounted above).
+watched contains {"metric": "complaint_rate.brigade_reporters", "level": n} if some n in [1, 5, 25]
 
 watched contains {"metric": "complaint_rate.reason_fraud", "level": data.config.complaint_rate.min_fraud_complaints}
 

@@ -45,9 +45,12 @@ type BrigadeRecord struct {
 }
 
 // reviewBrigade records the brigade the judged input carries, if any, once
-// per account per complaint window: not when the account's last brigade
-// record is of an event within the window before this one (the reporters
-// stay brigade members that long). The lane that judges the account
+// per account per complaint window, and again as it grows: not when the
+// account's last brigade record is of an event within the window of this
+// one (the reporters stay brigade members that long) and named at least
+// half as many reporters. A brigade shows one settled reporter at a time,
+// so its first record may name few; the policy watches brigade_reporters
+// at 1, 5 and 25 so that the account is judged again as it grows. The lane that judges the account
 // writes it and reads it back, so in partitioned mode only the instance
 // owning the account does, and the answer is the same whichever instance
 // that is; the message id comes from the event, so a redelivery or a retry
@@ -58,7 +61,7 @@ func (p *Pipeline) reviewBrigade(ctx context.Context, jin *judgeInput, ev *moder
 		return nil
 	}
 	subject := natsbus.AuditPrefix + "brigade." + ev.Account
-	if recorded, err := p.brigadeRecorded(ctx, subject, ev.At); err != nil || recorded {
+	if recorded, err := p.brigadeRecorded(ctx, subject, ev.At, s.Values["brigade_reporters"]); err != nil || recorded {
 		return err
 	}
 	reporters, targets := BrigadeNames(s.Evidence)
@@ -73,9 +76,10 @@ func (p *Pipeline) reviewBrigade(ctx context.Context, jin *judgeInput, ev *moder
 var brigadeWindow = detectors.DefaultReporterParams.Window
 
 // brigadeRecorded reports whether the account's last brigade record is of
-// an event within brigadeWindow before at. Without a decisions stream (a
-// backtest, which sees no brigades) there is none.
-func (p *Pipeline) brigadeRecorded(ctx context.Context, subject string, at time.Time) (bool, error) {
+// an event within brigadeWindow of at and names at least half as many
+// reporters. Without a decisions stream (a backtest, which sees no
+// brigades) there is none.
+func (p *Pipeline) brigadeRecorded(ctx context.Context, subject string, at time.Time, reporters float64) (bool, error) {
 	if p.streams == nil || p.streams.Decisions == nil {
 		return false, nil
 	}
@@ -90,7 +94,7 @@ func (p *Pipeline) brigadeRecorded(ctx context.Context, subject string, at time.
 	if json.Unmarshal(msg.Data, &last) != nil {
 		return false, nil // unreadable: a fresh record replaces it
 	}
-	return at.Sub(last.At).Abs() < brigadeWindow, nil
+	return at.Sub(last.At).Abs() < brigadeWindow && reporters < 2*last.ReporterCount, nil
 }
 
 // BrigadeNames reads the reporters and the other targets a brigade

@@ -28,7 +28,8 @@ var ringRules = []string{"destination_campaign", "shared_targets", "campaign"}
 // Brigades are the other kind of work item: reporters who complained
 // together about several accounts. Their complaints are discounted, so
 // nobody is measured; the pipeline records each brigade against an account
-// (audit records of kind brigade, at most one an account a day), and a
+// (audit records of kind brigade, one an account per complaint window and
+// another each time the brigade doubles), and a
 // person looks at the reporters and whom else they hit. The reporters are
 // named here, to reviewers only.
 const brigadeKind = "brigade"
@@ -56,7 +57,7 @@ type flagged struct {
 type brigade struct {
 	Account    string
 	At         *timestamppb.Timestamp
-	Records    int // records in the window (one a day the brigade was seen)
+	Records    int // records in the window: a new one each time the brigade doubled
 	Complaints float64
 	// The reporters and the other accounts they complained about, at most
 	// ten of each; MoreReporters and MoreTargets are those left out.
