@@ -29,7 +29,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	account := fs.String("account", "", "only this account's records")
 	actor := fs.String("actor", "", `only this actor's: "reviewer:alice", "alice", or "policy" for the policy's decisions`)
 	rule := fs.String("rule", "", "only records naming this rule, e.g. bulk_add")
-	kind := fs.String("kind", "", "only records of this kind: enforcement, purge, manual, appeal, reevaluate, batch, token, shadow, suppressed")
+	kind := fs.String("kind", "", "only records of this kind: enforcement, purge, manual, appeal, reevaluate, batch, token, shadow, suppressed, brigade")
 	since := fs.String("since", "", "records stored from this time (RFC 3339, or a duration ago such as 24h); required for csv and jsonl")
 	until := fs.String("until", "", "records stored before this time (RFC 3339, or a duration ago); default now")
 	format := fs.String("format", "table", "table (a page of matches), or export all of them as csv or jsonl")

@@ -115,7 +115,7 @@ type auditView struct {
 	FirstPage string
 }
 
-var auditKinds = []string{"enforcement", "manual", "appeal", "reevaluate", "batch", "token", "purge", "shadow", "suppressed"}
+var auditKinds = []string{"enforcement", "manual", "appeal", "reevaluate", "batch", "token", "purge", "shadow", "suppressed", "brigade"}
 
 // auditPage is the search form and, once searched, a page of matching
 // records with links to export all of them.
