@@ -36,10 +36,11 @@ var mixInstances = map[traffic.Class]int{
 // ordinary post until any ad of theirs naming the destination counted:
 // hidingMembersLimited holds them to it whatever the class's gap.)
 var knownGaps = map[traffic.Class]string{
-	// A ring with two or three handles now and then sends only two of its
-	// members, each broadcasting once in other words, to one of them: two
-	// accounts naming one handle are no campaign (the level is three), and
-	// nothing else ties them to the ring. Seeds 1-20 miss 3 of 2,005.
+	// A ring with two or three handles now and then has only two of its
+	// members name one of them within 72 hours (each once in other words,
+	// or one sending its ad two days before the rest): two accounts naming
+	// one handle are no campaign (the level is three), and nothing else
+	// ties them to the ring. Seeds 1-20 miss 4 of 1,937.
 	traffic.HandleRing: "a signal tying members that share no destination with the rest of the ring (the offer's own numbers, say)",
 }
 
