@@ -52,13 +52,14 @@ type counted struct {
 	cond      *sync.Cond
 	cursor    uint64 // every event at or below is counted
 	crossings map[uint64]*judgeInput
-	order     []uint64 // sequences recorded, oldest first, to drop the oldest
-	dropped   uint64   // records below this may have been dropped
-	done      bool     // counting ended: waiters give up
+	order     []uint64             // sequences recorded, oldest first, to drop the oldest
+	dropped   uint64               // records below this may have been dropped
+	done      bool                 // counting ended: waiters give up
+	due       map[int][]dueJudging // by partition: earlier senders to judge (sendersdue.go)
 }
 
 func newCounted() *counted {
-	c := &counted{crossings: map[uint64]*judgeInput{}}
+	c := &counted{crossings: map[uint64]*judgeInput{}, due: map[int][]dueJudging{}}
 	c.cond = sync.NewCond(&c.mu)
 	return c
 }
@@ -132,6 +133,7 @@ type plane struct {
 	cons  jetstream.Consumer
 	count *counted
 
+	work          sync.Mutex // held while judging: handle, or judgeDueIdle
 	mu            sync.Mutex // guards cc and restarting
 	cc            jetstream.ConsumeContext
 	pin           atomic.Pointer[string]
@@ -187,6 +189,7 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 	p.lastProgress.Store(time.Now().UnixNano())
 	p.parts.Store(&lanes)
 	go p.balance(ctx, lanes)
+	go p.judgeIdle(ctx, lanes)
 	close(started)
 	select {
 	case <-ctx.Done():
@@ -372,10 +375,7 @@ func (p *Pipeline) countAll(ctx context.Context, floor, from uint64, lanes []*pl
 			if in, crossed := p.step(ev, seq); crossed && seq > floor {
 				count.record(seq, in)
 			}
-			if err := p.judgeSenders(ctx, seq, seq > floor); err != nil {
-				p.snap.unsafe.Store(true) // counted, its senders not judged: no snapshot may hold it
-				return                    // stopping
-			}
+			p.queueSenders(count, seq, seq > floor) // for their partitions' lanes to judge
 		}
 		count.advance(seq)
 		if !signalled {
@@ -467,6 +467,8 @@ func (l *plane) handle(ctx context.Context, msg jetstream.Msg) {
 	if !l.count.wait(seq) {
 		return // stopping: left for whoever holds the partition next
 	}
+	l.work.Lock()
+	defer l.work.Unlock()
 	if !l.owned || meta.Sequence.Consumer != l.lastDelivered+1 {
 		if err := l.takeOver(ctx, seq); err != nil {
 			p.log.Warn("take partition over", "partition", l.part, "err", err)
@@ -474,6 +476,9 @@ func (l *plane) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 	l.lastDelivered = meta.Sequence.Consumer
+	if !l.judgeDue(ctx, seq) {
+		return // stopping
+	}
 	if l.judgeOne(ctx, msg, meta, true) {
 		l.acked.Inc()
 	}
@@ -540,6 +545,7 @@ func (l *plane) takeOver(ctx context.Context, first uint64) error {
 		return fmt.Errorf("read consumer of partition %d: %w", l.part, err)
 	}
 	floor := info.AckFloor.Stream
+	l.count.dueBefore(l.part, floor) // the last holder judged them before the event it acknowledged last
 	handled := 0
 	if floor+1 < first {
 		oc, err := p.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
@@ -561,7 +567,7 @@ func (l *plane) takeOver(ctx context.Context, first uint64) error {
 			if meta.Sequence.Stream >= first {
 				break
 			}
-			if !l.judgeOne(ctx, msg, meta, false) {
+			if !l.judgeDue(ctx, meta.Sequence.Stream) || !l.judgeOne(ctx, msg, meta, false) {
 				return errors.New("stopping")
 			}
 			handled++

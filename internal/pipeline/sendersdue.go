@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"moderation/internal/natsbus"
+)
+
+// A destination's earlier senders in partitioned mode (see rejudge.go for
+// why they are judged again). Every instance counts every event and so
+// finds the same senders at the same event, but a sender must be judged
+// by the lane that holds its partition, in order with the partition's own
+// events: judged by the counting consumer, it could be judged at a later
+// event before its lane judged its own earlier crossing, which its state
+// would then record as already passed, and the decisions would depend on
+// timing and on how accounts are split. So counting queues each sender
+// under its partition, and the lane holding the partition judges the ones
+// due before each event it handles, in stream order, or, when the
+// partition is idle, once the partition's consumer has nothing
+// undelivered or unacknowledged (every event of the partition before
+// them judged). Judging a sender twice at the same event (a lane that
+// lost its partition meanwhile) is a no-op: the state records the event.
+
+// maxDue bounds the senders queued under one partition. Instances that do
+// not hold a partition keep its queue only for a takeover, and drop what
+// the holder has acknowledged past; the bound drops the oldest beyond it.
+const maxDue = 512
+
+// dueJudging is a sender to judge at the event (stream sequence seq) that
+// raised its destination's count.
+type dueJudging struct {
+	seq uint64
+	s   senderJudging
+}
+
+// queueSenders takes the senders the last step found and queues each
+// under its partition, when live; otherwise (history counted before the
+// point judging resumes) forgets them.
+func (p *Pipeline) queueSenders(count *counted, seq uint64, live bool) {
+	p.mu.Lock()
+	todo := slices.Clone(p.senders)
+	p.senders = p.senders[:0]
+	p.mu.Unlock()
+	if !live || len(todo) == 0 {
+		return
+	}
+	count.mu.Lock()
+	defer count.mu.Unlock()
+	for _, s := range todo {
+		part := natsbus.PartitionOf(s.ev.Account)
+		q := append(count.due[part], dueJudging{seq: seq, s: s})
+		if len(q) > maxDue {
+			q = q[len(q)-maxDue:]
+		}
+		count.due[part] = q
+	}
+}
+
+// dueBefore removes and returns the senders queued under part at events
+// before seq, oldest first.
+func (c *counted) dueBefore(part int, seq uint64) []dueJudging {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.due[part]
+	n := 0
+	for n < len(q) && q[n].seq < seq {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	out := slices.Clone(q[:n])
+	c.due[part] = q[n:]
+	return out
+}
+
+// dueCount is how many senders are queued under part.
+func (c *counted) dueCount(part int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.due[part])
+}
+
+// judgeDue judges, in order, the senders queued under the lane's
+// partition at events before seq. False: stopping, the rest left for
+// whoever holds the partition next (its own counting queued them too).
+func (l *plane) judgeDue(ctx context.Context, seq uint64) bool {
+	p := l.p
+	for _, d := range l.count.dueBefore(l.part, seq) {
+		err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, d.s.in, d.s.ev, d.seq) })
+		if reason := permanentReason(err); err != nil && reason == "" {
+			return false
+		} else if err != nil {
+			p.metrics.permanent(reason)
+			p.log.Error("judging a destination's earlier sender failed for good", "seq", d.seq, "account", d.s.ev.Account, "event", d.s.ev.ID, "reason", reason, "err", err)
+		}
+	}
+	return true
+}
+
+// judgeDueIdle judges the senders queued under the lane's partition when
+// no event of the partition waits: the partition's consumer has delivered
+// and had acknowledged every event stored, so every event before them is
+// judged. Instances that do not hold the partition drop what its holder
+// acknowledged past. Called from the lane's ticker; handle excludes it.
+func (l *plane) judgeDueIdle(ctx context.Context) {
+	if l.count.dueCount(l.part) == 0 {
+		return
+	}
+	l.work.Lock()
+	defer l.work.Unlock()
+	// What is queued now: a sender queued after the consumer is read may
+	// follow an event of the partition not yet delivered.
+	l.count.mu.Lock()
+	q := l.count.due[l.part]
+	var last uint64
+	if len(q) > 0 {
+		last = q[len(q)-1].seq
+	}
+	l.count.mu.Unlock()
+	if last == 0 {
+		return
+	}
+	info, err := l.cons.Info(ctx)
+	if err != nil {
+		return
+	}
+	if !l.owned {
+		l.count.dueBefore(l.part, info.AckFloor.Stream) // the holder judged them before it judged the event acknowledged last
+		return
+	}
+	if info.NumPending == 0 && info.NumAckPending == 0 {
+		l.judgeDue(ctx, last+1)
+	}
+}
+
+// dueIdleEvery is how often lanes look for queued senders in partitions
+// with no event waiting.
+const dueIdleEvery = 200 * time.Millisecond
+
+// judgeIdle runs judgeDueIdle on every lane until ctx ends.
+func (p *Pipeline) judgeIdle(ctx context.Context, lanes []*plane) {
+	t := time.NewTicker(dueIdleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if p.stopping.Load() {
+				return
+			}
+			for _, l := range lanes {
+				l.judgeDueIdle(ctx)
+			}
+		}
+	}
+}
