@@ -24,12 +24,11 @@ import (
 // that followed its ad with an ordinary post is judged by its ad.
 //
 // step finds them, in stream order, so what it finds is a function of the
-// events alone; the caller judges them before it goes on (and, live,
-// before it acknowledges the event), where judging has its context:
-// handle in a lone instance, countAll in partitioned mode (every instance
-// counts every event, so every instance judges them; the compare-and-set
-// of the account's state and the event sequence it records make the
-// second one a no-op), and the Simulator. A sender's own window is not
+// events alone. Each is judged where the sender's own events are, in
+// order with them: handle in a lone instance, once the lanes finished
+// the crossings handed to them before (and before it acknowledges the
+// event); in partitioned mode the lane holding the sender's partition,
+// which countAll queues it for (sendersdue.go); and the Simulator. A sender's own window is not
 // changed (it keeps what its own events gave it), so a restart's rebuild
 // gives the same windows; the decision records the broadcast that raised
 // the count as its event. Judging happens at level crossings only, so a
