@@ -1,0 +1,97 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"moderation/internal/enforcement"
+	"moderation/internal/events"
+	"moderation/internal/natsbus"
+	"moderation/internal/replay"
+	"moderation/internal/traffic"
+)
+
+// TestPartitionedSendersJudgedInOrder: two partitioned instances judge a
+// destination's earlier senders as one instance alone does, each by the
+// lane holding its partition and in order with its own events (sendersdue.go),
+// the last ones in partitions with no event after them included. Handle
+// rings give the senders; the attack mix around them gives their lanes
+// crossings of their own to judge first.
+func TestPartitionedSendersJudgedInOrder(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	w := newPartWorld(t, ctx)
+	mix := traffic.Labelled(5, map[traffic.Class]int{traffic.HandleRing: 3})
+	rings, err := mix.Records(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wave, err := traffic.Attack(3_000, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rings' events, each after a slice of the wave, so both run at once.
+	var recs []replay.Record
+	per := max(len(wave)/len(rings), 1)
+	for i, r := range rings {
+		recs = append(recs, wave[min(i*per, len(wave)):min((i+1)*per, len(wave))]...)
+		recs = append(recs, r)
+	}
+	if n := len(rings) * per; n < len(wave) {
+		recs = append(recs, wave[n:]...)
+	}
+	sim, want := simulated(t, ctx, w.pol, recs)
+
+	// Decisions made at another account's event: senders judged again.
+	owner := map[string]string{}
+	for _, r := range recs {
+		ev, err := events.Decode(r.Subject, r.Header.Get("Content-Type"), r.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner[ev.ID] = ev.Account
+	}
+	rejudged := 0
+	for _, d := range sim.Decisions() {
+		if owner[d.EventID] != d.Account {
+			rejudged++
+		}
+	}
+	cfg := Config{Location: time.UTC}
+	a := w.start(t, enforcement.NewStore(w.js, w.streams.Accounts), cfg)
+	b := w.start(t, enforcement.NewStore(w.js, w.streams.Accounts), cfg)
+	if _, err := replay.Publish(ctx, w.pub, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, "every event counted and acknowledged", func() bool {
+		return a.p.Counted() == uint64(len(recs)) && b.p.Counted() == uint64(len(recs)) && w.settled(t, -1)
+	})
+	// Senders queued in partitions that had no event after them are judged
+	// when their lane finds the partition idle.
+	var got map[string][]string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got = w.decided(t)
+		if cmp.Equal(want, got) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.halt(t)
+	b.halt(t)
+	if rejudged == 0 {
+		t.Fatal("no account was decided at another's event alone: nothing here judges senders again")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decisions by account (-one instance alone +two partitioned):\n%s", diff)
+	}
+	for part := range natsbus.Partitions {
+		if n := a.p.count.Load().dueCount(part) + b.p.count.Load().dueCount(part); n > 0 {
+			t.Logf("partition %d: %d senders still queued (instances that did not hold it keep them until its holder acknowledges past them)", part, n)
+		}
+	}
+	t.Logf("%d events, %d accounts decided, %d decisions made at another account's event", len(recs), len(got), rejudged)
+}
