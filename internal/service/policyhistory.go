@@ -14,6 +14,7 @@ import (
 
 	"moderation/internal/grpcapi"
 	"moderation/internal/judge"
+	"moderation/internal/natsbus"
 )
 
 // PolicyHistoryBucket keeps every policy any instance has loaded, live or
@@ -35,12 +36,18 @@ type historyRecord struct {
 // openPolicyHistory declares the bucket. A version is a few hundred bytes
 // and policies change by hand, so it is kept whole, without a bound.
 func openPolicyHistory(ctx context.Context, js jetstream.JetStream, replicas int) (*policyHistory, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      PolicyHistoryBucket,
-		Description: "every policy loaded, live or shadow, by content hash: when and as what it was first loaded",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	var kv jetstream.KeyValue
+	// Instances of a cluster starting together race to create it, and the
+	// losers may get no answer: WhenAvailable asks again.
+	err := natsbus.WhenAvailable(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      PolicyHistoryBucket,
+			Description: "every policy loaded, live or shadow, by content hash: when and as what it was first loaded",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare bucket %s: %w", PolicyHistoryBucket, err)
