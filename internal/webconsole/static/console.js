@@ -58,5 +58,35 @@
       Object.keys(map).forEach(function (k) { handlers[k] = map[k]; });
     },
     typing: typing,
+    // rows makes a table's rows selectable one at a time (by click, or by
+    // the page's j/k keys through select): the selected row's detail
+    // (#detail-<id>) is shown and its id kept in the address (?sel=).
+    rows: function (rows) {
+      function selectedIndex() {
+        for (var i = 0; i < rows.length; i++) {
+          if (rows[i].classList.contains("selected")) return i;
+        }
+        return -1;
+      }
+      function select(i) {
+        if (i < 0 || i >= rows.length) return;
+        rows.forEach(function (r, j) {
+          r.classList.toggle("selected", i === j);
+          if (i === j) r.setAttribute("aria-selected", "true"); else r.removeAttribute("aria-selected");
+          var d = document.getElementById("detail-" + r.dataset.id);
+          if (d) d.hidden = i !== j;
+        });
+        rows[i].scrollIntoView({ block: "nearest" });
+        var u = new URL(window.location.href);
+        u.searchParams.set("sel", rows[i].dataset.id);
+        history.replaceState(null, "", u.toString());
+      }
+      rows.forEach(function (r, i) {
+        r.addEventListener("click", function (e) {
+          if (e.target.tagName !== "A") select(i);
+        });
+      });
+      return { selectedIndex: selectedIndex, select: select };
+    },
   };
 })();

@@ -7,37 +7,14 @@
   var rows = Array.prototype.slice.call(document.querySelectorAll("#appeals tbody tr[data-id]"));
   if (!document.getElementById("appeals")) return;
 
-  function selectedIndex() {
-    for (var i = 0; i < rows.length; i++) {
-      if (rows[i].classList.contains("selected")) return i;
-    }
-    return -1;
-  }
+  var selection = Console.rows(rows);
+  var selectedIndex = selection.selectedIndex;
+  var select = selection.select;
 
   function detail() {
     var i = selectedIndex();
     return i < 0 ? null : document.getElementById("detail-" + rows[i].dataset.id);
   }
-
-  function select(i) {
-    if (i < 0 || i >= rows.length) return;
-    rows.forEach(function (r, j) {
-      r.classList.toggle("selected", i === j);
-      if (i === j) r.setAttribute("aria-selected", "true"); else r.removeAttribute("aria-selected");
-      var d = document.getElementById("detail-" + r.dataset.id);
-      if (d) d.hidden = i !== j;
-    });
-    rows[i].scrollIntoView({ block: "nearest" });
-    var u = new URL(window.location.href);
-    u.searchParams.set("sel", rows[i].dataset.id);
-    history.replaceState(null, "", u.toString());
-  }
-
-  rows.forEach(function (r, i) {
-    r.addEventListener("click", function (e) {
-      if (e.target.tagName !== "A") select(i);
-    });
-  });
 
   function submit(form) {
     if (form) form.requestSubmit();

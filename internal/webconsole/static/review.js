@@ -7,32 +7,9 @@
   if (!table) return;
   var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-id]"));
 
-  function selectedIndex() {
-    for (var i = 0; i < rows.length; i++) {
-      if (rows[i].classList.contains("selected")) return i;
-    }
-    return -1;
-  }
-
-  function select(i) {
-    if (i < 0 || i >= rows.length) return;
-    rows.forEach(function (r, j) {
-      r.classList.toggle("selected", i === j);
-      if (i === j) r.setAttribute("aria-selected", "true"); else r.removeAttribute("aria-selected");
-      var d = document.getElementById("detail-" + r.dataset.id);
-      if (d) d.hidden = i !== j;
-    });
-    rows[i].scrollIntoView({ block: "nearest" });
-    var u = new URL(window.location.href);
-    u.searchParams.set("sel", rows[i].dataset.id);
-    history.replaceState(null, "", u.toString());
-  }
-
-  rows.forEach(function (r, i) {
-    r.addEventListener("click", function (e) {
-      if (e.target.tagName !== "A") select(i);
-    });
-  });
+  var selection = Console.rows(rows);
+  var selectedIndex = selection.selectedIndex;
+  var select = selection.select;
 
   document.querySelectorAll("form.lift textarea").forEach(function (t) {
     t.addEventListener("keydown", function (e) {
