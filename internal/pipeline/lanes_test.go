@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"moderation/internal/enforcement"
-	"moderation/internal/events"
 	"moderation/internal/judge"
 	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
@@ -88,23 +87,7 @@ func TestPipelinedLanesDecideAsOneAtATime(t *testing.T) {
 	}
 
 	// One at a time, in memory.
-	sim, err := NewSimulator(Config{Location: time.UTC}, pol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range recs {
-		ev, err := events.Decode(r.Subject, r.Header.Get("Content-Type"), r.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sim.Feed(ctx, ev, uint64(i+1)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := map[string][]string{}
-	for _, d := range sim.Decisions() {
-		want[d.Account] = append(want[d.Account], d.DecisionID+" "+string(d.Action))
-	}
+	_, want := simulated(t, ctx, pol, recs)
 
 	// Live, with the View the service gives the store.
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
