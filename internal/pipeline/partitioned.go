@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -547,31 +548,29 @@ func (l *plane) takeOver(ctx context.Context, first uint64) error {
 	floor := info.AckFloor.Stream
 	l.count.dueBefore(l.part, floor) // the last holder judged them before the event it acknowledged last
 	handled := 0
-	if floor+1 < first {
-		oc, err := p.events.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{natsbus.PartitionFilter(l.part)},
-			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy, OptStartSeq: floor + 1,
-		})
+	// Read by sequence, each the next of the partition's (a get per event,
+	// each with a time of its own), rather than through an ordered
+	// consumer: its reset after a failed fetch retries without end, and a
+	// takeover right after a member died then hung (100k-event cluster run).
+	for next := floor + 1; next < first; {
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		raw, err := p.events.GetMsg(gctx, next, jetstream.WithGetMsgSubject(natsbus.PartitionFilter(l.part)))
+		cancel()
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
 		if err != nil {
-			return fmt.Errorf("read partition %d: %w", l.part, err)
+			return fmt.Errorf("read partition %d at %d: %w", l.part, next, err)
 		}
-		for remaining := oc.CachedInfo().NumPending; remaining > 0; remaining-- {
-			msg, err := oc.Next(jetstream.FetchMaxWait(5 * time.Second))
-			if err != nil {
-				return fmt.Errorf("read partition %d: %w", l.part, err)
-			}
-			meta, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			if meta.Sequence.Stream >= first {
-				break
-			}
-			if !l.judgeDue(ctx, meta.Sequence.Stream) || !l.judgeOne(ctx, msg, meta, false) {
-				return errors.New("stopping")
-			}
-			handled++
+		if raw.Sequence >= first {
+			break
 		}
+		meta := &jetstream.MsgMetadata{Sequence: jetstream.SequencePair{Stream: raw.Sequence}, Timestamp: raw.Time}
+		if !l.judgeDue(ctx, raw.Sequence) || !l.judgeOne(ctx, storedMsg{raw: raw}, meta, false) {
+			return errors.New("stopping")
+		}
+		handled++
+		next = raw.Sequence + 1
 	}
 	l.owned = true
 	l.ownedG.Set(1)
@@ -674,3 +673,15 @@ func (l *plane) yield(ctx context.Context) {
 		l.p.log.Warn("resume partition", "partition", l.part, "err", err)
 	}
 }
+
+// storedMsg is an event read from the stream by sequence, for judgeOne
+// with live false, which reads its subject, headers and data only (a
+// delivery's acknowledgements are not its to make: calling them panics).
+type storedMsg struct {
+	jetstream.Msg
+	raw *jetstream.RawStreamMsg
+}
+
+func (m storedMsg) Subject() string      { return m.raw.Subject }
+func (m storedMsg) Headers() nats.Header { return m.raw.Header }
+func (m storedMsg) Data() []byte         { return m.raw.Data }
