@@ -135,6 +135,7 @@ type plane struct {
 	count *counted
 
 	work          sync.Mutex // held while judging: handle, or judgeDueIdle
+	pruneAt       time.Time  // under work: when judgeDueIdle next prunes a partition not held
 	mu            sync.Mutex // guards cc and restarting
 	cc            jetstream.ConsumeContext
 	pin           atomic.Pointer[string]

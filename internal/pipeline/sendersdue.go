@@ -111,6 +111,12 @@ func (l *plane) judgeDueIdle(ctx context.Context) {
 	}
 	l.work.Lock()
 	defer l.work.Unlock()
+	if !l.owned { // only pruning: seldom, since a partition may stay idle for long
+		if time.Now().Before(l.pruneAt) {
+			return
+		}
+		l.pruneAt = time.Now().Add(duePruneEvery)
+	}
 	// What is queued now: a sender queued after the consumer is read may
 	// follow an event of the partition not yet delivered.
 	l.count.mu.Lock()
@@ -137,8 +143,12 @@ func (l *plane) judgeDueIdle(ctx context.Context) {
 }
 
 // dueIdleEvery is how often lanes look for queued senders in partitions
-// with no event waiting.
-const dueIdleEvery = 200 * time.Millisecond
+// with no event waiting; duePruneEvery how often a lane that does not hold
+// its partition drops what the holder acknowledged past.
+const (
+	dueIdleEvery  = 200 * time.Millisecond
+	duePruneEvery = 5 * time.Second
+)
 
 // judgeIdle runs judgeDueIdle on every lane until ctx ends.
 func (p *Pipeline) judgeIdle(ctx context.Context, lanes []*plane) {
