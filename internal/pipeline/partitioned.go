@@ -374,10 +374,14 @@ func (p *Pipeline) countAll(ctx context.Context, floor, from uint64, lanes []*pl
 		}
 		seq := meta.Sequence.Stream
 		if ev, err := p.decode(msg, meta); err == nil { // a bad one is its lane's to dead-letter
-			if in, crossed := p.step(ev, seq); crossed && seq > floor {
-				count.record(seq, in)
+			if seq <= floor {
+				p.recount(ev, seq) // judged before: its windows only, as a rebuild does
+			} else {
+				if in, crossed := p.step(ev, seq); crossed {
+					count.record(seq, in)
+				}
+				p.queueSenders(count, seq) // for their partitions' lanes to judge
 			}
-			p.queueSenders(count, seq, seq > floor) // for their partitions' lanes to judge
 		}
 		count.advance(seq)
 		if !signalled {

@@ -380,6 +380,17 @@ func (p *Pipeline) step(ev *moderation.Event, seq uint64) (*judgeInput, bool) {
 	return p.inputOf(ev.Account, w), true
 }
 
+// recount counts an event judged before (at or below the ack floor) in
+// its account's windows, without what judging it would read.
+func (p *Pipeline) recount(ev *moderation.Event, seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.env.Destinations != nil {
+		p.env.Destinations.TakeRisen() // nothing is judged again at it
+	}
+	p.observe(ev, seq)
+}
+
 // inputOf is what judging reads of an account's window. Callers hold mu.
 func (p *Pipeline) inputOf(account string, w *window) *judgeInput {
 	return &judgeInput{

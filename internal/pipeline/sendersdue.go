@@ -36,14 +36,13 @@ type dueJudging struct {
 }
 
 // queueSenders takes the senders the last step found and queues each
-// under its partition, when live; otherwise (history counted before the
-// point judging resumes) forgets them.
-func (p *Pipeline) queueSenders(count *counted, seq uint64, live bool) {
+// under its partition.
+func (p *Pipeline) queueSenders(count *counted, seq uint64) {
 	p.mu.Lock()
 	todo := slices.Clone(p.senders)
 	p.senders = p.senders[:0]
 	p.mu.Unlock()
-	if !live || len(todo) == 0 {
+	if len(todo) == 0 {
 		return
 	}
 	count.mu.Lock()
