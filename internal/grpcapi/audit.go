@@ -167,11 +167,7 @@ func (s *auditService) ExportStatements(req *moderationv1.ExportStatementsReques
 	_, err = s.deps.Audit.Scan(stream.Context(), f, func(e *transparency.Entry, p transparency.Progress) error {
 		last = p
 		if e != nil {
-			var d moderation.Decision
-			if err := json.Unmarshal(e.Record, &d); err != nil {
-				return fmt.Errorf("export statements: decision %d: %w (%v)", e.Seq, moderation.ErrCorrupt, err)
-			}
-			if st, ok := transparency.StatementOf(&d, opts); ok {
+			if st, ok := transparency.StatementOf(e.Decision, opts); ok {
 				batch.Statements = append(batch.Statements, st)
 				exported++
 			} else {

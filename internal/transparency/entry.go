@@ -42,6 +42,9 @@ type Entry struct {
 	DecisionID string          `json:"decision_id,omitempty"`
 	Summary    string          `json:"summary,omitempty"`
 	Record     json.RawMessage `json:"record"`
+	// Decision is an enforcement record as decoded, so the statements
+	// export does not decode it again; nil for other kinds.
+	Decision *moderation.Decision `json:"-"`
 }
 
 // KindOf is the kind of record a subject of the decisions stream holds;
@@ -107,6 +110,7 @@ func Decode(seq uint64, stored time.Time, subject string, data []byte) (Entry, e
 	e.Action = string(r.Action)
 	switch e.Kind {
 	case KindEnforcement:
+		e.Decision = &r.Decision
 		e.Rule = Rule(&r.Decision)
 		if e.Actor == "" {
 			e.Actor = ActorPolicy
