@@ -10,6 +10,7 @@
 package webconsole
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -86,7 +87,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{
 		cfg: cfg, log: cfg.Log, now: cfg.Now, mux: http.NewServeMux(),
-		sessions:   newSessions(cmpOr(cfg.IdleTimeout, 30*time.Minute), cmpOr(cfg.MaxAge, 12*time.Hour)),
+		sessions:   newSessions(cmp.Or(cfg.IdleTimeout, 30*time.Minute), cmp.Or(cfg.MaxAge, 12*time.Hour)),
 		review:     moderationv1.NewReviewServiceClient(cfg.API),
 		moderation: moderationv1.NewModerationServiceClient(cfg.API),
 		audit:      moderationv1.NewAuditServiceClient(cfg.API),
@@ -162,14 +163,6 @@ func (c *Console) handle(pattern string, h Handler) {
 // ended when the browser goes away.
 func apiContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), 30*time.Second)
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // cacheStatic lets browsers keep the embedded files for an hour: they
