@@ -326,7 +326,8 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan st
 	p.metrics.event(ev.Kind)
 	l := p.laneOf(ev.Account)
 	in, crossed := p.step(ev, seq)
-	if p.sendersFound() {
+	senders := p.takeSenders()
+	if len(senders) > 0 {
 		// The senders' lanes first finish the crossings handed to them
 		// before this event, so a sender is judged at this event after its
 		// own earlier crossings, as one consumer judging in stream order
@@ -335,7 +336,7 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan st
 		// already applied. Rare: a destination's count reaching a level.
 		p.judging.Wait()
 	}
-	if err := p.judgeSenders(ctx, seq, true); err != nil { // stopping: left for the next start
+	if err := p.judgeSenders(ctx, senders, seq); err != nil { // stopping: left for the next start
 		p.halted.Store(true)
 		return
 	}
@@ -347,13 +348,6 @@ func (p *Pipeline) handle(ctx context.Context, msg jetstream.Msg, quit <-chan st
 		return
 	}
 	p.snapshotAfter(ctx, seq)
-}
-
-// sendersFound reports whether the last step found earlier senders to judge.
-func (p *Pipeline) sendersFound() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.senders) > 0
 }
 
 // judgeInput is what judging reads of an account's windows, taken at the

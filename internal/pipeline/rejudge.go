@@ -113,27 +113,40 @@ func raises(watched []judge.Watched, before, after *detectors.Account, env *dete
 	return false
 }
 
-// judgeSenders judges the senders the last step found, at that step's
-// event (sequence seq), when live; otherwise (history counted before the
-// point judging resumes) it forgets them. It returns the first failure
-// that is not permanent (stopping); a permanent one is logged and the
-// next sender judged.
-func (p *Pipeline) judgeSenders(ctx context.Context, seq uint64, live bool) error {
+// takeSenders removes and returns the senders the last step found.
+func (p *Pipeline) takeSenders() []senderJudging {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	todo := slices.Clone(p.senders)
 	p.senders = p.senders[:0]
-	p.mu.Unlock()
-	if !live {
-		return nil
-	}
+	return todo
+}
+
+// judgeSenders judges senders at the event (sequence seq) that found them.
+// It returns the first failure that is not permanent (stopping); a
+// permanent one is logged and the next sender judged.
+func (p *Pipeline) judgeSenders(ctx context.Context, todo []senderJudging, seq uint64) error {
 	for _, s := range todo {
-		err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, s.in, s.ev, seq) })
-		if reason := permanentReason(err); err != nil && reason == "" {
+		if err := p.judgeSender(ctx, s, seq); err != nil {
 			return err
-		} else if err != nil {
-			p.metrics.permanent(reason)
-			p.log.Error("judging a destination's earlier sender failed for good", "seq", seq, "account", s.ev.Account, "event", s.ev.ID, "reason", reason, "err", err)
 		}
 	}
+	return nil
+}
+
+// judgeSender judges one sender at the event (sequence seq) that found
+// it. It returns a failure that is not permanent (stopping); a permanent
+// one is logged and counted.
+func (p *Pipeline) judgeSender(ctx context.Context, s senderJudging, seq uint64) error {
+	err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, s.in, s.ev, seq) })
+	if err == nil {
+		return nil
+	}
+	reason := permanentReason(err)
+	if reason == "" {
+		return err
+	}
+	p.metrics.permanent(reason)
+	p.log.Error("judging a destination's earlier sender failed for good", "seq", seq, "account", s.ev.Account, "event", s.ev.ID, "reason", reason, "err", err)
 	return nil
 }

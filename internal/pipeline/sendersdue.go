@@ -38,10 +38,7 @@ type dueJudging struct {
 // queueSenders takes the senders the last step found and queues each
 // under its partition.
 func (p *Pipeline) queueSenders(count *counted, seq uint64) {
-	p.mu.Lock()
-	todo := slices.Clone(p.senders)
-	p.senders = p.senders[:0]
-	p.mu.Unlock()
+	todo := p.takeSenders()
 	if len(todo) == 0 {
 		return
 	}
@@ -88,12 +85,8 @@ func (c *counted) dueCount(part int) int {
 func (l *plane) judgeDue(ctx context.Context, seq uint64) bool {
 	p := l.p
 	for _, d := range l.count.dueBefore(l.part, seq) {
-		err := p.retry(ctx, func(ctx context.Context) error { return p.judge(ctx, d.s.in, d.s.ev, d.seq) })
-		if reason := permanentReason(err); err != nil && reason == "" {
+		if p.judgeSender(ctx, d.s, d.seq) != nil {
 			return false
-		} else if err != nil {
-			p.metrics.permanent(reason)
-			p.log.Error("judging a destination's earlier sender failed for good", "seq", d.seq, "account", d.s.ev.Account, "event", d.s.ev.ID, "reason", reason, "err", err)
 		}
 	}
 	return true

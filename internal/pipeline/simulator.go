@@ -45,7 +45,7 @@ func NewSimulator(cfg Config, policy *judge.Policy) (*Simulator, error) {
 // Feed takes one event, in stream order; seq is its stream sequence.
 func (s *Simulator) Feed(ctx context.Context, ev *moderation.Event, seq uint64) error {
 	in, crossed := s.p.step(ev, seq)
-	if err := s.p.judgeSenders(ctx, seq, true); err != nil {
+	if err := s.p.judgeSenders(ctx, s.p.takeSenders(), seq); err != nil {
 		return err
 	}
 	if crossed {
