@@ -191,7 +191,7 @@ func (ss *sessions) alive(s *Session, now time.Time) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return now.Before(s.ends) && now.Sub(s.seen) < ss.idle
+	return ss.live(s, now)
 }
 
 func jsonString(s string) string {

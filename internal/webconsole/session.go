@@ -21,8 +21,7 @@ type Session struct {
 	id, csrf string
 	token    string
 	// Who is who the token speaks for: the actor of everything done here.
-	Who     auth.Identity
-	created time.Time
+	Who auth.Identity
 	// ends is the latest the session may last: MaxAge after sign-in or the
 	// token's expiry, whichever is first.
 	ends time.Time
@@ -36,10 +35,6 @@ type Session struct {
 func (s *Session) creds() grpc.CallOption {
 	return grpc.PerRPCCredentials(auth.Bearer(s.token))
 }
-
-// CSRF is the session's synchronizer token, for every form's hidden csrf
-// field (the layout's data carries it as .CSRF) or the X-CSRF-Token header.
-func (s *Session) CSRF() string { return s.csrf }
 
 // validCSRF reports whether r carries the session's CSRF token.
 func (s *Session) validCSRF(r *http.Request) bool {
@@ -86,7 +81,7 @@ func randomToken() string {
 
 // start opens a session for a verified token expiring at tokenExpires.
 func (ss *sessions) start(token string, who auth.Identity, tokenExpires, now time.Time) *Session {
-	s := &Session{id: randomToken(), csrf: randomToken(), token: token, Who: who, created: now, seen: now, ends: now.Add(ss.maxAge)}
+	s := &Session{id: randomToken(), csrf: randomToken(), token: token, Who: who, seen: now, ends: now.Add(ss.maxAge)}
 	if !tokenExpires.IsZero() && tokenExpires.Before(s.ends) {
 		s.ends = tokenExpires
 	}
@@ -108,12 +103,18 @@ func (ss *sessions) get(id string, now time.Time) *Session {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !now.Before(s.ends) || now.Sub(s.seen) >= ss.idle {
+	if !ss.live(s, now) {
 		delete(ss.m, id)
 		return nil
 	}
 	s.seen = now
 	return s
+}
+
+// live is the one rule of a session's end: before its latest end, and
+// used within the idle timeout. Called with s.mu held.
+func (ss *sessions) live(s *Session, now time.Time) bool {
+	return now.Before(s.ends) && now.Sub(s.seen) < ss.idle
 }
 
 func (ss *sessions) end(id string) {
@@ -127,9 +128,9 @@ func (ss *sessions) end(id string) {
 func (ss *sessions) sweep(now time.Time) {
 	for id, s := range ss.m {
 		s.mu.Lock()
-		dead := !now.Before(s.ends) || now.Sub(s.seen) >= ss.idle
+		live := ss.live(s, now)
 		s.mu.Unlock()
-		if dead {
+		if !live {
 			delete(ss.m, id)
 		}
 	}
