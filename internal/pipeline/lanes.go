@@ -73,7 +73,6 @@ type write struct {
 	j    job
 	w    *enforcement.Write
 	rule string
-	done bool // its outcome was dealt with (maybe before it came out of settled)
 }
 
 // beginner is a Store that can make a change without waiting for NATS.
@@ -150,13 +149,10 @@ func (l *lane) run(ctx context.Context, quit <-chan struct{}, wg *sync.WaitGroup
 					clear(l.parked)
 					for ; l.pending > 0; l.pending-- {
 						w := <-l.settled
-						if !w.done {
-							w.done = true
-							if _, err := w.w.Result(); err == nil {
-								l.confirmed(w)
-							}
-							l.p.judging.Done()
+						if _, err := w.w.Result(); err == nil {
+							l.confirmed(w)
 						}
+						l.p.judging.Done()
 					}
 					return
 				}
@@ -221,10 +217,6 @@ func (l *lane) begin(ctx context.Context, j job) {
 // again the synchronous way, and then starts the account's parked
 // crossings, up to the next that writes.
 func (l *lane) outcome(ctx context.Context, w *write) {
-	if w.done {
-		return
-	}
-	w.done = true
 	acct := w.j.ev.Account
 	delete(l.underWay, acct)
 	if _, err := w.w.Result(); err != nil {
