@@ -142,14 +142,14 @@ func (c *Console) reviewPage(w http.ResponseWriter, r *http.Request, s *Session)
 	}
 	for _, f := range accounts {
 		st := status[f.Account]
-		f.Status = strings.ToLower(strings.TrimPrefix(st.String(), "STATUS_"))
+		f.Status = lowerEnum(st.String(), "STATUS_")
 		f.InForce = st != moderationv1.Status_STATUS_ACTIVE
 		if f.InForce || data.All {
 			data.Accounts = append(data.Accounts, *f)
 		}
 	}
 	for _, b := range brigades {
-		b.Status = strings.ToLower(strings.TrimPrefix(status[b.Account].String(), "STATUS_"))
+		b.Status = lowerEnum(status[b.Account].String(), "STATUS_")
 		data.Brigades = append(data.Brigades, *b)
 	}
 	if data.Selected == "" && len(data.Accounts) > 0 {
