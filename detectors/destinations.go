@@ -138,7 +138,8 @@ func (d *Destinations) ObserveScored(account string, at time.Time, destinations 
 		}
 		d.next++
 		if n := len(k.accounts); n > m.Accounts {
-			m = DestinationMatch{Destination: k.name, Accounts: n, AdScore: k.meanScore(), OwnAdScore: d.ownScore(k, acct)}
+			own, _ := d.ownScore(k, acct)
+			m = DestinationMatch{Destination: k.name, Accounts: n, AdScore: k.meanScore(), OwnAdScore: own}
 		}
 	}
 	return m
@@ -182,13 +183,14 @@ func (d *Destinations) at(seq uint64) *destEntry { return &d.entries[seq%uint64(
 // pos is the live entry whose position's low 32 bits are p.
 func (d *Destinations) pos(p uint32) *destEntry { return d.at(d.first + uint64(p-uint32(d.first))) }
 
-// ownScore is the highest ad score of account's live entries naming k.
-func (d *Destinations) ownScore(k *destKey, account string) float64 {
-	s, ok := k.accounts[account]
-	if !ok {
-		return 0
+// ownScore is the highest ad score of account's live entries naming k;
+// named reports whether it has any.
+func (d *Destinations) ownScore(k *destKey, account string) (score float64, named bool) {
+	s, named := k.accounts[account]
+	if !named {
+		return 0, false
 	}
-	return d.pos(s.best).score
+	return d.pos(s.best).score, true
 }
 
 // TakeRisen lists the destinations whose count of accounts the latest
@@ -233,8 +235,8 @@ func (d *Destinations) Match(account, destination string) (m DestinationMatch, n
 	if k == nil {
 		return DestinationMatch{Destination: destination}, false
 	}
-	_, named = k.accounts[account]
-	return DestinationMatch{Destination: destination, Accounts: len(k.accounts), AdScore: k.meanScore(), OwnAdScore: d.ownScore(k, account)}, named
+	own, named := d.ownScore(k, account)
+	return DestinationMatch{Destination: destination, Accounts: len(k.accounts), AdScore: k.meanScore(), OwnAdScore: own}, named
 }
 
 func (k *destKey) meanScore() float64 {
