@@ -84,7 +84,8 @@ func (h *policyHistory) record(ctx context.Context, role string, pol *judge.Poli
 	return nil
 }
 
-// list is every policy recorded, in the order first loaded.
+// list is every policy recorded, in no particular order: PolicyInfo, its
+// one caller, sorts them with this instance's own.
 func (h *policyHistory) list(ctx context.Context) ([]grpcapi.PolicyVersion, error) {
 	keys, err := h.kv.ListKeys(ctx)
 	if err != nil {
@@ -105,7 +106,6 @@ func (h *policyHistory) list(ctx context.Context) ([]grpcapi.PolicyVersion, erro
 		}
 		out = append(out, grpcapi.PolicyVersion{Version: r.Version, Role: r.Role, LoadedAt: r.LoadedAt})
 	}
-	sortHistory(out)
 	return out, nil
 }
 
