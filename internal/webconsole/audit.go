@@ -122,17 +122,9 @@ var auditKinds = []string{"enforcement", "manual", "appeal", "reevaluate", "batc
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *Session) {
 	q := auditQueryOf(r.URL.Query())
 	v := auditView{Query: q, Searched: len(r.URL.Query()) > 0, Kinds: auditKinds,
-		CSV: q.link("/audit/export.csv"), JSONL: q.link("/audit/export.jsonl"), FirstPage: q.link("/audit")}
-	sor := url.Values{}
-	for k, x := range map[string]string{"since": q.Since, "until": q.Until} {
-		if x != "" {
-			sor.Set(k, x)
-		}
-	}
-	v.SoR = "/audit/statements"
-	if len(sor) > 0 {
-		v.SoR += "?" + sor.Encode()
-	}
+		CSV: q.link("/audit/export.csv"), JSONL: q.link("/audit/export.jsonl"), FirstPage: q.link("/audit"),
+		// The statements export takes only the range.
+		SoR: auditQuery{Since: q.Since, Until: q.Until}.link("/audit/statements")}
 	if !v.Searched {
 		c.render(w, r, s, "audit", v)
 		return
