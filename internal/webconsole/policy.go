@@ -46,7 +46,15 @@ func (c *Console) policyRoutes() {
 type shadowRow struct {
 	Rule                    string
 	Agree, Stricter, Looser float64
-	Share                   float64 // agree / all
+}
+
+// Share is the decisions agreeing, in percent of all.
+func (r shadowRow) Share() float64 {
+	all := r.Agree + r.Stricter + r.Looser
+	if all == 0 {
+		return 0
+	}
+	return 100 * r.Agree / all
 }
 
 // ruleChange is a backtest's changes for one rule.
@@ -131,10 +139,8 @@ func (c *Console) policyView(w http.ResponseWriter, r *http.Request, s *Session)
 		}
 	}
 	for _, row := range shadow {
-		row.Share = share(row.Agree, row.Agree+row.Stricter+row.Looser)
 		d.Shadows = append(d.Shadows, *row)
 	}
-	d.ShadowAll.Share = share(d.ShadowAll.Agree, d.ShadowAll.Agree+d.ShadowAll.Stricter+d.ShadowAll.Looser)
 	slices.SortFunc(d.Shadows, func(a, b shadowRow) int { return strings.Compare(a.Rule, b.Rule) })
 	d.Overturn = readingOf(m).Overturn
 	return d, true
@@ -164,14 +170,6 @@ func replayContext(r *http.Request) (context.Context, context.CancelFunc) {
 
 // apiMessage is an API error as the reviewer reads it.
 func apiMessage(err error) string { return status.Convert(err).Message() }
-
-// share is n of of, in percent.
-func share(n, of float64) float64 {
-	if of == 0 {
-		return 0
-	}
-	return 100 * n / of
-}
 
 // candidate is the policy the form describes: the live policy's files,
 // the files uploaded on top by base name (a bundle's unpacked), and the
