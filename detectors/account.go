@@ -226,8 +226,11 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 	}
 	switch detector {
 	case "bulk_add":
-		if name == "dormant_days" {
+		switch name {
+		case "dormant_days":
 			return a.DormantDays(), true
+		case "woken_outside_groups":
+			return a.wokenOutsideGroups(), true
 		}
 		if a.BulkAdd == nil {
 			return 0, slices.Contains(bulkMetrics, name)
@@ -301,7 +304,7 @@ func Metrics() []string {
 	for _, n := range bulkMetrics {
 		names = append(names, "bulk_add."+n)
 	}
-	names = append(names, "bulk_add.dormant_days")
+	names = append(names, "bulk_add.dormant_days", "bulk_add.woken_outside_groups")
 	names = append(names, "broadcast_quota.day", "broadcast_quota.month")
 	for _, n := range complaintMetrics() {
 		names = append(names, "complaint_rate."+n)
@@ -326,7 +329,7 @@ func Metrics() []string {
 func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 	out := make(map[string]moderation.Signal, 3)
 	if a.BulkAdd != nil {
-		out["bulk_add"] = withDormancy(a.BulkAdd.Signal(a.Last), a.DormantDays())
+		out["bulk_add"] = withDormancy(a.BulkAdd.Signal(a.Last), a.DormantDays(), a.wokenOutsideGroups())
 	}
 	if a.Quota != nil {
 		out["broadcast_quota"] = a.Quota.Signal(a.Last, env.Location)
@@ -434,6 +437,17 @@ func (a *Account) AgeDays() float64 {
 		from = woke
 	}
 	return (float64(a.Last) - float64(from)) / 86400 // in floats: no wrap whatever the times
+}
+
+// wokenOutsideGroups counts the requests an account that woke from a
+// silence has sent since, to strangers not found in a group (by search or
+// otherwise); 0 for an account that never slept. A group's admin adds its
+// group's members; a bought account asks whomever it finds.
+func (a *Account) wokenOutsideGroups() float64 {
+	if a.dormant == 0 || a.BulkAdd == nil {
+		return 0
+	}
+	return float64(a.BulkAdd.strangersOutsideGroups(int64(a.woke) * 3600))
 }
 
 // DormantDays is the silence, in whole days, before the account's current

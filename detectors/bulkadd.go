@@ -50,20 +50,26 @@ type answers struct {
 	strangers, strangersRejected ring[[30]uint16] // day buckets
 }
 
-// target is one person asked: the hash of who, with its lowest bit saying
-// whether they were asked as a stranger (strangerBit), and when.
+// target is one person asked: the hash of who, with its lowest bits saying
+// whether they were asked as a stranger (strangerBit) and whether found in
+// a group (groupBit), and when.
 type target struct {
 	hash uint32
 	at   uint32 // unix seconds; enough until 2106
 }
 
-// strangerBit marks a target asked as a stranger; the other 31 bits are
-// the target's hash, which is what tells targets apart.
-const strangerBit = 1
+// strangerBit marks a target asked as a stranger, groupBit one of those
+// found in a group (a group's admin adds its members so); the other 30
+// bits are the target's hash, which is what tells targets apart.
+const (
+	strangerBit = 1
+	groupBit    = 2
+	targetFlags = strangerBit | groupBit
+)
 
-func (t target) who() uint32 { return t.hash &^ strangerBit }
+func (t target) who() uint32 { return t.hash &^ targetFlags }
 
-func targetHash(id string) uint32 { return uint32(mix64(fnv64(id))) &^ strangerBit }
+func targetHash(id string) uint32 { return uint32(mix64(fnv64(id))) &^ targetFlags }
 
 // NewBulkAdd returns an empty tracker.
 func NewBulkAdd() BulkAdd { return BulkAdd{} }
@@ -90,6 +96,9 @@ func (b *BulkAdd) Observe(at time.Time, f *moderation.FriendAdd) {
 	h := targetHash(f.Target)
 	if f.Source.Stranger() {
 		h |= strangerBit
+	}
+	if f.Source == moderation.SourceGroup {
+		h |= groupBit
 	}
 	b.recent = append(b.recent, target{hash: h, at: targetTime(t)})
 }
@@ -131,6 +140,21 @@ func (b *BulkAdd) askedAsStranger(targetID string) bool {
 		}
 	}
 	return false
+}
+
+// strangersOutsideGroups counts the requests kept (the last
+// maxRecentTargets/2 to maxRecentTargets) sent at or after since to
+// strangers not found in a group: by search or otherwise. It walks the
+// requests, so it is asked only of accounts that woke from a silence
+// (Account.Value), which are few.
+func (b *BulkAdd) strangersOutsideGroups(since int64) int {
+	n := 0
+	for i := len(b.recent) - 1; i >= 0 && int64(b.recent[i].at) >= since; i-- {
+		if b.recent[i].hash&targetFlags == strangerBit {
+			n++
+		}
+	}
+	return n
 }
 
 // targetTime is unix time t as a target keeps it: clamped to 1970-2106,
@@ -241,11 +265,16 @@ func (b *BulkAdd) Bytes() int64 {
 }
 
 // withDormancy adds to an account's bulk_add signal the silence before its
-// current run of activity, so a bought account's burst reads as what it is.
-func withDormancy(s moderation.Signal, days float64) moderation.Signal {
+// current run of activity, so a bought account's burst reads as what it is,
+// and how many strangers it has asked since outside groups.
+func withDormancy(s moderation.Signal, days, outsideGroups float64) moderation.Signal {
 	s.Values["dormant_days"] = days
+	s.Values["woken_outside_groups"] = outsideGroups
 	if days > 0 {
 		s.Evidence += fmt.Sprintf("; the account had been silent for %.0f days before this run of activity", days)
+		if outsideGroups > 0 {
+			s.Evidence += fmt.Sprintf(", and since then it asked %.0f strangers found outside groups", outsideGroups)
+		}
 	}
 	return s
 }

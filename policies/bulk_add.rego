@@ -66,12 +66,22 @@ _bulk_add_enough_answers if _bulk_add_signal("month_stranger_answers") >= data.c
 
 _bulk_add_mostly_accepted if _bulk_add_signal("month_stranger_reject_ratio") < data.config.bulk_add.woken.reject_ratio
 
+# A woken account whose strangers have not yet answered is given the benefit
+# of the doubt only while it asks strangers from groups alone, as a group's
+# admin adds its members: requests to strangers found by search or
+# otherwise are a bought account's, answered or not (and a platform may
+# never report answers at all). A missing count gives no benefit.
+_bulk_add_groups_only if {
+	_bulk_add_signal("woken_outside_groups") < data.config.bulk_add.woken.max_outside_groups
+}
+
 # The levels an account's requests are held to: its age tier's, except for
-# a woken account whose strangers have not yet answered ("pending") or
-# mostly accepted (established).
+# a woken account whose strangers have not yet answered but which asks only
+# in groups ("pending"), or whose strangers mostly accepted (established).
 _bulk_add_standing := "pending" if {
 	_bulk_add_woken
 	_bulk_add_answers == "pending"
+	_bulk_add_groups_only
 } else := "established" if {
 	_bulk_add_woken
 	_bulk_add_answers == "welcome"
@@ -116,6 +126,13 @@ _bulk_add_standing_words := sprintf("an account woken from a long silence whose 
 ]) if {
 	_bulk_add_woken
 	_bulk_add_standing == "established"
+} else := sprintf("%s (this account was silent for %v days before its current activity, so its age counts from when it became active again, and since then it asked %v strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered)", [
+	_bulk_add_tier_words,
+	_bulk_add_signal("dormant_days"),
+	_bulk_add_signal("woken_outside_groups"),
+]) if {
+	_bulk_add_woken
+	_bulk_add_answers == "pending"
 } else := sprintf("%s (this account was silent for %v days before its current activity, so its age counts from when it became active again, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them)", [
 	_bulk_add_tier_words,
 	_bulk_add_signal("dormant_days"),
@@ -352,5 +369,7 @@ watched contains {"metric": "bulk_add.report_ratio", "level": data.config.bulk_a
 watched contains {"metric": "bulk_add.month_stranger_answers", "level": data.config.bulk_add.woken.min_answers}
 
 watched contains {"metric": "bulk_add.month_stranger_reject_ratio", "level": data.config.bulk_add.woken.reject_ratio}
+
+watched contains {"metric": "bulk_add.woken_outside_groups", "level": data.config.bulk_add.woken.max_outside_groups}
 
 watched contains {"metric": "bulk_add.responses", "level": data.config.bulk_add.reported.min_responses}

@@ -235,6 +235,7 @@ test_watch_is_exactly_the_sorted_levels if {
 		"bulk_add.responses": [cfg.reported.min_responses],
 		"bulk_add.month_stranger_answers": [cfg.woken.min_answers],
 		"bulk_add.month_stranger_reject_ratio": [cfg.woken.reject_ratio],
+		"bulk_add.woken_outside_groups": [cfg.woken.max_outside_groups],
 	}
 }
 
@@ -558,13 +559,17 @@ test_woken_account_is_told_why_it_counts_as_new if {
 _woken := data.config.bulk_add.woken
 
 # A woken account (a day awake after 700 days of silence) that added n
-# strangers over window, answered by answers strangers of whom a share
-# reject ignored or reported the request.
-_woken_input(window, n, answers, reject) := _long_input(1, "week", 0, 0, {
+# strangers over window, all found in groups, answered by answers strangers
+# of whom a share reject ignored or reported the request.
+_woken_input(window, n, answers, reject) := _woken_outside_input(window, n, answers, reject, 0)
+
+# The same, outside of them found outside groups (by search or otherwise).
+_woken_outside_input(window, n, answers, reject, outside) := _long_input(1, "week", 0, 0, {
 	_window_metric[window]: n,
 	"dormant_days": 700,
 	"month_stranger_answers": answers,
 	"month_stranger_reject_ratio": reject,
+	"woken_outside_groups": outside,
 })
 
 _window_metric := {"hour": "hour_strangers", "day": "day_strangers", "week": "week_strangers", "month": "month_strangers"}
@@ -592,6 +597,29 @@ test_woken_pending_levels[note] if {
 	_woken_action(window, threshold - 1, answers, 1) == _below(level)
 }
 
+# Before enough strangers have answered, a woken account that asked
+# max_outside_groups strangers found outside groups is held to a new
+# account's levels whatever the window: it is no group admin, and a platform
+# that reports no answers must not leave a bought account only warned. One
+# fewer keeps the pending levels.
+test_woken_outside_groups_levels[note] if {
+	some window, tiers in _all_levels
+	some answers in [0, _woken.min_answers - 1]
+	some level, threshold in tiers.new
+	note := sprintf("%s %s at %v with %v answers", [window, level, threshold, answers])
+	outside := _woken.max_outside_groups
+	_decide(_woken_outside_input(window, threshold, answers, 1, outside)).action == level
+	_decide(_woken_outside_input(window, threshold - 1, answers, 1, outside)).action == _below(level)
+	_decide(_woken_outside_input(window, tiers.new.limit, answers, 1, outside - 1)).action == "warn"
+}
+
+# Once enough have answered, the answers decide, wherever the strangers
+# were found.
+test_woken_answers_outweigh_outside_groups if {
+	_decide(_woken_outside_input("day", 280, 50, 0.1, 200)).action == "allow"
+	_decide(_woken_outside_input("day", 280, 50, 0.9, 0)).action == "limit"
+}
+
 # Once min_answers strangers have answered: new levels when at least
 # reject_ratio of them refused, established levels just under it.
 test_woken_answered_levels[note] if {
@@ -609,7 +637,7 @@ test_woken_answered_levels[note] if {
 # source, an admin's greeting) is limited once the strangers it asked
 # answer, mostly by ignoring it.
 test_woken_group_admin_and_its_imitator if {
-	admin := {"hour_strangers": 80, "day_strangers": 280, "week_strangers": 280, "month_strangers": 280, "dormant_days": 900}
+	admin := {"hour_strangers": 80, "day_strangers": 280, "week_strangers": 280, "month_strangers": 280, "dormant_days": 900, "woken_outside_groups": 0}
 	_decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 12, "month_stranger_reject_ratio": 0.1}))).action == "warn"
 	_decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 60, "month_stranger_reject_ratio": 0.15}))).action == "allow"
 	d := _decide(_long_input(0, "week", 280, 0, object.union(admin, {"month_stranger_answers": 25, "month_stranger_reject_ratio": 0.76})))
@@ -622,22 +650,28 @@ test_woken_standing_is_explained[note] if {
 	some note, c in {
 		"pending": {"answers": 3, "reject": 0, "want": "an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for 700 days before its current activity; 3 of the strangers it asked answered in the last 30 days, and until 20 have, a new account's limit is a warning and an established account's levels apply): 500 to strangers in 30 days"},
 		"welcome": {"answers": 50, "reject": 0.1, "want": "accounts 30 days or older (this account was silent for 700 days before its current activity, but 90% of the 50 strangers who answered its requests in the last 30 days accepted them): 500 to strangers in 30 days"},
+		"outside groups": {"answers": 3, "reject": 0, "outside": 42, "want": "accounts under 30 days (this account was silent for 700 days before its current activity, so its age counts from when it became active again, and since then it asked 42 strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered): 250 to strangers in 30 days"},
 	}
-	d := _decide(_woken_input("month", 600, c.answers, c.reject))
+	d := _decide(_woken_outside_input("month", 600, c.answers, c.reject, object.get(c, "outside", 0)))
 	some r in d.reasons
 	r.code == "bulk_add_month"
 	endswith(r.detail, c.want)
 }
 
 # A missing or malformed count of answers is pending, never welcome; a
-# malformed share once enough answered judges the account as new.
+# malformed share once enough answered judges the account as new; a
+# missing or malformed count of strangers asked outside groups gives no
+# benefit of the doubt.
 test_woken_malformed_answers[note] if {
 	some note, c in {
 		"no answers": {"extra": {}, "want": "warn"},
 		"answers not a number": {"extra": {"month_stranger_answers": "40", "month_stranger_reject_ratio": 0}, "want": "warn"},
 		"share not a number": {"extra": {"month_stranger_answers": 40, "month_stranger_reject_ratio": "0"}, "want": "limit"},
+		"outside groups missing": {"extra": {"woken_outside_groups": null}, "want": "limit"},
+		"outside groups not a number": {"extra": {"woken_outside_groups": "0"}, "want": "limit"},
 	}
-	d := _decide(_long_input(1, "week", 250, 0, object.union({"dormant_days": 700}, c.extra)))
+	base := {"dormant_days": 700, "woken_outside_groups": 0}
+	d := _decide(_long_input(1, "week", 250, 0, object.union(base, c.extra)))
 	d.action == c.want
 }
 

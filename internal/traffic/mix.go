@@ -504,7 +504,9 @@ func (g *gen) history(acct string, until time.Time, span time.Duration) {
 // Two in five pose as a quiet group admin adding its group's members
 // (every request from a group, an admin's greeting, a group admin's pace
 // over 4–10 hours), which leaves only the strangers' answers to tell them
-// apart: fewer accept a stranger than a group's admin.
+// apart: fewer accept a stranger than a group's admin. Of the rest, whose
+// strangers are found by search and elsewhere as well as in groups, two in
+// five get no answer at all (none yet, or a platform that reports none).
 func (g *gen) dormantWake() {
 	created := End.AddDate(-g.between(2, 8), 0, -g.between(0, 300))
 	acct := g.account(DormantWake, "friend_add", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: created})
@@ -522,6 +524,7 @@ func (g *gen) dormantWake() {
 		g.history(acct, wake.Add(-2*time.Hour), 36*time.Hour)
 	}
 	msg := pick(g.r, greetings)
+	answered := !g.chance(0.4)
 	for _, at := range g.spread(wake, n, hours, 140) {
 		target := g.person("p")
 		src := g.strangerSource()
@@ -529,7 +532,7 @@ func (g *gen) dormantWake() {
 			src = moderation.SourceSearch
 		}
 		g.friendAdd(acct, at, target, src, msg)
-		if g.chance(0.2) {
+		if answered && g.chance(0.2) {
 			g.respond(acct, at, target, 0.2, 0.05)
 		}
 	}
@@ -685,12 +688,18 @@ func (g *gen) couponBrand() {
 // groupAdmins: a group's 1–4 admins, accounts years old, most in everyday
 // use and some quiet (nothing seen before), add its members (80 to 500, a
 // group's most): most groups in a day or three, some steadily for weeks.
+// The members of one group in four answer nothing (none yet, or a platform
+// that reports no answers).
 func (g *gen) groupAdmins() {
 	members := make([]string, g.between(80, 500))
 	for i := range members {
 		members[i] = g.person("g")
 	}
 	weeks := g.chance(0.35)
+	answerShare := 0.6
+	if g.chance(0.25) {
+		answerShare = 0
+	}
 	admins := g.between(1, 4)
 	for i := 0; i < admins; i++ {
 		acct := g.account(GroupAdmins, "", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: g.daysAgo(g.between(400, 3000))})
@@ -713,7 +722,7 @@ func (g *gen) groupAdmins() {
 			for j, at := range g.spread(start.AddDate(0, 0, d), n, g.between(4, 10), 80) {
 				target := members[todo[j]]
 				g.friendAdd(acct, at, target, moderation.SourceGroup, pick(g.r, adminGreetings))
-				if g.chance(0.6) {
+				if g.chance(answerShare) {
 					g.respond(acct, at, target, 0.85, 0.01)
 				}
 			}
