@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -464,14 +463,7 @@ func readSenderMail(t *testing.T, groups ...string) []senderMail {
 			if text == "" {
 				continue // as mailGroup skips it
 			}
-			var sender string
-			if msg, err := mail.ReadMessage(strings.NewReader(m.Text)); err == nil {
-				if a, err := mail.ParseAddress(msg.Header.Get("From")); err == nil {
-					labels := strings.Split(strings.ToLower(a.Address[strings.LastIndex(a.Address, "@")+1:]), ".")
-					sender = strings.Join(labels[max(len(labels)-2, 0):], ".")
-				}
-			}
-			out = append(out, senderMail{adtext.Example{Text: text, Ad: strings.HasPrefix(m.Group, "spam")}, sender})
+			out = append(out, senderMail{adtext.Example{Text: text, Ad: strings.HasPrefix(m.Group, "spam")}, mailSender(m.Text)})
 		}
 	}
 	return out

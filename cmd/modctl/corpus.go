@@ -101,7 +101,7 @@ func mailGroup(files []string) adtext.Source {
 				continue // nothing a reader would see: no example
 			}
 			ex := adtext.Example{Text: text, Ad: strings.HasPrefix(m.Group, "spam")}
-			if !yield(adtext.Labelled{Example: ex, File: m.Group}, nil) {
+			if !yield(adtext.Labelled{Example: ex, File: m.Group, Source: mailSender(m.Text)}, nil) {
 				return
 			}
 		}
@@ -135,6 +135,25 @@ func mailText(raw string) string {
 		s = strings.ToValidUTF8(s[:maxMailText], "")
 	}
 	return strings.TrimSpace(s)
+}
+
+// mailSender is the domain a raw message is from, by its last two labels
+// ("lists.sourceforge.net" is "sourceforge.net"), "" when it has no From
+// address: the source cross-validation keeps in one fold (see
+// adtext.Labelled). A domain's mail shares its footers, signatures and
+// templates, which a model learns from one fold and finds again in
+// another when they are split.
+func mailSender(raw string) string {
+	msg, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	a, err := mail.ParseAddress(msg.Header.Get("From"))
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.ToLower(a.Address[strings.LastIndex(a.Address, "@")+1:]), ".")
+	return strings.Join(labels[max(len(labels)-2, 0):], ".")
 }
 
 // header is a mail's or a MIME part's header.

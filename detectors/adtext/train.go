@@ -32,6 +32,10 @@ type Labelled struct {
 	Example
 	File string // the file (or group) it came from
 	Line int    // its line in File, 0 when the file holds one example
+	// Source is who wrote it when known (a mail's sender domain), ""
+	// when not: cross-validation keeps one source's examples in one fold,
+	// so that it measures texts from sources the model has not seen.
+	Source string
 }
 
 // Examples is a Source over examples in memory.
