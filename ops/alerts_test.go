@@ -64,6 +64,12 @@ var alertCases = []alertCase{
 		series: []string{`moderation_events_total{` + j + `, instance="a:8080", kind="broadcast"} 0+30x40`,
 			`moderation_dead_letters_total{` + j + `, instance="a:8080", reason="bad_json"} 0+3x40`}},
 
+	{name: "the policy's answer changed between its watched levels", alert: "PolicyBreaksWatchContract", at: 3 * time.Minute,
+		series: []string{`moderation_policy_outcome_mismatches_total{` + j + `, instance="a:8080"} 0 0 1 1`},
+		firing: []string{`{instance="a:8080", job="moderation"}`}},
+	{name: "the policy kept its watch contract", alert: "PolicyBreaksWatchContract", at: 3 * time.Minute,
+		series: []string{`moderation_policy_outcome_mismatches_total{` + j + `, instance="a:8080"} 0 0 0 0`}},
+
 	{name: "a decision refused", alert: "DecisionsRefused", at: 5 * time.Minute,
 		series: []string{`moderation_decisions_refused_total{` + j + `, instance="a:8080"} 0 0 0 1 1 1`},
 		firing: []string{`{instance="a:8080", job="moderation"}`}},

@@ -239,6 +239,11 @@ test_watch_is_exactly_the_sorted_levels if {
 	}
 }
 
+# The age levels the rules compare are watched as account.age_days.
+test_age_levels_are_watched if {
+	moderation.watch["account.age_days"] == [data.config.bulk_add.new_account_days]
+}
+
 # The contract behind watch: between two neighbouring watched levels the
 # answer does not change, so the judge may skip evaluating there.
 test_answer_changes_only_at_watched_levels[note] if {

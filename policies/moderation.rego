@@ -195,7 +195,10 @@ restricts := sort({c |
 #   level missing here would be evaluated too late, so every rule adds each
 #   level it uses to watched, read from data.json, never restated. Changes
 #   to the account itself (strikes, age, type) are not covered: the judge
-#   evaluates again when those change.
+#   evaluates again when those change. A rule that compares the account's
+#   age adds its levels as "account.age_days" (the only metric not a
+#   signal's): they trigger nothing, but let the judge remember actions by
+#   the age levels reached rather than by the age in days.
 # entrypoint: true
 watch[metric] := levels if {
 	some w in watched

@@ -261,6 +261,8 @@ func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
 		"shared_targets":  {"new personal", "established personal"},
 		// Verified accounts have levels of their own.
 		"destination_campaign": {"subscription", "verified subscription"},
+		// account.age_days: the account's own age, probed on every type.
+		"account": {"new personal", "established personal", "subscription", "verified subscription", "service", "enterprise"},
 	}
 	signalSets := map[string]string{
 		"quiet": `{
@@ -323,8 +325,12 @@ func TestDecisionChangesOnlyAtWatchedLevels(t *testing.T) {
 			t.Fatalf("signals: %v", err)
 		}
 		name, field, _ := strings.Cut(metric, ".")
-		sig[name][field] = v
 		acct := maps.Clone(account)
+		if name == "account" {
+			acct[field] = v
+		} else {
+			sig[name][field] = v
+		}
 		acct["id"], acct["strikes"] = "acct_w", 0
 		rs, err := decide.Eval(t.Context(), rego.EvalInput(map[string]any{"account": acct, "signals": sig}))
 		if err != nil || len(rs) != 1 {

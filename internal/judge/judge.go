@@ -34,6 +34,7 @@ const (
 type Policy struct {
 	Version      string
 	watched      []Watched // metrics and the levels at which the answer can change
+	ageLevels    *Watched  // the levels the account's age is compared against, if the policy says
 	AppealWindow time.Duration
 	StrikeExpiry time.Duration // strikes older than this no longer escalate
 	// Files are the policy's source by file name (modules, their tests,
@@ -42,6 +43,9 @@ type Policy struct {
 	Files  map[string]string
 	decide rego.PreparedEvalQuery
 	memo   *memo // nil when the policy reads what the memo's key leaves out
+	// outcomes answers EvaluateAbove by the levels reached (outcome.go);
+	// nil when memo is.
+	outcomes *outcomes
 }
 
 // Compile loads the Rego modules and data.json in fsys (the embedded
@@ -82,6 +86,9 @@ func Compile(ctx context.Context, fsys fs.FS, name string) (*Policy, error) {
 	if err := p.loadWatch(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", name, err)
 	}
+	if p.memo != nil {
+		p.outcomes = newOutcomes(p.watched, p.ageLevels)
+	}
 	p.AppealWindow, p.StrikeExpiry = 180*24*time.Hour, 90*24*time.Hour
 	if cfg, ok := data["config"].(map[string]any); ok {
 		if days, ok := number(cfg["appeal_window_days"]); ok && days > 0 {
@@ -112,6 +119,11 @@ func (p *Policy) loadWatch(ctx context.Context, compiler *ast.Compiler, store st
 	}
 	known := detectors.Metrics()
 	for _, metric := range slices.Sorted(maps.Keys(watch)) {
+		if metric == ageMetric {
+			levels := slices.Compact(slices.Sorted(slices.Values(watch[metric])))
+			p.ageLevels = &Watched{Name: metric, Levels: levels}
+			continue
+		}
 		if !slices.Contains(known, metric) {
 			return fmt.Errorf("%s names %q, which no detector reports (known: %v)", watchQuery, metric, known)
 		}
@@ -156,6 +168,11 @@ func number(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// ageMetric names, in watch, the levels the account's age is compared
+// against: not a signal, so it triggers no evaluation, but the outcome
+// memo keys on the levels reached (outcome.go).
+const ageMetric = "account.age_days"
 
 // Watched is one metric the policy compares against levels.
 type Watched struct {

@@ -56,7 +56,7 @@ func (p *Pipeline) decide(ctx context.Context, jin *judgeInput, ev *moderation.E
 			return nil, err
 		}
 		p.metrics.Evaluations.Inc()
-		v, err := pol.Evaluate(ctx, in)
+		v, err := pol.EvaluateAbove(ctx, in, current) // only a stronger verdict needs its reasons
 		if err != nil {
 			p.refuse(ev, err)
 			return nil, nil
@@ -119,7 +119,7 @@ type ShadowOutcome struct {
 // shadowJudge evaluates the shadow policy on the live input, counts
 // whether it agrees, and records a disagreement. It never enforces.
 func (p *Pipeline) shadowJudge(ctx context.Context, shadow *judge.Policy, in judge.Input, live judge.Verdict, current moderation.Action, liveVersion string) error {
-	sv, err := shadow.Evaluate(ctx, in)
+	sv, err := shadow.EvaluateAbove(ctx, in, current)
 	if err != nil {
 		p.metrics.ShadowErrors.Inc()
 		p.log.Warn("shadow policy failed", "account", in.Event.Account, "version", shadow.Version, "err", err)

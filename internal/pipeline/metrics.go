@@ -99,6 +99,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "moderation_policy_memo_hits_total", Help: "Policy evaluations answered from the memo of verdicts, without OPA.",
 		}, func() float64 { return float64(judge.MemoHits()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "moderation_policy_outcome_hits_total", Help: "Policy evaluations that changed nothing, answered from the memo of actions by the levels reached, without OPA.",
+		}, func() float64 { return float64(judge.OutcomeHits()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "moderation_policy_outcome_mismatches_total", Help: "Checks that found a policy's action change between its watched levels, switching its memo of actions off: the policy breaks its watch contract.",
+		}, func() float64 { return float64(judge.OutcomeMismatches()) }),
 		m.Permanent, m.DeadLettersTruncated, m.StreamsRedeclared, m.PartitionOwned, m.PartitionLag, m.PartitionEvents, m.PartitionsUnowned)
 	return m
 }
