@@ -52,7 +52,12 @@ func TestRunMeasuresBothMixes(t *testing.T) {
 	if per := attack.Decisions / events; per < 0.06 || per > 0.15 {
 		t.Errorf("attack mix: got %.3f decisions per event (%v), want about one in ten (0.06 to 0.15)", per, attack.Decisions)
 	}
-	t.Logf("attack mix: %.2f evaluations and %.2f decisions per 100 events", attack.EvaluationsPer100(), attack.DecisionsPer100())
+	// Half a spam wave's crossings change nothing (the account is already
+	// limited): the outcome memo answers them without OPA.
+	if attack.ByOPA <= 0 || attack.ByOPA > 0.8*attack.Evaluations {
+		t.Errorf("attack mix: OPA made %v of %v evaluations, want some and at most 80%%", attack.ByOPA, attack.Evaluations)
+	}
+	t.Logf("attack mix: %.2f evaluations (%.2f by OPA) and %.2f decisions per 100 events", attack.EvaluationsPer100(), 100*attack.ByOPA/events, attack.DecisionsPer100())
 
 	var out bytes.Buffer
 	Print(&out, res)
@@ -61,7 +66,7 @@ func TestRunMeasuresBothMixes(t *testing.T) {
 			t.Errorf("printout lacks %q:\n%s", want, out.String())
 		}
 	}
-	for _, want := range []string{"% of pass-through)", "per 100 events); decisions:", "goal: at least"} {
+	for _, want := range []string{"% of pass-through)", "by OPA, the rest remembered); decisions:", "goal: at least"} {
 		if n := strings.Count(out.String(), want); n != 2 {
 			t.Errorf("printout has %q %d times, want once per mix:\n%s", want, n, out.String())
 		}
@@ -107,7 +112,7 @@ func TestParseMixes(t *testing.T) {
 func TestPrintJudgesEachMixByItsGoal(t *testing.T) {
 	res := Result{Mixes: []MixResult{
 		{Mix: MixBenign, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 10, Decisions: 1},
-		{Mix: MixAttack, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 200, Decisions: 100,
+		{Mix: MixAttack, Events: 1000, Raw: 150, PassThrough: 100, Pipeline: 55, Evaluations: 200, ByOPA: 120, Decisions: 100,
 			PassThroughCPU: 40 * time.Microsecond, PipelineCPU: 215 * time.Microsecond},
 	}}
 	var out bytes.Buffer
@@ -119,7 +124,7 @@ func TestPrintJudgesEachMixByItsGoal(t *testing.T) {
 	for _, c := range []struct{ name, text, want string }{
 		{"benign", benign, "MISS  pipeline at 55% of pass-through (goal: at least 60%)"},
 		{"attack", attack, "PASS  pipeline at 55% of pass-through (goal: at least 50%)"},
-		{"attack", attack, "policy evaluations: 200 (20.00 per 100 events); decisions: 100 (10.00 per 100 events)"},
+		{"attack", attack, "policy evaluations: 200 (20.00 per 100 events; 120 by OPA, the rest remembered); decisions: 100 (10.00 per 100 events)"},
 		{"attack", attack, "CPU per event (server, publisher and service): pass-through 40 µs, pipeline 215 µs"},
 	} {
 		if !strings.Contains(c.text, c.want) {
