@@ -29,6 +29,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 	balance := fs.Bool("balance", d.Balance, "weigh ads and non-ads by the inverse of their shares")
 	nbWeights := fs.Bool("nb-weights", d.NBWeights, "scale each feature by its naive Bayes log-count ratio before the regression (NBSVM)")
 	binary := fs.Bool("binary", d.Binary, "count each feature once per text however often it occurs (with -nb-weights: NBSVM as published); the model keeps it")
+	textOnly := fs.Bool("text-only", d.TextOnly, "train on the text's words and n-grams alone, not the counts of links, phone numbers, prices, discount words and calls to action (for mail, where ordinary messages have them too)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	return func() (adtext.TrainOptions, error) {
 		switch {
@@ -42,7 +43,7 @@ func trainFlags(fs *flag.FlagSet, stderr io.Writer) func() (adtext.TrainOptions,
 			return d, fmt.Errorf("-l2 %v: want 0 or more", *l2)
 		}
 		o := d
-		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance, o.NBWeights, o.Binary = *holdOut, *epochs, *rate, *l2, *seed, *balance, *nbWeights, *binary
+		o.HoldOut, o.Epochs, o.LearningRate, o.L2, o.Seed, o.Balance, o.NBWeights, o.Binary, o.TextOnly = *holdOut, *epochs, *rate, *l2, *seed, *balance, *nbWeights, *binary, *textOnly
 		if !*quiet {
 			o.Progress = func(stage string, total int64) adtext.Counter { return console.NewProgress(stderr, stage, total) }
 		}

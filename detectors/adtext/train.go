@@ -186,6 +186,13 @@ type TrainOptions struct {
 	// words it has, not by its length. The model keeps the setting and
 	// scores the same way.
 	Binary bool
+	// TextOnly trains on the text's n-grams alone, leaving the hand
+	// Features out of the model (their weights stay 0, so the model scores
+	// as any other). They count what marks a broadcast ad (links, phone
+	// numbers, prices, discount words, calls to action), which in mail
+	// ordinary messages carry as much as spam: list footers, receipts,
+	// newsletters. The Features are still counted for evidence.
+	TextOnly bool
 	// Progress, when set, is told of each stage of training with its size
 	// in examples (0 when not known yet) and counts the stage's steps.
 	Progress func(stage string, total int64) Counter
@@ -385,6 +392,9 @@ func spill(src Source, o TrainOptions) (*spilled, error) {
 			return nil, err
 		}
 		v := vectorize(l.Example, o.Binary)
+		if o.TextOnly {
+			v.hand = [handInputs]float32{}
+		}
 		rec = rec[:0]
 		rec = append(rec, byte(v.y))
 		for _, x := range v.hand {

@@ -273,3 +273,25 @@ func TestBinary(t *testing.T) {
 		t.Error("the built-in model saved again: got other bytes than default.model, want the same")
 	}
 }
+
+// TestTextOnly: a model trained with TextOnly gives the hand features no
+// weight, so a text's links, phone numbers and prices move its score only
+// through its words, and it still learns the fixtures' ads.
+func TestTextOnly(t *testing.T) {
+	o := DefaultTrainOptions
+	o.TextOnly = true
+	m, rep, err := Train(Examples(readFixtures(t)), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%v", rep)
+	if m.hand != [handInputs]float32{} {
+		t.Errorf("hand weights with TextOnly: got %v, want all 0", m.hand)
+	}
+	if Default().hand == [handInputs]float32{} {
+		t.Error("the built-in model has no hand weights: it was trained with them")
+	}
+	if rep.F1 < 0.9 {
+		t.Errorf("held-out F1 with TextOnly: got %.3f, want at least 0.9", rep.F1)
+	}
+}
