@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -124,5 +125,37 @@ func TestEvalCrossValidationRefuses(t *testing.T) {
 	}
 	if !slices.Contains(cvGrid(), 0.5) {
 		t.Error("the threshold grid lacks 0.5, the default threshold")
+	}
+}
+
+// TestTrainCrossValidation runs train -cv: the model it writes judges at
+// 0.5 as the same training judges at the threshold cross-validation chose,
+// which eval -cv chooses too.
+func TestTrainCrossValidation(t *testing.T) {
+	train := "../../fixtures/ads/generated_ads.jsonl,../../fixtures/ads/generated_not_ads.jsonl"
+	data := "../../fixtures/ads/handwritten_ads.jsonl,../../fixtures/ads/handwritten_not_ads.jsonl"
+	out := filepath.Join(t.TempDir(), "cv.model")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"train", "-quiet", "-cv", "3", "-data", train, "-out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("train -cv: %v\n%s", err, stderr.String())
+	}
+	m := regexp.MustCompile(`0\.5 is the threshold cross-validation chose, (\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("train -cv does not say the threshold it moved the scores to:\n%s", stdout.String())
+	}
+	if m[1] == "0.50" {
+		t.Fatalf("cross-validation chose 0.50 on the fixtures: the test cannot tell a moved model from one not moved")
+	}
+	var moved, at bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "-quiet", "-model", out, "-data", data}, &moved, &stderr); err != nil {
+		t.Fatalf("eval -model: %v\n%s", err, stderr.String())
+	}
+	if err := run(context.Background(), []string{"eval", "-quiet", "-baseline", "none", "-threshold", m[1], "-train", train, "-data", data}, &at, &stderr); err != nil {
+		t.Fatalf("eval -threshold %s: %v\n%s", m[1], err, stderr.String())
+	}
+	for _, row := range []string{"true positives", "false positives", "false negatives", "true negatives"} {
+		if got, want := tableRow(t, moved.String(), row)[0], tableRow(t, at.String(), row)[0]; got != want {
+			t.Errorf("%s of the model train -cv wrote, at 0.5: got %v, want %v as the same training at %s", row, got, want, m[1])
+		}
 	}
 }

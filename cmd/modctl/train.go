@@ -56,9 +56,13 @@ func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	data := fs.String("data", "", dataHelp)
 	out := fs.String("out", "ad.model", "where to write the model (load it with moderationd --ad-model)")
+	cv := cvFlag(fs)
 	options := trainFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: modctl train -data DIR|FILE.jsonl [-out FILE]\n\nTrains the advertising model on labelled text and reports it on a held-out split.\nThe examples are streamed: memory holds the model and a few bytes per example.")
+		fmt.Fprintln(stderr, "usage: modctl train -data DIR|FILE.jsonl [-out FILE]\n\nTrains the advertising model on labelled text and reports it on a held-out split.\n"+
+			"The examples are streamed: memory holds the model and a few bytes per example (with -cv, the texts).\n"+
+			"With -cv the model is written with its scores moved so that 0.5, the line the policy reads,\n"+
+			"is the threshold cross-validation chose.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +74,9 @@ func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	opts, err := options()
 	if err != nil {
+		return err
+	}
+	if err := checkCV(*cv); err != nil {
 		return err
 	}
 	src, err := openData(*data)
@@ -90,9 +97,21 @@ func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}()
 	began := time.Now()
+	var chosen []cvChoice
+	if *cv != 0 {
+		scorers := modelAndBaseline(opts, false)
+		if chosen, err = crossValidate(src, *cv, opts.Seed, scorers, cvProgress(stderr, fs.Lookup("quiet").Value.String() == "true", *data)); err != nil {
+			return err
+		}
+		printCV(stdout, *cv, scorers, chosen)
+		opts.Threshold = chosen[0].Threshold // the report's
+	}
 	model, report, err := adtext.Train(src, opts)
 	if err != nil {
 		return err
+	}
+	if chosen != nil {
+		model = model.WithThreshold(chosen[0].Threshold)
 	}
 	if err := model.Save(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", *out, err)
@@ -116,6 +135,9 @@ func trainCmd(_ context.Context, args []string, stdout, stderr io.Writer) error 
 			{Label: "F1", Value: report.F1},
 			{Label: "accuracy", Value: report.Accuracy},
 		}, 40)
+	}
+	if chosen != nil {
+		fmt.Fprintf(stdout, "scores moved so that 0.5 is the threshold cross-validation chose, %s\n", formatThreshold(chosen[0].Threshold))
 	}
 	fmt.Fprintf(stdout, "model written to %s; start the service with --ad-model %s\n", *out, *out)
 	return nil

@@ -106,6 +106,17 @@ func (m *Model) sumDistinct(s []byte) (sum float64, n int) {
 	return sum, len(idx)
 }
 
+// WithThreshold returns m with its scores moved so that 0.5 falls where
+// m scores t: a text scores at least 0.5 exactly where m scores at least
+// t (up to float32 rounding of the shift). A threshold chosen for a model,
+// by cross-validation say, so travels with it to wherever 0.5 is read as
+// the line, the policy's levels included. The copy shares m's weights.
+func (m *Model) WithThreshold(t float64) *Model {
+	c := *m
+	c.shift -= float32(math.Log(t / (1 - t)))
+	return &c
+}
+
 func (m *Model) calibrated(z float64) float64 {
 	return sigmoid(float64(m.scale)*z + float64(m.shift))
 }

@@ -279,3 +279,38 @@ func BenchmarkScore(b *testing.B) {
 		}
 	})
 }
+
+// TestWithThreshold: the moved model scores 0.5 where the model scored the
+// threshold, and its side of 0.5 is the model's side of the threshold,
+// after a save and load too.
+func TestWithThreshold(t *testing.T) {
+	ex := readFixtures(t)
+	m := Default()
+	const th = 0.8
+	moved := m.WithThreshold(th)
+	var b bytes.Buffer
+	if err := moved.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	differ := 0
+	for _, e := range ex {
+		p, q := m.Score(e.Text), loaded.Score(e.Text)
+		if math.Abs(p-th) > 1e-4 && (p >= th) != (q >= 0.5) {
+			t.Errorf("%q: scored %v, moved to %v: want the same side of %v and 0.5", e.Text, p, q, th)
+		}
+		if (p >= 0.5) != (q >= 0.5) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("moving the threshold to 0.8 changed no text's side of 0.5")
+	}
+	z := math.Log(th / (1 - th))
+	if got := loaded.calibrated((z - float64(m.shift)) / float64(m.scale)); math.Abs(got-0.5) > 1e-6 {
+		t.Errorf("the moved model where the model scores %v: got %v, want 0.5", th, got)
+	}
+}
