@@ -37,6 +37,10 @@ type Identity struct {
 	Account string // for owners: the one account the token reaches; empty otherwise
 }
 
+// Actor names the identity in appeals and audit records, the one way
+// every entry point does: "reviewer:alice".
+func (id Identity) Actor() string { return string(id.Role) + ":" + id.Subject }
+
 // Validate checks an identity before it is signed into a token and again
 // after one is verified, so a token that was minted by hand with the right
 // key still cannot name an owner without an account.

@@ -265,5 +265,5 @@ type api struct {
 // actor names the caller in audit records: "reviewer:alice".
 func actor(ctx context.Context) string {
 	id, _ := auth.FromContext(ctx)
-	return string(id.Role) + ":" + id.Subject
+	return id.Actor()
 }

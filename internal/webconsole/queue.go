@@ -144,7 +144,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request, s *Session) 
 
 // actor is how the API names the session's reviewer in appeals and audit.
 func actor(s *Session) string {
-	return string(s.Who.Role) + ":" + s.Who.Subject
+	return s.Who.Actor()
 }
 
 // queueNext claims the oldest unclaimed appeal the filters show.
