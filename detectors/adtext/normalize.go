@@ -1084,6 +1084,9 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 	if j < len(rs) {
 		next = rs[j]
 	}
+	if m := splitContact(rs, i, j, string(w[:n])); m > 0 {
+		return m, "wechat"
+	}
 	// A contact word glued to a number (vx13812345678, Tel13812345678)
 	// reads as the word, then the number.
 	glued := isDigitRune(next) && numberAfter(rs, j) && !afterWechat
@@ -1145,6 +1148,41 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// splitContact reads vx, wx or weixin written in two parts with one
+// separator between them (V-X, v.x, w x, wei xin), first being the
+// lower-cased letters at rs[i:j]: it returns the runes spanned, or 0. Only
+// where an id or a number follows, or 加 comes before, is it the app:
+// "Wei Xin" is also a name, and "W x H" a size.
+func splitContact(rs []rune, i, j int, first string) int {
+	var second string
+	switch first {
+	case "v", "w":
+		second = "x"
+	case "wei":
+		second = "xin"
+	default:
+		return 0
+	}
+	end := j + 1 + len(second)
+	if end > len(rs) || !isSplitSep(rs[j]) || !equalFoldRunes(rs[j+1:end], second) || end < len(rs) && isAlnumRune(rs[end]) {
+		return 0
+	}
+	if !contactBefore(rs, i) && !idAfter(rs, end) && !digitsAfter(rs, end) {
+		return 0
+	}
+	return end - i
+}
+
+// isSplitSep is what splits a contact word in two: a space, a dash, a dot,
+// a slash, an underscore or a middle dot.
+func isSplitSep(r rune) bool {
+	switch r {
+	case ' ', '-', '.', '/', '_', '·', '|':
+		return true
+	}
+	return false
 }
 
 func equalFoldRunes(rs []rune, s string) bool {

@@ -179,7 +179,7 @@ func TestEvasions(t *testing.T) {
 		{"WeChat variants", func(g gen) sample {
 			id := g.id()
 			v := g.pick([]string{"薇信", "徽信", "V信", "v信", "微❤", "v❤", "V❤️", "加V", "加v ", "+V ", "vx", "VX", "wx", "weixin",
-				"W e C h a t", "We Chat:", "加卫星", "加薇", "加威", "卫星号"})
+				"W e C h a t", "We Chat:", "加卫星", "加薇", "加威", "卫星号", "V-X:", "加v.x", "加 w x", "wei xin:", "加Wei Xin", "V/X:", "v_x:"})
 			sep := g.pick([]string{":", "：", " ", "", "➡", "👉", "→"})
 			if sep == "" && isASCIILetter(v[len(v)-1]) {
 				sep = " " // vxlily88 is ambiguous to a reader too
@@ -301,6 +301,7 @@ func TestLookAlikes(t *testing.T) {
 			g.pick([]string{"加味逍遥丸的说明书", "微心愿：给山区孩子送书包", "未信先疑不是好习惯", "Привет, как дела? Всё хорошо.", "Το καλοκαίρι στην Ελλάδα", "版本号 3.2.1，发布于2026.11.30", "价格 1.99 元，库存 12.5 吨", "围观群众三五成群"}),
 			g.pick([]string{"他在村里很有威信，大家都听他的。", "卫星发射成功，北斗系统再添新星。", "蔷薇花开了，园里一片粉红。", "企鹅宝宝在南极出生。", "QQ音乐年度榜单发布。", "关注我们的微信公众号获取更多资讯。"}),
 			g.pick([]string{"We chat every day after school.", "Version 2.1.3 fixes the login bug.", "The V neck dress comes in size M.", "Q3 results beat estimates by 4%.", "Vitamin C and a glass of water.", "We chat about the weather and football."}),
+			g.pick([]string{"Wei Xin won the 400 m race.", "Solve v x w = 0 for the vectors.", "Size: W x H x D in cm.", "Professor Wei Xin and Dr. Li spoke.", "Press V-X on the remote to zoom."}),
 			fmt.Sprintf("第%s届运动会有%s名运动员参赛", num(1+g.r.IntN(30)), num(100+g.r.IntN(900))),
 			fmt.Sprintf("Read more at mp.weixin.qq.com/s/%s or weibo.com/n/%d", g.id(), g.r.IntN(1e6)),
 		)
