@@ -49,19 +49,9 @@ func (m *memo) put(k uint64, v Verdict) {
 // event's kind, and every signal's values and evidence, in a fixed order.
 // The seed is the process's own, so no one can choose inputs that collide.
 func (m *memo) key(in Input) uint64 {
-	var h maphash.Hash
+	var h keyHash
 	h.SetSeed(m.seed)
-	str := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.WriteString(s)
-	}
-	num := func(f float64) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], math.Float64bits(f))
-		h.Write(n[:])
-	}
+	str, num := h.str, h.num
 	a := in.Account
 	str(string(a.Type))
 	if a.Verified {
@@ -85,6 +75,24 @@ func (m *memo) key(in Input) uint64 {
 		str(s.Evidence)
 	}
 	return h.Sum64()
+}
+
+// keyHash hashes a key's parts so that no two keys run together: each
+// string with its length first, each number by its bits.
+type keyHash struct {
+	maphash.Hash
+	buf [8]byte
+}
+
+func (h *keyHash) str(s string) {
+	binary.LittleEndian.PutUint64(h.buf[:], uint64(len(s)))
+	h.Write(h.buf[:])
+	h.WriteString(s)
+}
+
+func (h *keyHash) num(f float64) {
+	binary.LittleEndian.PutUint64(h.buf[:], math.Float64bits(f))
+	h.Write(h.buf[:])
 }
 
 // memoizable reports whether the compiled policy reads the input only

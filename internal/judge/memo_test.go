@@ -45,7 +45,14 @@ func TestMemoOnlyForPoliciesThatIgnoreIdentity(t *testing.T) {
 // loadWith is the embedded policy with one more module holding body.
 func loadWith(t *testing.T, body string) *Policy {
 	t.Helper()
-	fsys := fstest.MapFS{"extra.rego": {Data: []byte("package extra\n\n" + body + "\n")}}
+	return loadModule(t, "extra.rego", "package extra\n\n"+body+"\n")
+}
+
+// loadModule is the embedded policy's decision and bulk_add rules with one
+// more module, src, in file.
+func loadModule(t *testing.T, file, src string) *Policy {
+	t.Helper()
+	fsys := fstest.MapFS{file: {Data: []byte(src)}}
 	for _, name := range []string{"moderation.rego", "bulk_add.rego", "data.json"} {
 		b, err := policies.FS.ReadFile(name)
 		if err != nil {

@@ -2,9 +2,7 @@ package judge
 
 import (
 	"context"
-	"encoding/binary"
 	"hash/maphash"
-	"math"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -62,18 +60,9 @@ func newOutcomes(watched []Watched, age *Watched) *outcomes {
 // watched metric, how many of its levels it has reached (or that it is
 // missing, which a policy may judge otherwise than zero).
 func (o *outcomes) key(in Input) uint64 {
-	var h maphash.Hash
+	var h keyHash
 	h.SetSeed(o.seed)
-	var buf [8]byte
-	num := func(f float64) {
-		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(f))
-		h.Write(buf[:])
-	}
-	str := func(s string) {
-		binary.LittleEndian.PutUint64(buf[:], uint64(len(s)))
-		h.Write(buf[:])
-		h.WriteString(s)
-	}
+	str, num := h.str, h.num
 	a := in.Account
 	str(string(a.Type))
 	if a.Verified {

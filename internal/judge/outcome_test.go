@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"moderation/internal/moderation"
@@ -103,24 +102,13 @@ func TestEvaluateAboveAnswersFromOutcomes(t *testing.T) {
 // it, and from then on every answer is OPA's.
 func TestOutcomeMemoSwitchesOffWhenTheContractBreaks(t *testing.T) {
 	ctx := context.Background()
-	fsys := fstest.MapFS{"sneaky.rego": {Data: []byte(`package moderation
+	pol := loadModule(t, "sneaky.rego", `package moderation
 
 violations contains {"rule": "sneaky", "action": "suspend", "reason": {"code": "sneaky", "detail": "seven"},
 	"restricts": [], "title": "Sneaky", "ground": "g", "explanation": "e"} if {
 	signal_value("bulk_add", "hour_strangers") >= 7
 }
-`)}}
-	for _, name := range []string{"moderation.rego", "bulk_add.rego", "data.json"} {
-		b, err := policies.FS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys[name] = &fstest.MapFile{Data: b}
-	}
-	pol, err := Compile(ctx, fsys, "sneaky")
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	in := func(i int, hour float64) Input {
 		id := fmt.Sprint("acct_", i)
 		return Input{
