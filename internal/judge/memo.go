@@ -52,19 +52,7 @@ func (m *memo) key(in Input) uint64 {
 	var h keyHash
 	h.SetSeed(m.seed)
 	str, num := h.str, h.num
-	a := in.Account
-	str(string(a.Type))
-	if a.Verified {
-		num(1)
-	} else {
-		num(0)
-	}
-	num(a.AgeDays)
-	num(float64(a.Strikes))
-	str(string(a.Status))
-	if in.Event != nil {
-		str(string(in.Event.Kind))
-	}
+	h.account(in, in.Account.AgeDays)
 	for _, name := range slices.Sorted(maps.Keys(in.Signals)) {
 		s := in.Signals[name]
 		str(name)
@@ -93,6 +81,25 @@ func (h *keyHash) str(s string) {
 func (h *keyHash) num(f float64) {
 	binary.LittleEndian.PutUint64(h.buf[:], math.Float64bits(f))
 	h.Write(h.buf[:])
+}
+
+// account writes what both memos key on of the account, with age as the
+// caller reckons it, and the event's kind: everything the policy may read
+// but the account's id and the signals.
+func (h *keyHash) account(in Input, age float64) {
+	a := in.Account
+	h.str(string(a.Type))
+	if a.Verified {
+		h.num(1)
+	} else {
+		h.num(0)
+	}
+	h.num(age)
+	h.num(float64(a.Strikes))
+	h.str(string(a.Status))
+	if in.Event != nil {
+		h.str(string(in.Event.Kind))
+	}
 }
 
 // memoizable reports whether the compiled policy reads the input only

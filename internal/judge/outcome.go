@@ -63,23 +63,11 @@ func (o *outcomes) key(in Input) uint64 {
 	var h keyHash
 	h.SetSeed(o.seed)
 	str, num := h.str, h.num
-	a := in.Account
-	str(string(a.Type))
-	if a.Verified {
-		num(1)
-	} else {
-		num(0)
-	}
+	age := in.Account.AgeDays
 	if o.age != nil {
-		num(float64(o.age.Reached(a.AgeDays)))
-	} else {
-		num(a.AgeDays)
+		age = float64(o.age.Reached(age))
 	}
-	num(float64(a.Strikes))
-	str(string(a.Status))
-	if in.Event != nil {
-		str(string(in.Event.Kind))
-	}
+	h.account(in, age)
 	names := make([]string, 0, len(in.Signals))
 	for name := range in.Signals {
 		names = append(names, name)
