@@ -53,13 +53,31 @@ func newChrome(t testing.TB) *chrome {
 	// Without Chromium's sandbox: it refuses to run as root with it, and
 	// containers often lack the user namespaces it needs. The pages are
 	// the console's own, served by the test.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1440, 900), chromedp.NoSandbox)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+	// /dev/shm is small in many containers, and a Chromium that runs out of
+	// it dies at start: it writes to /tmp instead.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1440, 900), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true))
+	// A browser that dies while starting on a busy machine is started
+	// again, twice at most: what the tests check is the console, not that.
+	var ctx context.Context
+	for attempt := 1; ; attempt++ {
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		tab, cancelTab := chromedp.NewContext(alloc)
+		tab, cancelTimeout := context.WithTimeout(tab, 3*time.Minute)
+		err := chromedp.Do(tab, chromedp.Navigate("about:blank"))
+		if err == nil {
+			ctx = tab
+			t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+			break
+		}
+		cancelTimeout()
+		cancelTab()
+		cancelAlloc()
+		if attempt == 3 {
+			t.Fatalf("start Chromium (%d attempts): %v", attempt, err)
+		}
+		t.Logf("start Chromium, attempt %d: %v; starting it again", attempt, err)
+		time.Sleep(time.Second)
 	}
 	c := &chrome{ctx: ctx}
 	events := chromedp.Events(ctx, runtime.ExceptionThrown)
