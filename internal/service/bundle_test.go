@@ -139,7 +139,7 @@ func TestPolicyBundle(t *testing.T) {
 		{"signed with another key", otherKey},
 	} {
 		writeBundle(t, policyDir(t, 30, 60), "bad", bad.private, path)
-		waitFor(t, "the "+bad.name+" bundle refused", 20*time.Second, func() bool { return refusals() >= float64(i+1) })
+		waitFor(t, "the "+bad.name+" bundle refused", time.Minute, func() bool { return refusals() >= float64(i+1) })
 		if got := svc.Pipeline.Policy().Version; got != first {
 			t.Fatalf("%s bundle: running version changed to %s", bad.name, got)
 		}
@@ -153,7 +153,7 @@ func TestPolicyBundle(t *testing.T) {
 
 	// A good, stricter bundle: new accounts limited at 60 strangers an hour.
 	writeBundle(t, policyDir(t, 30, 60), "r2", private, path)
-	waitFor(t, "the good bundle loaded", 20*time.Second, func() bool { return svc.Pipeline.Policy().Version != first })
+	waitFor(t, "the good bundle loaded", time.Minute, func() bool { return svc.Pipeline.Policy().Version != first })
 	second := svc.Pipeline.Policy().Version
 	if want := "bundle:" + path + "#r2@"; !strings.HasPrefix(second, want) {
 		t.Errorf("policy version %q, want %s<hash>", second, want)
