@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -107,13 +106,13 @@ func (s *Store) Begin(ctx context.Context, path, account string, from *StateAt, 
 	if err != nil {
 		return nil, err
 	}
-	// The subject and header the bucket's own Update sends (jetstream's
-	// kvs.updateRevision, for a bucket that is not a mirror, under the
-	// default API prefix, as natsbus declares them); a revision of 0
-	// expects no message, as Create's first attempt does.
-	cas := &nats.Msg{Subject: "$KV." + s.kv.Bucket() + "." + account, Data: b, Header: nats.Header{}}
-	cas.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
-	stored, err := s.js.PublishMsgAsync(cas)
+	// What the bucket's own Update sends (jetstream's kvs.updateRevision,
+	// for a bucket that is not a mirror, as natsbus declares them), which
+	// has no form that does not wait: the key's subject, expecting the
+	// revision read; a revision of 0 expects no message, as Create's first
+	// attempt does.
+	cas := &nats.Msg{Subject: "$KV." + s.kv.Bucket() + "." + account, Data: b}
+	stored, err := s.js.PublishMsgAsync(cas, jetstream.WithExpectLastSequencePerSubject(rev))
 	if err != nil {
 		return nil, fmt.Errorf("put state of %s: %w", account, err)
 	}
