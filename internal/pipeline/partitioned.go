@@ -162,6 +162,8 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 		return err
 	}
 	count := newCounted()
+	count.requeue(p.snap.due)
+	p.snap.due = nil
 	p.count.Store(count)
 	caughtUp := make(chan struct{})
 	countCtx, stopCount := context.WithCancel(ctx)

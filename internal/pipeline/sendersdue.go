@@ -2,9 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"time"
 
+	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 )
 
@@ -158,5 +163,125 @@ func (p *Pipeline) judgeIdle(ctx context.Context, lanes []*plane) {
 				l.judgeDueIdle(ctx)
 			}
 		}
+	}
+}
+
+// appendDue writes into a snapshot through seq through the senders queued
+// for judging at events at or below it, oldest first within a partition:
+// a lane that has not judged them yet when the snapshot is stored (an
+// idle partition's, within a fraction of a second) would otherwise lose
+// them to a start from it. Judging one again after a start is a no-op if
+// it was judged before: the sender's state records the event.
+func (p *Pipeline) appendDue(b []byte, through uint64) []byte {
+	var due []dueJudging
+	if c := p.count.Load(); c != nil {
+		c.mu.Lock()
+		for _, part := range slices.Sorted(maps.Keys(c.due)) {
+			for _, d := range c.due[part] {
+				if d.seq <= through {
+					due = append(due, d)
+				}
+			}
+		}
+		c.mu.Unlock()
+	}
+	b = binary.AppendUvarint(b, uint64(len(due)))
+	for _, d := range due {
+		a, ev := d.s.in.account, d.s.ev
+		b = binary.AppendUvarint(b, d.seq)
+		b = appendString(b, a.ID)
+		b = appendString(b, string(a.Type))
+		b = binary.AppendUvarint(b, boolByte(a.Verified))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(a.AgeDays))
+		b = appendString(b, ev.ID)
+		b = appendString(b, string(ev.Kind))
+		b = binary.AppendVarint(b, ev.At.UnixNano())
+		b = binary.AppendUvarint(b, uint64(len(d.s.in.signals)))
+		for _, name := range slices.Sorted(maps.Keys(d.s.in.signals)) {
+			s := d.s.in.signals[name]
+			b = appendString(b, name)
+			b = appendString(b, s.Name)
+			b = appendString(b, s.Evidence)
+			b = binary.AppendUvarint(b, uint64(len(s.Values)))
+			for _, k := range slices.Sorted(maps.Keys(s.Values)) {
+				b = appendString(b, k)
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s.Values[k]))
+			}
+		}
+	}
+	return b
+}
+
+func boolByte(v bool) uint64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// decodeDue reads what appendDue wrote, each sender at an event at or
+// below through and an account id valid for its partition.
+func decodeDue(data []byte, through uint64) ([]dueJudging, error) {
+	r := snapReader{b: data}
+	str := func() string { return string(r.bytes(int(r.uvarint()))) }
+	num := func() float64 {
+		b := r.bytes(8)
+		if b == nil {
+			return 0
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(b))
+	}
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return nil, fmt.Errorf("%w: %d queued senders in %d bytes", errSnapshot, n, len(r.b))
+	}
+	due := make([]dueJudging, 0, n)
+	for range n {
+		seq := r.uvarint()
+		a := moderation.Account{ID: str(), Type: moderation.AccountType(str()), Verified: r.uvarint() == 1, AgeDays: num()}
+		ev := &moderation.Event{ID: str(), Kind: moderation.Kind(str()), Account: a.ID}
+		ev.At = time.Unix(0, r.varint()).UTC()
+		signals := r.uvarint()
+		if signals > uint64(len(r.b)) {
+			r.fail()
+		}
+		in := &judgeInput{account: a, signals: make(map[string]moderation.Signal, min(signals, 16))}
+		for range signals {
+			name := str()
+			s := moderation.Signal{Name: str(), Evidence: str()}
+			values := r.uvarint()
+			if values > uint64(len(r.b)) {
+				r.fail()
+			}
+			s.Values = make(map[string]float64, min(values, 32))
+			for range values {
+				s.Values[str()] = num()
+			}
+			if r.err != nil {
+				break
+			}
+			in.signals[name] = s
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		if seq > through || !moderation.ValidAccountID(a.ID) {
+			return nil, fmt.Errorf("%w: a sender queued at sequence %d (through %d) for account %q", errSnapshot, seq, through, a.ID)
+		}
+		due = append(due, dueJudging{seq: seq, s: senderJudging{in: in, ev: ev}})
+	}
+	if len(r.b) > 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the queued senders", errSnapshot, len(r.b))
+	}
+	return due, nil
+}
+
+// requeue queues again the senders a restored snapshot held.
+func (c *counted) requeue(due []dueJudging) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, d := range due {
+		part := natsbus.PartitionOf(d.s.ev.Account)
+		c.due[part] = append(c.due[part], d)
 	}
 }

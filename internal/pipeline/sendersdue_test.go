@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 
 	"moderation/internal/enforcement"
 	"moderation/internal/events"
+	"moderation/internal/moderation"
 	"moderation/internal/natsbus"
 	"moderation/internal/replay"
 	"moderation/internal/traffic"
@@ -94,4 +98,69 @@ func TestPartitionedSendersJudgedInOrder(t *testing.T) {
 		}
 	}
 	t.Logf("%d events, %d accounts decided, %d decisions made at another account's event", len(recs), len(got), rejudged)
+}
+
+// TestSnapshotKeepsQueuedSenders: a snapshot holds the senders queued for
+// judging at events at or below it (a lane may not have judged an idle
+// partition's yet), as they were queued, and not those queued later; a
+// start from it queues them again under their partitions. A queued sender
+// whose account id is not one is refused as corrupt.
+func TestSnapshotKeepsQueuedSenders(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	p := &Pipeline{cfg: cfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(cfg)}
+	for i, ev := range accountMix(50) {
+		p.observe(ev, uint64(i+1))
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 123, time.UTC)
+	sender := func(account string, seq uint64) dueJudging {
+		return dueJudging{seq: seq, s: senderJudging{
+			in: &judgeInput{account: moderation.Account{ID: account, Type: moderation.AccountSubscription, Verified: true, AgeDays: 12},
+				signals: map[string]moderation.Signal{
+					"destination_campaign": {Name: "destination_campaign", Values: map[string]float64{"accounts": 3, "ad_score": 0.81}, Evidence: "named wx lily_88, which 2 other accounts named in 3 days"},
+					"ad_content":           {Name: "ad_content", Values: map[string]float64{"share": 0.5, "broadcasts": 2}},
+				}},
+			ev: &moderation.Event{ID: "b-" + account, Kind: moderation.KindBroadcast, Account: account, At: at},
+		}}
+	}
+	count := newCounted()
+	kept := []dueJudging{sender("oa_first", 40), sender("oa_second", 50)}
+	count.requeue(append(slices.Clone(kept), sender("oa_later", 51)))
+	p.count.Store(count)
+
+	parts, _ := p.encodeSnapshot(50)
+	rs, err := p.decodeSnapshot(bytes.Join(parts, nil), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]dueJudging{}
+	for _, d := range kept {
+		want[d.s.ev.Account] = d
+	}
+	if len(rs.due) != len(kept) {
+		t.Fatalf("restored %d queued senders, want %d (not the one queued after the snapshot)", len(rs.due), len(kept))
+	}
+	for _, got := range rs.due {
+		w, ok := want[got.s.ev.Account]
+		if !ok {
+			t.Fatalf("restored a sender %s that was not queued at or below 50", got.s.ev.Account)
+		}
+		if got.seq != w.seq || !reflect.DeepEqual(*got.s.in, *w.s.in) || !reflect.DeepEqual(*got.s.ev, *w.s.ev) {
+			t.Errorf("restored %+v %+v %+v, want %+v %+v %+v", got.seq, *got.s.in, *got.s.ev, w.seq, *w.s.in, *w.s.ev)
+		}
+	}
+	again := newCounted()
+	again.requeue(rs.due)
+	for _, d := range kept {
+		if n := again.dueCount(natsbus.PartitionOf(d.s.ev.Account)); n == 0 {
+			t.Errorf("%s not queued again under its partition", d.s.ev.Account)
+		}
+	}
+
+	c := newCounted()
+	c.requeue([]dueJudging{sender("no such.account", 10)})
+	p.count.Store(c)
+	parts, _ = p.encodeSnapshot(50)
+	if _, err := p.decodeSnapshot(bytes.Join(parts, nil), 50); err == nil {
+		t.Error("a queued sender with an invalid account id: decoded, want refused")
+	}
 }

@@ -77,7 +77,7 @@ const snapshotObject = "windows"
 // follows (the detectors' own state carries detectors.SnapshotFormat).
 const (
 	snapshotMagic  = "MODWIN"
-	snapshotLayout = 1
+	snapshotLayout = 2 // 2: the senders queued for judging (sendersdue.go)
 )
 
 // snapshots is the pipeline's record of its snapshots. All of it but
@@ -86,6 +86,9 @@ type snapshots struct {
 	// through: every event at or below it is counted in the windows, by a
 	// restored snapshot or a rebuild; observe skips such events.
 	through uint64
+	// due: the senders the restored snapshot held queued for judging, for
+	// partitioned mode's count to queue again (sendersdue.go).
+	due     []dueJudging
 	last    uint64 // highest stream sequence handled
 	since   int    // events handled since the last snapshot
 	taken   time.Time
@@ -239,6 +242,7 @@ func (p *Pipeline) encodeSnapshot(through uint64) (data snapshotData, accounts i
 		b, _ = p.env.AppendBinary(b) // never fails: it returns an error only to be an encoding.BinaryAppender
 		return b
 	})
+	b = appendFramed(b, func(b []byte) []byte { return p.appendDue(b, through) })
 	p.windows.mu.Lock()
 	defer p.windows.mu.Unlock()
 	n := len(p.windows.m)
@@ -386,41 +390,59 @@ func (p *Pipeline) restoreSnapshot(ctx context.Context, streamLast uint64) (thro
 	if err != nil {
 		return 0, fmt.Errorf("read snapshot: %w", err)
 	}
-	env, windows, through, err := p.decodeSnapshot(data, streamLast)
+	rs, err := p.decodeSnapshot(data, streamLast)
 	if err != nil {
 		return 0, err
 	}
 	p.mu.Lock()
-	p.env, p.windows = env, windows
+	p.env, p.windows = rs.env, rs.windows
 	p.mu.Unlock()
-	return through, nil
+	p.snap.due = rs.due
+	return rs.through, nil
+}
+
+// restored is what a snapshot holds: the cross-account indexes, the
+// windows, the sequence they are complete through, and the senders that
+// were queued for judging at events at or below it.
+type restored struct {
+	env     *detectors.Env
+	windows *windowStore
+	through uint64
+	due     []dueJudging
 }
 
 // decodeSnapshot decodes a snapshot into fresh windows and indexes, so one
 // that fails half way leaves nothing of itself behind.
-func (p *Pipeline) decodeSnapshot(data []byte, streamLast uint64) (*detectors.Env, *windowStore, uint64, error) {
+func (p *Pipeline) decodeSnapshot(data []byte, streamLast uint64) (restored, error) {
 	h, err := readSnapshotHeader(data)
 	switch {
 	case err != nil:
-		return nil, nil, 0, err
+		return restored{}, err
 	case h.fingerprint != p.fingerprint():
-		return nil, nil, 0, fmt.Errorf("snapshot taken with %s; this service runs %s", h.fingerprint, p.fingerprint())
+		return restored{}, fmt.Errorf("snapshot taken with %s; this service runs %s", h.fingerprint, p.fingerprint())
 	case h.created != p.streamCreated():
-		return nil, nil, 0, fmt.Errorf("snapshot of an events stream created at %s; this one was created at %s",
+		return restored{}, fmt.Errorf("snapshot of an events stream created at %s; this one was created at %s",
 			time.Unix(0, h.created).UTC().Format(time.RFC3339Nano), time.Unix(0, p.streamCreated()).UTC().Format(time.RFC3339Nano))
 	case h.through > streamLast:
-		return nil, nil, 0, fmt.Errorf("snapshot through sequence %d, beyond the events stream's last, %d", h.through, streamLast)
+		return restored{}, fmt.Errorf("snapshot through sequence %d, beyond the events stream's last, %d", h.through, streamLast)
 	}
 	env := newEnv(p.cfg)
 	r := snapReader{b: h.rest}
 	if b := r.framed(); r.err != nil {
-		return nil, nil, 0, r.err
+		return restored{}, r.err
 	} else if err := env.UnmarshalBinary(b); err != nil {
-		return nil, nil, 0, err
+		return restored{}, err
+	}
+	due, err := decodeDue(r.framed(), h.through)
+	if r.err != nil {
+		return restored{}, r.err
+	}
+	if err != nil {
+		return restored{}, err
 	}
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
-		return nil, nil, 0, fmt.Errorf("%w: %d windows in %d bytes", errSnapshot, n, len(r.b))
+		return restored{}, fmt.Errorf("%w: %d windows in %d bytes", errSnapshot, n, len(r.b))
 	}
 	// Framing first, then the windows in parallel (allocation and memory
 	// bound, as encoding is), then into the store.
@@ -435,11 +457,11 @@ func (p *Pipeline) decodeSnapshot(data []byte, streamLast uint64) (*detectors.En
 		frames[i].seq = r.uvarint()
 		frames[i].data = r.framed()
 		if r.err != nil {
-			return nil, nil, 0, r.err
+			return restored{}, r.err
 		}
 	}
 	if len(r.b) > 0 {
-		return nil, nil, 0, fmt.Errorf("%w: %d bytes after the last window", errSnapshot, len(r.b))
+		return restored{}, fmt.Errorf("%w: %d bytes after the last window", errSnapshot, len(r.b))
 	}
 	decoded := make([]*window, n)
 	err = parallel(int(n), chunks(int(n)), func(_, lo, hi int) error {
@@ -453,16 +475,16 @@ func (p *Pipeline) decodeSnapshot(data []byte, streamLast uint64) (*detectors.En
 		return nil
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		return restored{}, err
 	}
 	windows := newWindowStore(p.cfg.MaxStateBytes)
 	windows.m = make(map[string]*window, n)
 	for i, w := range decoded {
 		if !windows.load(frames[i].id, w, windowCost(frames[i].id, w)) {
-			return nil, nil, 0, fmt.Errorf("%w: two windows of %s", errSnapshot, frames[i].id)
+			return restored{}, fmt.Errorf("%w: two windows of %s", errSnapshot, frames[i].id)
 		}
 	}
-	return env, windows, h.through, nil
+	return restored{env: env, windows: windows, through: h.through, due: due}, nil
 }
 
 // load is Set for a store being filled from a snapshot, nobody else

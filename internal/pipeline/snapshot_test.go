@@ -98,7 +98,8 @@ func TestSnapshotDecodes(t *testing.T) {
 	if accounts != 2000 {
 		t.Fatalf("snapshot of %d windows, want 2000", accounts)
 	}
-	env, windows, through, err := p.decodeSnapshot(data, 2000)
+	rs, err := p.decodeSnapshot(data, 2000)
+	env, windows, through := rs.env, rs.windows, rs.through
 	if err != nil || through != 2000 {
 		t.Fatalf("decode: through %d, %v", through, err)
 	}
@@ -112,17 +113,17 @@ func TestSnapshotDecodes(t *testing.T) {
 			t.Fatalf("signals of %s (-taken +restored):\n%s", ev.Account, diff)
 		}
 	}
-	if _, _, _, err := p.decodeSnapshot(data, 1999); err == nil || !strings.Contains(err.Error(), "beyond") {
+	if _, err := p.decodeSnapshot(data, 1999); err == nil || !strings.Contains(err.Error(), "beyond") {
 		t.Errorf("snapshot beyond the stream's last sequence: %v, want refused", err)
 	}
 	for _, n := range []int{0, 3, 7, len(data) / 3, len(data) - 1} {
-		if _, _, _, err := p.decodeSnapshot(data[:n], 2000); err == nil {
+		if _, err := p.decodeSnapshot(data[:n], 2000); err == nil {
 			t.Errorf("snapshot cut to %d of %d bytes decoded", n, len(data))
 		}
 	}
 	other := append([]byte(nil), data...)
 	other[len(snapshotMagic)]++
-	if _, _, _, err := p.decodeSnapshot(other, 2000); !errors.Is(err, detectors.ErrSnapshotFormat) {
+	if _, err := p.decodeSnapshot(other, 2000); !errors.Is(err, detectors.ErrSnapshotFormat) {
 		t.Errorf("snapshot of another layout: %v, want ErrSnapshotFormat", err)
 	}
 }
@@ -147,7 +148,7 @@ func TestSnapshotOfOtherWorld(t *testing.T) {
 	}
 	parts, _ := p.encodeSnapshot(50)
 	data := bytes.Join(parts, nil)
-	if _, _, _, err := p.decodeSnapshot(data, 50); err != nil {
+	if _, err := p.decodeSnapshot(data, 50); err != nil {
 		t.Fatalf("the pipeline that took it: %v", err)
 	}
 
@@ -167,7 +168,7 @@ func TestSnapshotOfOtherWorld(t *testing.T) {
 	otherCfg := cfg
 	otherCfg.AdModel = model
 	other := &Pipeline{cfg: otherCfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(otherCfg), events: streams.Events}
-	if _, _, _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "ad model") {
+	if _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "ad model") {
 		t.Errorf("snapshot taken with another ad model: %v, want refused for the model", err)
 	}
 
@@ -179,7 +180,7 @@ func TestSnapshotOfOtherWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	other = &Pipeline{cfg: cfg, windows: newWindowStore(cfg.MaxStateBytes), env: newEnv(cfg), events: again.Events}
-	if _, _, _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "events stream created") {
+	if _, err := other.decodeSnapshot(data, 50); err == nil || !strings.Contains(err.Error(), "events stream created") {
 		t.Errorf("snapshot of the events stream before it was declared again: %v, want refused for the stream", err)
 	}
 }
@@ -197,7 +198,7 @@ func FuzzSnapshotDecode(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _, _, _ = p.decodeSnapshot(data, 1<<40)
+		_, _ = p.decodeSnapshot(data, 1<<40)
 	})
 }
 
@@ -224,7 +225,7 @@ func BenchmarkSnapshotMillion(b *testing.B) {
 		}
 		size = len(data)
 		began = time.Now()
-		if _, windows, _, err := p.decodeSnapshot(data, n); err != nil || windows.Len() != n {
+		if rs, err := p.decodeSnapshot(data, n); err != nil || rs.windows.Len() != n {
 			b.Fatalf("decode: %v", err)
 		}
 		decode += time.Since(began)
