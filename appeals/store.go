@@ -25,11 +25,14 @@ type Store interface {
 type Filter struct {
 	Account     string
 	DecisionID  string
-	State       State     // compared with StateAt(Now): an expired claim is filed
-	Rule        string    // the appealed decision's rule
-	AccountType string    // personal, subscription, service, enterprise
-	FiledBefore time.Time // only appeals filed before this (for a minimum age)
-	Now         time.Time // for State; zero: time.Now()
+	State       State  // compared with StateAt(Now): an expired claim is filed
+	Rule        string // the appealed decision's rule
+	AccountType string // personal, subscription, service, enterprise
+	// PolicyVersion: the version of the policy that made the appealed
+	// decision.
+	PolicyVersion string
+	FiledBefore   time.Time // only appeals filed before this (for a minimum age)
+	Now           time.Time // for State; zero: time.Now()
 }
 
 // Match reports whether a passes f.
@@ -43,5 +46,6 @@ func (f Filter) Match(a *Appeal) bool {
 		(f.State == "" || a.StateAt(now) == f.State) &&
 		(f.Rule == "" || a.Rule == f.Rule) &&
 		(f.AccountType == "" || a.AccountType == f.AccountType) &&
+		(f.PolicyVersion == "" || a.PolicyVersion == f.PolicyVersion) &&
 		(f.FiledBefore.IsZero() || a.FiledAt.Before(f.FiledBefore))
 }

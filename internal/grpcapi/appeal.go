@@ -72,7 +72,7 @@ func (s *reviewService) ListAppeals(ctx context.Context, req *moderationv1.ListA
 		base.State = "" // filed and in review, picked below
 	}
 	f := base
-	f.Rule, f.AccountType = req.GetRule(), req.GetAccountType()
+	f.Rule, f.AccountType, f.PolicyVersion = req.GetRule(), req.GetAccountType(), req.GetPolicyVersion()
 	if req.GetMinAge() != nil {
 		f.FiledBefore = now.Add(-req.GetMinAge().AsDuration())
 	}
@@ -88,7 +88,7 @@ func (s *reviewService) ListAppeals(ctx context.Context, req *moderationv1.ListA
 	}
 	all := make([]*appeals.Appeal, 0, len(inState))
 	for _, a := range inState {
-		if f.Match(a) && (req.GetPolicyVersion() == "" || a.PolicyVersion == req.GetPolicyVersion()) {
+		if f.Match(a) {
 			all = append(all, a)
 		}
 	}
