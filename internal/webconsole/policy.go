@@ -86,22 +86,31 @@ type policyData struct {
 
 // policyPage shows the policy in force, its history and its quality.
 func (c *Console) policyPage(w http.ResponseWriter, r *http.Request, s *Session) {
-	d, ok := c.policyView(w, r, s)
+	pol, err := c.livePolicy(r, s)
+	if err != nil {
+		c.apiError(w, r, s, err)
+		return
+	}
+	d, ok := c.policyView(w, r, s, pol)
 	if !ok {
 		return
 	}
 	c.render(w, r, s, "policy", d)
 }
 
-// policyView reads what every state of the page shows.
-func (c *Console) policyView(w http.ResponseWriter, r *http.Request, s *Session) (*policyData, bool) {
+// livePolicy reads the policy in force, its files and its history: once
+// per page, so a candidate is built from the same files the page shows.
+func (c *Console) livePolicy(r *http.Request, s *Session) (*moderationv1.PolicyView, error) {
 	ctx, cancel := apiContext(r)
 	defer cancel()
-	pol, err := c.console.GetPolicy(ctx, &moderationv1.GetPolicyRequest{}, s.creds())
-	if err != nil {
-		c.apiError(w, r, s, err)
-		return nil, false
-	}
+	return c.console.GetPolicy(ctx, &moderationv1.GetPolicyRequest{}, s.creds())
+}
+
+// policyView reads what every state of the page shows besides the policy
+// (pol, read by livePolicy).
+func (c *Console) policyView(w http.ResponseWriter, r *http.Request, s *Session, pol *moderationv1.PolicyView) (*policyData, bool) {
+	ctx, cancel := apiContext(r)
+	defer cancel()
 	m, err := c.console.GetMetrics(ctx, &moderationv1.GetMetricsRequest{Names: []string{
 		"moderation_shadow_decisions_total", "moderation_appeal_overturn_rate", "moderation_rule_overturn_alert", "moderation_policy_reloads_total",
 	}}, s.creds())
@@ -178,15 +187,8 @@ func apiMessage(err error) string { return status.Convert(err).Message() }
 // replaces the live files altogether. The files uploaded come back in the
 // page as kept_name/kept_src pairs, so the next step (a dry run, its
 // apply) tests the same candidate without uploading again.
-func (c *Console) candidate(r *http.Request, s *Session) (files, uploaded map[string]string, err error) {
+func candidate(r *http.Request, live map[string]string) (files, uploaded map[string]string, err error) {
 	_ = r.ParseMultipartForm(maxUpload) // a urlencoded form is parsed all the same
-	ctx, cancel := apiContext(r)
-	defer cancel()
-	pol, err := c.console.GetPolicy(ctx, &moderationv1.GetPolicyRequest{}, s.creds())
-	if err != nil {
-		return nil, nil, err
-	}
-	live := pol.GetFiles()
 	uploaded = map[string]string{}
 	names, srcs := r.PostForm["kept_name"], r.PostForm["kept_src"]
 	for i := range min(len(names), len(srcs)) {
@@ -250,7 +252,12 @@ func policyFile(name string) bool {
 // shows who would be treated differently, by rule.
 func (c *Console) policyBacktest(w http.ResponseWriter, r *http.Request, s *Session) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	files, uploaded, err := c.candidate(r, s)
+	pol, err := c.livePolicy(r, s)
+	if err != nil {
+		c.formError(w, r, s, err)
+		return
+	}
+	files, uploaded, err := candidate(r, pol.GetFiles())
 	if err != nil {
 		c.formError(w, r, s, err)
 		return
@@ -262,7 +269,7 @@ func (c *Console) policyBacktest(w http.ResponseWriter, r *http.Request, s *Sess
 		c.formError(w, r, s, err)
 		return
 	}
-	d, ok := c.policyView(w, r, s)
+	d, ok := c.policyView(w, r, s, pol)
 	if !ok {
 		return
 	}
@@ -311,8 +318,8 @@ func backtestChart(rules []ruleChange) *chart {
 }
 
 // reevaluateRequest is the re-evaluation the form asks for: under a
-// version run, or under the candidate.
-func (c *Console) reevaluateRequest(r *http.Request, s *Session) (req *moderationv1.ReevaluateRequest, from string, uploaded map[string]string, err error) {
+// version run, or under the candidate built on live, the policy's files.
+func reevaluateRequest(r *http.Request, live map[string]string) (req *moderationv1.ReevaluateRequest, from string, uploaded map[string]string, err error) {
 	req = &moderationv1.ReevaluateRequest{Note: strings.TrimSpace(r.PostFormValue("note"))}
 	if v := strings.TrimSpace(r.PostFormValue("since")); v != "" {
 		t, err := time.Parse("2006-01-02", v)
@@ -325,7 +332,7 @@ func (c *Console) reevaluateRequest(r *http.Request, s *Session) (req *moderatio
 		req.PolicyVersion = v
 		return req, v, nil, nil
 	}
-	if req.Files, uploaded, err = c.candidate(r, s); err != nil {
+	if req.Files, uploaded, err = candidate(r, live); err != nil {
 		return nil, "", nil, err
 	}
 	return req, "the candidate", uploaded, nil
@@ -335,7 +342,12 @@ func (c *Console) reevaluateRequest(r *http.Request, s *Session) (req *moderatio
 // nobody.
 func (c *Console) policyReevaluate(w http.ResponseWriter, r *http.Request, s *Session) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	req, from, uploaded, err := c.reevaluateRequest(r, s)
+	pol, err := c.livePolicy(r, s)
+	if err != nil {
+		c.formError(w, r, s, err)
+		return
+	}
+	req, from, uploaded, err := reevaluateRequest(r, pol.GetFiles())
 	if err != nil {
 		c.formError(w, r, s, err)
 		return
@@ -362,7 +374,7 @@ func (c *Console) policyReevaluate(w http.ResponseWriter, r *http.Request, s *Se
 			res = p.GetResult()
 		}
 	}
-	d, ok := c.policyView(w, r, s)
+	d, ok := c.policyView(w, r, s, pol)
 	if !ok {
 		return
 	}
@@ -391,7 +403,12 @@ func (c *Console) policyApply(w http.ResponseWriter, r *http.Request, s *Session
 		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, raw)
 		flusher.Flush()
 	}
-	req, _, _, err := c.reevaluateRequest(r, s)
+	pol, err := c.livePolicy(r, s)
+	if err != nil {
+		send("failure", apiMessage(err))
+		return
+	}
+	req, _, _, err := reevaluateRequest(r, pol.GetFiles())
 	if err != nil {
 		send("failure", err.Error())
 		return
