@@ -87,7 +87,8 @@ type SearchAuditRequest struct {
 	// Only records naming this rule (a decision's first reason).
 	Rule string `protobuf:"bytes,3,opt,name=rule,proto3" json:"rule,omitempty"`
 	// Only records of this kind: enforcement, purge, or an audit subject's
-	// kind (manual, appeal, reevaluate, batch, token, shadow, suppressed).
+	// kind (manual, appeal, reevaluate, batch, token, shadow, suppressed,
+	// brigade).
 	Kind string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Only records stored at or after this time.
 	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
@@ -271,8 +272,8 @@ type AuditEntry struct {
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	// The subject it is stored on, e.g. mod.audit.manual.acct_42.
 	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
-	// enforcement, purge, manual, appeal, reevaluate, batch, token, shadow
-	// or suppressed.
+	// enforcement, purge, manual, appeal, reevaluate, batch, token, shadow,
+	// suppressed or brigade.
 	Kind string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The account it concerns, if one.
 	Account string `protobuf:"bytes,5,opt,name=account,proto3" json:"account,omitempty"`
