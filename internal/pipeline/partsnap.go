@@ -137,19 +137,28 @@ func (p *Pipeline) countedSnapshot(ctx context.Context, lanes []*plane, seq uint
 	go func() {
 		defer s.writing.Done()
 		defer s.busy.Store(false)
-		actx, cancel := context.WithTimeout(ctx, snapshotAckWait)
-		err := p.waitAcked(actx, lanes, last)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				p.log.Warn("windows snapshot dropped: its events are not all acknowledged", "through_seq", through, "err", err)
-			}
-			return
+		if err := p.storeWhenAcked(ctx, lanes, last, snapshotAckWait, data, through, accounts, paused, 2*time.Minute); err != nil && ctx.Err() == nil {
+			p.log.Warn("windows snapshot dropped: its events are not all acknowledged", "through_seq", through, "err", err)
 		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		p.writeSnapshot(wctx, data, through, accounts, paused)
 	}()
+}
+
+// storeWhenAcked stores a snapshot of the windows through seq through once
+// every partition has acknowledged its events up to there (last), waiting
+// at most ackWait for that and writeWait for the store; the error says
+// which events were not acknowledged in time.
+func (p *Pipeline) storeWhenAcked(ctx context.Context, lanes []*plane, last []uint64, ackWait time.Duration,
+	data snapshotData, through uint64, accounts int, paused, writeWait time.Duration) error {
+	actx, cancel := context.WithTimeout(ctx, ackWait)
+	err := p.waitAcked(actx, lanes, last)
+	cancel()
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeWait)
+	defer cancel()
+	p.writeSnapshot(wctx, data, through, accounts, paused)
+	return nil
 }
 
 // snapshotAtPartitionedStop writes a last snapshot when this instance
@@ -164,16 +173,9 @@ func (p *Pipeline) snapshotAtPartitionedStop(ctx context.Context, lanes []*plane
 	began := time.Now()
 	data, accounts := p.encodeSnapshot(s.last)
 	paused := time.Since(began)
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotStopAckWait)
-	err := p.waitAcked(actx, lanes, s.lastIn[:])
-	cancel()
-	if err != nil {
+	if err := p.storeWhenAcked(context.WithoutCancel(ctx), lanes, s.lastIn[:], snapshotStopAckWait, data, s.last, accounts, paused, 30*time.Second); err != nil {
 		p.log.Info("no windows snapshot at the stop: its events are not all acknowledged", "through_seq", s.last, "err", err)
-		return
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	p.writeSnapshot(wctx, data, s.last, accounts, paused)
 }
 
 // waitAcked waits until every partition's ack floor has reached last[part],
