@@ -487,16 +487,19 @@ func (l *plane) handle(ctx context.Context, msg jetstream.Msg) {
 	if !l.judgeDue(ctx, seq) {
 		return // stopping
 	}
-	if l.judgeOne(ctx, msg, meta, true) {
+	if l.judgeOne(ctx, msg, msg, meta) {
 		l.acked.Inc()
 	}
 }
 
 // judgeOne dead-letters a bad event, judges one that crossed a level, and
-// then, when live, acknowledges it. It reports whether it settled the
-// event (false: stopping, left unacknowledged).
-func (l *plane) judgeOne(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, live bool) bool {
+// then acknowledges delivery, the message as delivered: nil for one read
+// from the stream by sequence (a takeover's), which its own delivery
+// settles. It reports whether it settled the event (false: stopping, left
+// unacknowledged).
+func (l *plane) judgeOne(ctx context.Context, msg eventMsg, delivery jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 	p := l.p
+	live := delivery != nil
 	seq := meta.Sequence.Stream
 	in, known := l.count.take(seq)
 	ev, err := p.decode(msg, meta)
@@ -504,7 +507,7 @@ func (l *plane) judgeOne(ctx context.Context, msg jetstream.Msg, meta *jetstream
 		if !live {
 			return true // its own delivery dead-letters it
 		}
-		return p.settle(ctx, msg, seq, events.Reason(err), err)
+		return p.settle(ctx, delivery, seq, events.Reason(err), err)
 	}
 	if !known { // its record was dropped: judge from the windows as they are now
 		in = p.inputNow(ev.Account)
@@ -518,14 +521,14 @@ func (l *plane) judgeOne(ctx context.Context, msg jetstream.Msg, meta *jetstream
 			p.metrics.permanent(reason)
 			p.log.Error("event dead-lettered: judging it failed for good", "seq", seq, "account", ev.Account, "event", ev.ID, "reason", reason, "err", err)
 			if live {
-				return p.settle(ctx, msg, seq, reason, err)
+				return p.settle(ctx, delivery, seq, reason, err)
 			}
 			return true
 		}
 	}
 	if live {
 		p.metrics.event(ev.Kind)
-		p.ack(msg)
+		p.ack(delivery)
 	}
 	return true
 }
@@ -573,7 +576,7 @@ func (l *plane) takeOver(ctx context.Context, first uint64) error {
 			break
 		}
 		meta := &jetstream.MsgMetadata{Sequence: jetstream.SequencePair{Stream: raw.Sequence}, Timestamp: raw.Time}
-		if !l.judgeDue(ctx, raw.Sequence) || !l.judgeOne(ctx, storedMsg{raw: raw}, meta, false) {
+		if !l.judgeDue(ctx, raw.Sequence) || !l.judgeOne(ctx, storedMsg{raw}, nil, meta) {
 			return errors.New("stopping")
 		}
 		handled++
@@ -681,11 +684,9 @@ func (l *plane) yield(ctx context.Context) {
 	}
 }
 
-// storedMsg is an event read from the stream by sequence, for judgeOne
-// with live false, which reads its subject, headers and data only (a
-// delivery's acknowledgements are not its to make: calling them panics).
+// storedMsg is an event read from the stream by sequence, as decoding
+// reads it; it has no acknowledgements to make.
 type storedMsg struct {
-	jetstream.Msg
 	raw *jetstream.RawStreamMsg
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"moderation/detectors"
@@ -393,10 +394,18 @@ func (p *Pipeline) inputOf(account string, w *window) *judgeInput {
 	}
 }
 
+// eventMsg is what decoding reads of a message: a delivery, or an event
+// read from the stream by sequence (storedMsg).
+type eventMsg interface {
+	Subject() string
+	Headers() nats.Header
+	Data() []byte
+}
+
 // decode reads an event and checks its time against the time the events
 // stream stored it (not the wall clock), so a rebuild or a replay accepts
 // exactly the events accepted live.
-func (p *Pipeline) decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*moderation.Event, error) {
+func (p *Pipeline) decode(msg eventMsg, meta *jetstream.MsgMetadata) (*moderation.Event, error) {
 	ev, err := events.Decode(msg.Subject(), msg.Headers().Get("Content-Type"), msg.Data())
 	if err != nil {
 		return nil, err
