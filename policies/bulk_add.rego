@@ -372,6 +372,9 @@ watched contains {"metric": "bulk_add.month_stranger_reject_ratio", "level": dat
 
 watched contains {"metric": "bulk_add.woken_outside_groups", "level": data.config.bulk_add.woken.max_outside_groups}
 
+# A silence as long as a new account's whole life makes an account woken.
+watched contains {"metric": "bulk_add.dormant_days", "level": data.config.bulk_add.new_account_days}
+
 # The account's own age is compared too: the judge's memo of actions keys
 # on the levels it has reached, not on its age in days.
 watched contains {"metric": "account.age_days", "level": data.config.bulk_add.new_account_days}

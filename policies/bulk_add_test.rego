@@ -236,6 +236,7 @@ test_watch_is_exactly_the_sorted_levels if {
 		"bulk_add.month_stranger_answers": [cfg.woken.min_answers],
 		"bulk_add.month_stranger_reject_ratio": [cfg.woken.reject_ratio],
 		"bulk_add.woken_outside_groups": [cfg.woken.max_outside_groups],
+		"bulk_add.dormant_days": [cfg.new_account_days],
 	}
 }
 

@@ -47,13 +47,21 @@ func documented(in Input) map[string]any {
 // every account's signals after each of its events, every seventh event.
 func mixInputs(t testing.TB) []Input {
 	t.Helper()
+	return inputsOf(t, 7, eventsOf(traffic.Synthetic), eventsOf(traffic.Attack))
+}
+
+// inputsOf are the inputs the pipeline makes of mixes' events, 6,000 of
+// each: every account's signals after each of its events, every every-th
+// event, under varied strikes and measures in force.
+func inputsOf(t testing.TB, every int, mixes ...func(int, uint64) ([]moderation.Event, error)) []Input {
+	t.Helper()
 	env := &detectors.Env{Location: time.UTC, Ads: adtext.Default(),
 		Campaigns:    detectors.NewCampaigns(24*time.Hour, 100_000),
 		Reporters:    detectors.NewReporters(detectors.DefaultReporterParams),
 		Destinations: detectors.NewDestinations(72*time.Hour, 100_000),
 		Targets:      detectors.NewTargets(7*24*time.Hour, 100_000)}
 	var out []Input
-	for _, mix := range []func(int, uint64) ([]moderation.Event, error){eventsOf(traffic.Synthetic), eventsOf(traffic.Attack)} {
+	for _, mix := range mixes {
 		evs, err := mix(6_000, 11)
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +75,7 @@ func mixInputs(t testing.TB) []Input {
 				accounts[ev.Account] = a
 			}
 			a.Observe(ev, env)
-			if i%7 != 0 {
+			if i%every != 0 {
 				continue
 			}
 			out = append(out, Input{

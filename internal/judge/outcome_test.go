@@ -7,14 +7,17 @@ import (
 	"time"
 
 	"moderation/internal/moderation"
+	"moderation/internal/replay"
+	"moderation/internal/traffic"
 	"moderation/policies"
 )
 
 // TestOutcomeKeyDecidesTheAction holds the embedded policy to the watch
 // contract the outcome memo relies on: over the inputs the pipeline makes
-// of both bench mixes, under every measure in force, inputs with the same
-// outcome key get the same action from OPA. It also shows the memo is
-// worth having: many inputs share a key.
+// of both bench mixes and of the labelled mix of evasions and look-alikes
+// (woken accounts, rings, brigades), under every measure in force, inputs
+// with the same outcome key get the same action from OPA. It also shows
+// the memo is worth having: many inputs share a key.
 func TestOutcomeKeyDecidesTheAction(t *testing.T) {
 	ctx := context.Background()
 	pol, err := Compile(ctx, policies.FS, "embedded")
@@ -29,8 +32,15 @@ func TestOutcomeKeyDecidesTheAction(t *testing.T) {
 		input  Input
 	}
 	byKey := map[uint64]seen{}
-	inputs := 0
-	for i, in := range mixInputs(t) {
+	evaluated := 0
+	labelled := func(int, uint64) ([]replay.Record, error) {
+		all, err := traffic.ParseInstances("all=2")
+		if err != nil {
+			return nil, err
+		}
+		return traffic.Labelled(3, all).Records(time.Now())
+	}
+	for i, in := range append(mixInputs(t), inputsOf(t, 5, eventsOf(labelled))...) {
 		if i%3 != 0 {
 			continue // a third of them, under every status, keeps the test short
 		}
@@ -40,7 +50,7 @@ func TestOutcomeKeyDecidesTheAction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs++
+			evaluated++
 			k := pol.outcomes.key(in)
 			if s, ok := byKey[k]; ok && s.action != v.Action {
 				t.Fatalf("same outcome key, different actions:\n%s for %+v\n%s for %+v", s.action, s.input, v.Action, in)
@@ -48,9 +58,9 @@ func TestOutcomeKeyDecidesTheAction(t *testing.T) {
 			byKey[k] = seen{v.Action, in}
 		}
 	}
-	t.Logf("%d inputs, %d outcome keys", inputs, len(byKey))
-	if len(byKey) > inputs/2 {
-		t.Errorf("%d outcome keys for %d inputs: the memo would rarely answer", len(byKey), inputs)
+	t.Logf("%d inputs, %d outcome keys", evaluated, len(byKey))
+	if len(byKey) > evaluated/2 {
+		t.Errorf("%d outcome keys for %d inputs: the memo would rarely answer", len(byKey), evaluated)
 	}
 }
 
