@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"moderation/internal/judge"
@@ -40,6 +41,9 @@ func (p *Pipeline) decide(ctx context.Context, jin *judgeInput, ev *moderation.E
 		if st != nil && seq <= st.EventSeq {
 			return nil, nil // applied before a crash or a retry; Apply has published it
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err // stopping: judged again after the restart
+		}
 		pol := p.policy.Load()
 		current := st.Effective(ev.At)
 		strikes := st.ActiveStrikes(ev.At, pol.StrikeExpiry)
@@ -58,6 +62,12 @@ func (p *Pipeline) decide(ctx context.Context, jin *judgeInput, ev *moderation.E
 		p.metrics.Evaluations.Inc()
 		v, err := pol.EvaluateAbove(ctx, in, current) // only a stronger verdict needs its reasons
 		if err != nil {
+			if ctx.Err() != nil {
+				// Stopping cut the evaluation short: not the policy's
+				// failure. The event stays unacknowledged and is judged
+				// again, rather than refused and acknowledged.
+				return nil, fmt.Errorf("evaluate the policy for %s: %w", ev.Account, ctx.Err())
+			}
 			p.refuse(ev, err)
 			return nil, nil
 		}
@@ -121,6 +131,9 @@ type ShadowOutcome struct {
 func (p *Pipeline) shadowJudge(ctx context.Context, shadow *judge.Policy, in judge.Input, live judge.Verdict, current moderation.Action, liveVersion string) error {
 	sv, err := shadow.EvaluateAbove(ctx, in, current)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("evaluate the shadow policy for %s: %w", in.Event.Account, ctx.Err()) // stopping, as for the live one
+		}
 		p.metrics.ShadowErrors.Inc()
 		p.log.Warn("shadow policy failed", "account", in.Event.Account, "version", shadow.Version, "err", err)
 		return nil
