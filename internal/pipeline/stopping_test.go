@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"moderation/internal/judge"
 	"moderation/internal/moderation"
-	"moderation/policies"
 )
 
 // TestStoppingIsNotARefusal: an evaluation cut short because the pipeline
@@ -16,15 +14,7 @@ import (
 // unacknowledged, to be judged again, not a decision the policy refused
 // (counted, logged at ERROR, and the event acknowledged without one).
 func TestStoppingIsNotARefusal(t *testing.T) {
-	pol, err := judge.Compile(context.Background(), policies.FS, "embedded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := NewSimulator(Config{MaxStateBytes: 64 << 20}, pol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := sim.p
+	p := embeddedSimulator(t).p
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	in := &judgeInput{
 		account: moderation.Account{ID: "acct_stop", Type: moderation.AccountPersonal, AgeDays: 2},

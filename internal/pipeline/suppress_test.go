@@ -39,11 +39,10 @@ func (s *auditStore) audits() []auditRecord {
 	return append([]auditRecord(nil), s.records...)
 }
 
-// TestSuppressedRule runs episodes of bulk adding by one account, each a
-// limit on its own, through the live pipeline's judging with the embedded
-// policy while the suppressed rules change: a suppressed rule's verdicts
-// are counted and recorded but change nothing, and leave no strike behind.
-func TestSuppressedRule(t *testing.T) {
+// embeddedSimulator is the live pipeline's judging, in memory, with the
+// embedded policy.
+func embeddedSimulator(t *testing.T) *Simulator {
+	t.Helper()
 	pol, err := judge.Compile(context.Background(), policies.FS, "embedded")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +51,15 @@ func TestSuppressedRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim
+}
+
+// TestSuppressedRule runs episodes of bulk adding by one account, each a
+// limit on its own, through the live pipeline's judging with the embedded
+// policy while the suppressed rules change: a suppressed rule's verdicts
+// are counted and recorded but change nothing, and leave no strike behind.
+func TestSuppressedRule(t *testing.T) {
+	sim := embeddedSimulator(t)
 	store := &auditStore{MemoryStore: sim.store}
 	sim.p.store = store
 	t.Cleanup(func() { sim.p.SetSuppressedRules(nil) })
@@ -108,7 +116,7 @@ func TestSuppressedRule(t *testing.T) {
 			if rec.Action.Severity() > strongestSuppressed.Severity() {
 				strongestSuppressed = rec.Action
 			}
-			checkSuppressedRecord(t, a, rec, account, evs, pol.Version)
+			checkSuppressedRecord(t, a, rec, account, evs, sim.p.policy.Load().Version)
 		}
 		if strongestSuppressed != step.wantSuppressed {
 			t.Errorf("%s: strongest suppressed verdict recorded: got %s, want %s", step.name, strongestSuppressed, step.wantSuppressed)
