@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -179,9 +180,7 @@ func crossValidate(src adtext.Source, k int, seed uint64, scorers []cvScorer, pr
 }
 
 // cvFlag declares -cv on fs: the number of folds, 0 for none.
-func cvFlag(fs interface {
-	Int(name string, value int, usage string) *int
-}) *int {
+func cvFlag(fs *flag.FlagSet) *int {
 	return fs.Int("cv", 0, "choose the threshold by cross-validation on the training data in this many folds "+
 		"(mail dealt by sender, "+strconv.Itoa(cvRepeats)+" dealings): where the out-of-fold F1 is highest; 0: none")
 }

@@ -53,14 +53,14 @@ type counted struct {
 	cond      *sync.Cond
 	cursor    uint64 // every event at or below is counted
 	crossings map[uint64]*judgeInput
-	order     []uint64             // sequences recorded, oldest first, to drop the oldest
-	dropped   uint64               // records below this may have been dropped
-	done      bool                 // counting ended: waiters give up
-	due       map[int][]dueJudging // by partition: earlier senders to judge (sendersdue.go)
+	order     []uint64                         // sequences recorded, oldest first, to drop the oldest
+	dropped   uint64                           // records below this may have been dropped
+	done      bool                             // counting ended: waiters give up
+	due       [natsbus.Partitions][]dueJudging // by partition: earlier senders to judge (sendersdue.go)
 }
 
 func newCounted() *counted {
-	c := &counted{crossings: map[uint64]*judgeInput{}, due: map[int][]dueJudging{}}
+	c := &counted{crossings: map[uint64]*judgeInput{}}
 	c.cond = sync.NewCond(&c.mu)
 	return c
 }
@@ -161,9 +161,7 @@ func (p *Pipeline) runPartitioned(ctx context.Context, started chan<- struct{}) 
 	if err != nil {
 		return err
 	}
-	count := newCounted()
-	count.requeue(p.snap.due)
-	p.snap.due = nil
+	count := p.newCount()
 	p.count.Store(count)
 	caughtUp := make(chan struct{})
 	countCtx, stopCount := context.WithCancel(ctx)

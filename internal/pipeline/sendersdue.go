@@ -50,13 +50,32 @@ func (p *Pipeline) queueSenders(count *counted, seq uint64) {
 	count.mu.Lock()
 	defer count.mu.Unlock()
 	for _, s := range todo {
-		part := natsbus.PartitionOf(s.ev.Account)
-		q := append(count.due[part], dueJudging{seq: seq, s: s})
-		if len(q) > maxDue {
-			q = q[len(q)-maxDue:]
-		}
-		count.due[part] = q
+		count.enqueue(dueJudging{seq: seq, s: s})
 	}
+}
+
+// enqueue queues d under its sender's partition, dropping the oldest past
+// maxDue. Callers hold mu.
+func (c *counted) enqueue(d dueJudging) {
+	part := natsbus.PartitionOf(d.s.ev.Account)
+	q := append(c.due[part], d)
+	if len(q) > maxDue {
+		q = q[len(q)-maxDue:]
+	}
+	c.due[part] = q
+}
+
+// newCount is the record of counting for a run in partitioned mode, with
+// the senders the restored snapshot held queued again.
+func (p *Pipeline) newCount() *counted {
+	c := newCounted()
+	c.mu.Lock()
+	for _, d := range p.snap.due {
+		c.enqueue(d)
+	}
+	c.mu.Unlock()
+	p.snap.due = nil
+	return c
 }
 
 // dueBefore removes and returns the senders queued under part at events
@@ -77,11 +96,15 @@ func (c *counted) dueBefore(part int, seq uint64) []dueJudging {
 	return out
 }
 
-// dueCount is how many senders are queued under part.
-func (c *counted) dueCount(part int) int {
+// lastDue is the event the newest sender queued under part is due at; 0
+// when none is queued.
+func (c *counted) lastDue(part int) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.due[part])
+	if q := c.due[part]; len(q) > 0 {
+		return q[len(q)-1].seq
+	}
+	return 0
 }
 
 // judgeDue judges, in order, the senders queued under the lane's
@@ -103,7 +126,7 @@ func (l *plane) judgeDue(ctx context.Context, seq uint64) bool {
 // judged. Instances that do not hold the partition drop what its holder
 // acknowledged past. Called from the lane's ticker; handle excludes it.
 func (l *plane) judgeDueIdle(ctx context.Context) {
-	if l.count.dueCount(l.part) == 0 {
+	if l.count.lastDue(l.part) == 0 {
 		return
 	}
 	l.work.Lock()
@@ -116,13 +139,7 @@ func (l *plane) judgeDueIdle(ctx context.Context) {
 	}
 	// What is queued now: a sender queued after the consumer is read may
 	// follow an event of the partition not yet delivered.
-	l.count.mu.Lock()
-	q := l.count.due[l.part]
-	var last uint64
-	if len(q) > 0 {
-		last = q[len(q)-1].seq
-	}
-	l.count.mu.Unlock()
+	last := l.count.lastDue(l.part)
 	if last == 0 {
 		return
 	}
@@ -176,8 +193,8 @@ func (p *Pipeline) appendDue(b []byte, through uint64) []byte {
 	var due []dueJudging
 	if c := p.count.Load(); c != nil {
 		c.mu.Lock()
-		for _, part := range slices.Sorted(maps.Keys(c.due)) {
-			for _, d := range c.due[part] {
+		for _, q := range c.due {
+			for _, d := range q {
 				if d.seq <= through {
 					due = append(due, d)
 				}
@@ -274,14 +291,4 @@ func decodeDue(data []byte, through uint64) ([]dueJudging, error) {
 		return nil, fmt.Errorf("%w: %d bytes after the queued senders", errSnapshot, len(r.b))
 	}
 	return due, nil
-}
-
-// requeue queues again the senders a restored snapshot held.
-func (c *counted) requeue(due []dueJudging) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, d := range due {
-		part := natsbus.PartitionOf(d.s.ev.Account)
-		c.due[part] = append(c.due[part], d)
-	}
 }
