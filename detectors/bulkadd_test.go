@@ -323,3 +323,51 @@ func TestDormancy(t *testing.T) {
 		})
 	}
 }
+
+// TestWokenOutsideGroups: an account that woke from a silence counts the
+// strangers it asked since then outside groups (search, other), not those
+// found in groups, not people it met (QR code, card), and not its requests
+// from before the silence; an account that never slept counts none. The
+// signal carries the same count, and the evidence names it.
+func TestWokenOutsideGroups(t *testing.T) {
+	day := func(d float64) time.Time { return t0.Add(time.Duration(d * 24 * float64(time.Hour))) }
+	created := day(-3 * 365)
+	add := func(a *Account, env *Env, d float64, i int, src moderation.Source) {
+		ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: day(d), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint("t", i), Source: src}}
+		if i == 0 {
+			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: created}
+		}
+		a.Observe(ev, env)
+	}
+	sources := []moderation.Source{moderation.SourceSearch, moderation.SourceGroup, moderation.SourceOther, moderation.SourceQR, moderation.SourceCard, moderation.SourceGroup}
+	for _, tt := range []struct {
+		name  string
+		sleep float64 // days between the first requests and the rest
+		want  float64
+	}{
+		{"woke after 90 days: search and other since waking", 90, 4},
+		{"never slept", 10, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &Env{Location: time.UTC}
+			a := NewAccount()
+			for i := range 3 { // before the silence: searches that must not count
+				add(a, env, 0, i, moderation.SourceSearch)
+			}
+			for i := range 12 { // two of each source
+				add(a, env, tt.sleep+float64(i)/100, 3+i, sources[i%len(sources)])
+			}
+			got, ok := a.Value("bulk_add.woken_outside_groups", env)
+			if !ok || got != tt.want {
+				t.Errorf("woken_outside_groups: got %v (%v), want %v", got, ok, tt.want)
+			}
+			s := a.Signals(env)["bulk_add"]
+			if s.Values["woken_outside_groups"] != got {
+				t.Errorf("signal woken_outside_groups: got %v, want %v as Value reports", s.Values["woken_outside_groups"], got)
+			}
+			if named := strings.Contains(s.Evidence, "strangers found outside groups"); named != (tt.want > 0) {
+				t.Errorf("evidence %q: names the strangers outside groups %v, want %v", s.Evidence, named, tt.want > 0)
+			}
+		})
+	}
+}
