@@ -75,6 +75,9 @@ func Destinations(normalised string) []Destination {
 				i = end
 				continue
 			}
+			if id, ok := wechatIDBefore(s, i, i+n); ok {
+				add(Destination{Kind: "wechat", Value: id})
+			}
 			i += n
 			continue
 		}
@@ -129,7 +132,15 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 	explicit := false
 	for k := 0; k < 4; k++ {
 		switch {
-		case hasPrefix(s, i, "号"):
+		case k == 0 && i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕")):
+			// 【微信】lily8888, (微信)lily8888: the marker as a label.
+			i += runeLen(s[i])
+			explicit = true
+		case hasPrefix(s, i, "号码"), hasPrefix(s, i, "好友"), hasPrefix(s, i, "搜索"):
+			// 微信号码 lily8888, 添加微信好友 lily8888, 微信搜索 lily8888
+			i += len("号码")
+			explicit = true
+		case hasPrefix(s, i, "号"), hasPrefix(s, i, "搜"): // 微信搜 lily8888
 			i += len("号")
 			explicit = true
 		case hasPrefix(s, i, "是"):
@@ -170,6 +181,44 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 		return 0, "", false
 	}
 	return j, string(s[i:j]), true
+}
+
+// wechatIDBefore reads a WeChat id written before the marker s[i:end]:
+// "lily8888(微信)", "lily8888 (wechat)", "lily8888是我的微信". Only an id
+// with a digit, dash or underscore counts (as idAfter asks), so that prose
+// before 微信 ("Lily 是我微信好友") is never read as one; in brackets, only
+// the marker alone ("user_12 (微信支付)" is not a handle).
+func wechatIDBefore(s []byte, i, end int) (string, bool) {
+	closed := end < len(s) && (s[end] == ')' || s[end] == ']' || hasPrefix(s, end, "】") || hasPrefix(s, end, "」"))
+	switch {
+	case i > 0 && (s[i-1] == '(' || s[i-1] == '[') && closed:
+		i--
+	case (hasSuffix(s[:i], "【") || hasSuffix(s[:i], "「")) && closed:
+		i -= len("【")
+	default:
+		for _, w := range [...]string{"的", "我", "是"} { // 是我的微信, 是我微信, 是微信
+			if hasSuffix(s[:i], w) {
+				i -= len(w)
+			} else if w == "是" {
+				return "", false
+			}
+		}
+	}
+	if i > 0 && s[i-1] == ' ' {
+		i--
+	}
+	j := i
+	marked := false
+	for j > 0 && (isAlnum(s[j-1]) || s[j-1] == '-' || s[j-1] == '_') {
+		if !isLetter(s[j-1]) {
+			marked = true
+		}
+		j--
+	}
+	if n := i - j; n < 6 || n > 20 || !marked || !isLetter(s[j]) || j > 0 && (s[j-1] == '.' || s[j-1] == '@' || s[j-1] == '/') {
+		return "", false
+	}
+	return string(s[j:i]), true
 }
 
 // proseAfterWechat are English words of six letters or more that follow
@@ -233,10 +282,44 @@ func qqNumber(s []byte, i int) (end int, num string, ok bool) {
 	for j < len(s) && isDigit(s[j]) {
 		j++
 	}
+	if j-i >= 3 && j+1 < len(s) && (s[j] == ' ' || s[j] == '-' || s[j] == '.') && isDigit(s[j+1]) {
+		// QQ 1234 5678, QQ 1234-5678: groups of three or more digits
+		// joined by one space, dash or dot, 5 to 11 digits in all.
+		if end, num, ok := qqGroups(s, i); ok {
+			return end, num, true
+		}
+	}
 	if n := j - i; n < 5 || n > 11 || j < len(s) && isLetter(s[j]) {
 		return 0, "", false
 	}
 	return j, string(s[i:j]), true
+}
+
+// qqGroups reads a QQ number written in groups of three or more digits
+// at s[i] (1234 5678, 123-456-789). A group too short, a letter after or
+// more than 11 digits in all and it is not one.
+func qqGroups(s []byte, i int) (end int, num string, ok bool) {
+	var d [11]byte
+	n := 0
+	j := i
+	for {
+		k := j
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k-j < 3 || n+k-j > len(d) {
+			return 0, "", false
+		}
+		n += copy(d[n:], s[j:k])
+		if k+1 < len(s) && (s[k] == ' ' || s[k] == '-' || s[k] == '.') && isDigit(s[k+1]) {
+			j = k + 1
+			continue
+		}
+		if n < 5 || k < len(s) && (isLetter(s[k]) || s[k] == '.' || s[k] == '-') {
+			return 0, "", false
+		}
+		return k, string(d[:n]), true
+	}
 }
 
 // phoneAt reads a phone number at s[i] with scanPhone's rules and returns
@@ -256,8 +339,11 @@ func phoneAt(s []byte, i int) (end int, digits string, ok bool) {
 		}
 	}
 	v := d[:n]
-	if len(v) == 13 && string(v[:2]) == "86" {
+	switch {
+	case len(v) == 13 && string(v[:2]) == "86":
 		v = v[2:]
+	case len(v) == 15 && string(v[:4]) == "0086":
+		v = v[4:]
 	}
 	if len(v) > 15 {
 		return 0, "", false

@@ -212,6 +212,9 @@ func contactAt(s []byte, i int) (end int, ok bool) {
 		if end, _, ok := wechatID(s, i+n, s[i] < utf8.RuneSelf); ok {
 			return end, true
 		}
+		if _, ok := wechatIDBefore(s, i, i+n); ok {
+			return i + n, true // lily8888(微信): the id came first
+		}
 	}
 	if n := qqMarker(s, i); n > 0 {
 		if end, _, ok := qqNumber(s, i+n); ok {
@@ -429,12 +432,33 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 			j++
 			continue
 		}
-		if (c == ' ' || c == '-' || c == '.' && groups[min(ng, len(groups)-1)] >= 3) && j+1 < len(s) && isDigit(s[j+1]) {
+		prev := groups[min(ng, len(groups)-1)]
+		if (c == ' ' || c == '-' || c == '.' && prev >= 3) && j+1 < len(s) && isDigit(s[j+1]) {
 			// 138 1234 5678, 010-6512-3456, 138.1234.5678; a dot after
 			// fewer than three digits is a decimal or a date.
 			ng++
 			j++
 			continue
+		}
+		if (c == '/' || c == '_') && prev >= 3 && digitsAt(s, j+1) >= 3 {
+			// 138/1234/5678, 138_1234_5678: a slash or underscore between
+			// groups of three or more (2024/12/05 is a date, 138/140 an
+			// address: too few digits for a phone in all).
+			ng++
+			j++
+			continue
+		}
+		if c == ')' && ng == 0 && i > 0 && s[i-1] == '(' && prev >= 3 {
+			// (138)1234-5678, (010) 6512 3456: the first group in brackets.
+			k := j + 1
+			if k < len(s) && s[k] == ' ' {
+				k++
+			}
+			if k < len(s) && isDigit(s[k]) {
+				ng++
+				j = k
+				continue
+			}
 		}
 		break
 	}
@@ -462,8 +486,14 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 // phoneDigits reports whether nd digits d (the first 16 of them) in groups
 // make a phone number.
 func phoneDigits(digits []byte, nd int, groups []int, plus bool) bool {
-	if nd == 13 && string(digits[:2]) == "86" {
+	switch {
+	case nd == 13 && string(digits[:2]) == "86":
 		digits, nd = digits[2:], 11
+	case nd == 15 && string(digits[:4]) == "0086": // 0086-138-1234-5678: +86 dialled as 00
+		digits, nd = digits[4:], 11
+		if digits[0] != '1' {
+			return false
+		}
 	}
 	switch {
 	case plus && nd >= 8 && nd <= 15:
@@ -475,6 +505,15 @@ func phoneDigits(digits []byte, nd int, groups []int, plus bool) bool {
 		return false
 	}
 	return true
+}
+
+// digitsAt is how many digits start at s[i].
+func digitsAt(s []byte, i int) int {
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	return j - i
 }
 
 type kind uint8

@@ -38,6 +38,12 @@ func TestExtract(t *testing.T) {
 			Features{Phones: 1, Prices: 1, Promos: 1, Calls: 1}},
 		{"university event, a hard negative", "讲座将于5月18日举行，欢迎扫码报名", Features{Calls: 2}},
 		{"ID digits are not numbers", "iphone15 lily_8899 abc2024", Features{}},
+		{"phones with slashes, underscores, brackets, 0086", "电话138/1234/5678，138_1234_5678，(138)1234-5678，0086-138-1234-5678",
+			Features{Phones: 4}},
+		{"slashes in addresses and dates are not phones", "see you at 138/140 Main St on 2024/12/05 at 12:30", Features{}},
+		{"handle before its marker", "lily8888（微信） lily_8899 是我的微信", Features{Handles: 2}},
+		{"prose before its marker", "Lily 是我的微信好友", Features{}},
+		{"QQ in groups", "QQ 1234 5678", Features{Handles: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -495,6 +495,21 @@ func closeSpacing(rs []rune, f *found) []rune {
 				continue
 			}
 		}
+		if isDigitRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && rs[i-1] != '_') {
+			if end := decoratedDigits(rs, i); end > 0 {
+				if f != nil {
+					f.change(rs[i:end], digitsOf(rs[i:end]))
+				}
+				for k := i; k < end; k++ {
+					if isDigitRune(rs[k]) {
+						rs[w] = rs[k]
+						w++
+					}
+				}
+				i = end
+				continue
+			}
+		}
 		if isAlnumRune(r) && (i == 0 || !isAlnumRune(rs[i-1])) {
 			if n, end := spacedLetters(rs, i); n >= 3 {
 				// An underscore is a letter of the id unless it is the
@@ -528,6 +543,38 @@ func closeSpacing(rs []rune, f *found) []rune {
 		f.add("spaced-out Chinese closed")
 	}
 	return rs[:w]
+}
+
+// decoratedDigits returns the end of a number spelt out digit by digit
+// with a heart or an emoji after each (1❤3❤8❤…, 1🌸3🌸8🌸…) starting at
+// rs[i], or 0 if there is none: five digits or more, as spacedLetters asks
+// of digits alone.
+func decoratedDigits(rs []rune, i int) int {
+	n, j := 0, i
+	for j < len(rs) && isDigitRune(rs[j]) {
+		n++
+		j++
+		if j+1 < len(rs) && (isDecoration(rs[j]) || isHeart(rs[j])) && isDigitRune(rs[j+1]) {
+			j++
+			continue
+		}
+		break
+	}
+	if n < 5 || j < len(rs) && isAlnumRune(rs[j]) || j-i == n {
+		return 0 // too short, glued to a word, or no decoration at all
+	}
+	return j
+}
+
+// digitsOf is the digits among rs.
+func digitsOf(rs []rune) string {
+	var b strings.Builder
+	for _, r := range rs {
+		if isDigitRune(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // spacedLetters counts the single letters or digits from rs[i] each
@@ -710,6 +757,27 @@ func chineseDigit(r rune) (rune, bool) {
 	return 0, false
 }
 
+// liangInRun reports whether rs[j] is 两 inside a number run that starts
+// at rs[i]: after a numeral or digit and before another (一三八两三…), where
+// it is 2 read aloud. Alone or at either end (两个, 三三两两) it is a word.
+func liangInRun(rs []rune, i, j int) bool {
+	if rs[j] != '两' || j == i || j+1 >= len(rs) {
+		return false
+	}
+	_, before := chineseDigit(rs[j-1])
+	_, after := chineseDigit(rs[j+1])
+	return (before || isDigitRune(rs[j-1])) && (after || isDigitRune(rs[j+1]))
+}
+
+// runDigit is chineseDigit inside a run that chineseNumerals converts,
+// where 两 is 2 too (liangInRun let it in).
+func runDigit(r rune) (rune, bool) {
+	if r == '两' {
+		return '2', true
+	}
+	return chineseDigit(r)
+}
+
 // chineseNumerals writes Chinese numerals as digits where they are a
 // number read out digit by digit: a run of five or more numerals and
 // digits (一三八一二三四五六七八, 138一二三四5678) with at least two
@@ -735,13 +803,14 @@ func chineseNumerals(rs []rune, f *found) (_ []rune, changed bool) {
 		cn, dg, seps, between := 0, 0, 0, false
 		end := i
 		for j := i; j < len(rs); {
-			if d, ok := chineseDigit(rs[j]); ok || isDigitRune(rs[j]) {
+			_, ok := chineseDigit(rs[j])
+			ok = ok || liangInRun(rs, i, j)
+			if ok || isDigitRune(rs[j]) {
 				if ok {
 					cn++
 					if j > i && isDigitRune(rs[j-1]) && j+1 < len(rs) && isDigitRune(rs[j+1]) {
 						between = true
 					}
-					_ = d
 				} else {
 					dg++
 				}
@@ -775,7 +844,7 @@ func chineseNumerals(rs []rune, f *found) (_ []rune, changed bool) {
 			var from, to strings.Builder
 			for k := i; k < end && k < i+3; k++ {
 				from.WriteRune(rs[k])
-				if d, ok := chineseDigit(rs[k]); ok {
+				if d, ok := runDigit(rs[k]); ok {
 					to.WriteRune(d)
 				} else {
 					to.WriteRune(rs[k])
@@ -785,7 +854,7 @@ func chineseNumerals(rs []rune, f *found) (_ []rune, changed bool) {
 		}
 		changed = true
 		for ; i < end; i++ {
-			if d, ok := chineseDigit(rs[i]); ok {
+			if d, ok := runDigit(rs[i]); ok {
 				rs[w] = d
 				w++
 			} else if isDigitRune(rs[i]) {
@@ -910,6 +979,16 @@ func wechatBefore(dst []byte) bool {
 	return hasSuffix(dst[:k], "微信") || k >= 6 && strings.EqualFold(string(dst[k-6:k]), "wechat")
 }
 
+// qqBefore reports whether the normalised text dst ends with a QQ marker
+// (QQ🐧12345678 is not QQQQ).
+func qqBefore(dst []byte) bool {
+	k := len(dst)
+	for k > 0 && (dst[k-1] == ' ' || dst[k-1] == ':') {
+		k--
+	}
+	return k >= 2 && strings.EqualFold(string(dst[k-2:k]), "qq") || hasSuffix(dst[:k], "扣扣")
+}
+
 // isPointer reports whether r points from a contact word to its handle:
 // 加V➡lily88, 微信👉lily88.
 func isPointer(r rune) bool {
@@ -976,6 +1055,21 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 				dst = append(dst, ' ') // 企鹅12345 is QQ 12345, not the word QQ12345
 			}
 			i += 2
+			continue
+		case r == 0x1F427 && digitsAfter(rs, i+1) && !qqBefore(dst):
+			// 🐧 12345678: the penguin of QQ's logo, where a number follows.
+			f.change(rs[i:i+1], "QQ")
+			dst = append(dst, "QQ"...)
+			if i+1 < len(rs) && isDigitRune(rs[i+1]) {
+				dst = append(dst, ' ')
+			}
+			i++
+			continue
+		case r == '绿' && i+2 < len(rs) && rs[i+1] == '泡' && rs[i+2] == '泡' && (handleAfter(rs, i+3) || contactBefore(rs, i)):
+			// 绿泡泡 lily8888: the green bubble of WeChat's logo.
+			f.change(rs[i:i+3], "微信")
+			dst = append(dst, "微信"...)
+			i += 3
 			continue
 		case r == '卫' && i+1 < len(rs) && rs[i+1] == '星' && (handleAfter(rs, i+2) || contactBefore(rs, i)):
 			f.change(rs[i:i+2], "微信")
@@ -1046,7 +1140,7 @@ func inHost(r rune) bool {
 // the Chinese character r.
 func startsRewrite(r rune) bool {
 	switch r {
-	case '点', '點', '扣', '企', '球', '抠', '寇', '蔻', '叩', '卫', '微', '丶':
+	case '点', '點', '扣', '企', '球', '抠', '寇', '蔻', '叩', '卫', '微', '丶', '绿':
 		return true
 	}
 	_, ok := wechatLike(r)
@@ -1128,8 +1222,12 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 			return 2, "微信"
 		case next == ' ' && j+1 < len(rs) && rs[j+1] == '信':
 			return 3, "微信"
+		case isHeart(next) && j+1 < len(rs) && rs[j+1]|0x20 == 'x' && (j+2 == len(rs) || !isAlnumRune(rs[j+2])):
+			return 3, "微信" // V❤X: the heart between the letters of VX
 		case isHeart(next):
 			return 2, "微信"
+		case next == '我' && idAfter(rs, j+1):
+			return 2, "微信" // V我 lily_88, "WeChat me"; V我50 is a request for money, no id
 		case isDigitRune(next) || isLetterRune(next):
 		case contactBefore(rs, i) && !isHan(next) || (next == ':' || isPointer(next)) && handleAfter(rs, j):
 			return 1, "微信"

@@ -245,6 +245,40 @@ func TestEvasions(t *testing.T) {
 			tld := g.pick([]string{"top", "vip", "xyz", "cc"})
 			return sample{g.wrap("打开 " + host + g.pick([]string{"·", "•", "・"}) + tld), "domain", host + "." + tld, " → "}
 		}},
+		{"handles as marketers write them", func(g gen) sample {
+			// Issue 11: a handle ring wrote its handles these ways.
+			id := g.id()
+			form := g.pick([]string{"V我 %s", "【微信】%s", "[微信] %s", "(微信)%s", "微信搜 %s", "微信搜索 %s", "添加微信好友 %s", "微信号码 %s",
+				"%s（微信）", "%s (微信)", "%s是我微信", "%s 是我的微信", "V❤X：%s", "v♥x %s", "绿泡泡 %s"})
+			return sample{g.wrap(fmt.Sprintf(form, id)), "wechat", id, ""}
+		}},
+		{"QQ numbers as marketers write them", func(g gen) sample {
+			n := g.qq()
+			switch g.r.IntN(3) {
+			case 0:
+				return sample{g.wrap(g.pick([]string{"🐧 ", "🐧:", "🐧"}) + n), "qq", n, "🐧 → QQ"}
+			case 1:
+				if len(n) < 6 {
+					n += "8" // two groups of three or more
+				}
+				k := 3 + g.r.IntN(len(n)-5)
+				return sample{g.wrap("QQ " + n[:k] + g.pick([]string{" ", "-", "."}) + n[k:]), "qq", n, ""}
+			}
+			return sample{g.wrap("扣扣 " + strings.Join(strings.Split(n, ""), g.pick([]string{"❤", "🌸", "♥", "✨"}))), "qq", n, "→ " + n}
+		}},
+		{"phones as marketers write them", func(g gen) sample {
+			p := g.mobile()
+			switch g.r.IntN(4) {
+			case 0:
+				sep := g.pick([]string{"/", "_"})
+				return sample{g.wrap("电话 " + p[:3] + sep + p[3:7] + sep + p[7:]), "phone", p, ""}
+			case 1:
+				return sample{g.wrap("电话 (" + p[:3] + ")" + p[3:7] + "-" + p[7:]), "phone", p, ""}
+			case 2:
+				return sample{g.wrap("电话 " + g.pick([]string{"0086-" + p[:3] + "-" + p[3:7] + "-" + p[7:], "0086 " + p})), "phone", p, ""}
+			}
+			return sample{g.wrap("电话 " + strings.Join(strings.Split(p, ""), g.pick([]string{"🌸", "❤", "🔥"}))), "phone", p, "→ " + p}
+		}},
 		{"spaced Latin", func(g gen) sample {
 			id := g.id()
 			return sample{"Add me on " + g.spaced("WeChat") + ": " + id + " " + g.pick([]string{"c l i c k", "b u y", "s a l e"}) + " now", "wechat", id, "→ "}
@@ -301,6 +335,7 @@ func TestLookAlikes(t *testing.T) {
 			g.pick([]string{"加味逍遥丸的说明书", "微心愿：给山区孩子送书包", "未信先疑不是好习惯", "Привет, как дела? Всё хорошо.", "Το καλοκαίρι στην Ελλάδα", "版本号 3.2.1，发布于2026.11.30", "价格 1.99 元，库存 12.5 吨", "围观群众三五成群"}),
 			g.pick([]string{"他在村里很有威信，大家都听他的。", "卫星发射成功，北斗系统再添新星。", "蔷薇花开了，园里一片粉红。", "企鹅宝宝在南极出生。", "QQ音乐年度榜单发布。", "关注我们的微信公众号获取更多资讯。"}),
 			g.pick([]string{"We chat every day after school.", "Version 2.1.3 fixes the login bug.", "The V neck dress comes in size M.", "Q3 results beat estimates by 4%.", "Vitamin C and a glass of water.", "We chat about the weather and football."}),
+			g.pick([]string{"V我50，请你喝奶茶", "我的微信名字叫小王", "see you at 138/140 Main St", "会议定于2024/12/05 12:30召开", "三三两两的游客，一两天后", "Lily 是我的微信好友", "南极的🐧有2000只", "我爱你1❤2❤3❤4"}),
 			g.pick([]string{"Wei Xin won the 400 m race.", "Solve v x w = 0 for the vectors.", "Size: W x H x D in cm.", "Professor Wei Xin and Dr. Li spoke.", "Press V-X on the remote to zoom."}),
 			fmt.Sprintf("第%s届运动会有%s名运动员参赛", num(1+g.r.IntN(30)), num(100+g.r.IntN(900))),
 			fmt.Sprintf("Read more at mp.weixin.qq.com/s/%s or weibo.com/n/%d", g.id(), g.r.IntN(1e6)),
@@ -352,6 +387,19 @@ func TestNormalizeExamples(t *testing.T) {
 		{"bad \xff utf8 微信", "bad \xff utf8 微信", nil},
 		{"1️⃣3️⃣8️⃣", "138", []string{"keycap digits"}},
 		{"mp.weixin.qq.com/s/x", "mp.weixin.qq.com/s/x", nil},
+		{"V我 lily8888 了解一下", "微信 lily8888 了解一下", []string{"V我 → 微信"}},
+		{"V我50", "V我50", nil},
+		{"V❤X：lily8888", "微信:lily8888", []string{"V❤X → 微信"}},
+		{"V❤Xiaomi", "微信Xiaomi", []string{"V❤ → 微信"}},
+		{"绿泡泡 lily8888", "微信 lily8888", []string{"绿泡泡 → 微信"}},
+		{"绿泡泡的故事", "绿泡泡的故事", nil},
+		{"🐧12345678", "QQ 12345678", []string{"🐧 → QQ"}},
+		{"QQ🐧12345678", "QQ🐧12345678", nil},
+		{"扣扣 1❤2❤3❤4❤5❤6❤7", "QQ 1234567", []string{"1❤2❤3❤4❤5❤6❤7 → 1234567", "扣扣 → QQ"}},
+		{"我爱你1❤2❤3❤4", "我爱你1❤2❤3❤4", nil},
+		{"一三八两三四五六七八九", "13823456789", []string{"Chinese numerals 一三八… → 138…"}},
+		{"138两2345678", "13822345678", []string{"Chinese numerals 138… → 138…"}},
+		{"三三两两的人群", "三三两两的人群", nil},
 	}
 	for _, tt := range tests {
 		n := Normalize(tt.in)
@@ -374,6 +422,48 @@ func TestDestinations(t *testing.T) {
 		{"名额不多,➕微信➡w · x · z · 8 · 2 · 6 · z · 0 · 4 · g · w https://dwz.cn/d8af42", []Destination{{Kind: "wechat", Value: "wxz826z04gw"}, {Kind: "shortlink", Value: "dwz.cn/d8af42"}}},
 		{"微信同号13912345678，010-6512 3456", []Destination{{Kind: "phone", Value: "13912345678"}, {Kind: "phone", Value: "01065123456"}}},
 		{"bit.ly/3xYz and bit.ly/3xYz again", []Destination{{Kind: "shortlink", Value: "bit.ly/3xYz"}}},
+		// Handles as marketers write them (issue 11), each with a look-alike
+		// that must stay as written.
+		{"V我 lily8888 了解一下", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"V我50，不然不理你", nil},
+		{"【微信】lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"[微信] lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"(微信)lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"【微信】扫码登录更方便", nil},
+		{"微信搜 lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"微信搜索 lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"添加微信好友 lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"微信号码 lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"微信搜一搜，看看附近的人", nil},
+		{"lily8888（微信）", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"lily8888 (微信)", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"lily8888是我微信", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"lily8888 是我的微信", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"我的微信名字叫小王", nil},
+		{"Lily 是我的微信好友，user_12 (微信支付) 已到账", nil},
+		{"V❤X：lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"v♥x lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"绿泡泡 lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"绿泡泡是微信的外号", nil},
+		{"🐧 12345678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"🐧:12345678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"南极的🐧有2000只", nil},
+		{"QQ 1234 5678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"QQ 1234-5678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"QQ 1234.5678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"QQ 12345678 13812345678", []Destination{{Kind: "qq", Value: "12345678"}, {Kind: "phone", Value: "13812345678"}}},
+		{"QQ 2024.12.05 更新", nil},
+		{"扣扣 1❤2❤3❤4❤5❤6❤7", []Destination{{Kind: "qq", Value: "1234567"}}},
+		{"电话 1🌸3🌸8🌸1🌸2🌸3🌸4🌸5🌸6🌸7🌸8", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"比分 1🔥2🔥3，我爱你1❤2❤3❤4", nil},
+		{"138/1234/5678", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"138_1234_5678", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"(138)1234-5678", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"0086-138-1234-5678", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"0086 13812345678", []Destination{{Kind: "phone", Value: "13812345678"}}},
+		{"see you at 138/140 Main St on 2024/12/05 at 12:30, size 120 x 80", nil},
+		{"电话 一三八两三四五六七八九", []Destination{{Kind: "phone", Value: "13823456789"}}},
+		{"三三两两，一两天后二〇二六年三月两日见", nil},
 	}
 	for _, tt := range tests {
 		if got := Destinations(Normalize(tt.in).Text); !slices.Equal(got, tt.want) {
@@ -412,7 +502,8 @@ func BenchmarkNormalize(b *testing.B) {
 // that valid UTF-8 stays valid, and that normalising twice changes nothing
 // more (callers may pass normalised text on to Extract and the model).
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"", "加 薇 一三八一二三四五六七八", "ＶＸ：ＡＢＣ１２３", "t[.]cn/x", "W e C h a t", "1️⃣⑴❶", "\xff加V", "a b c d e", "taobao dot com", "企鹅 12345", "微❤", "(.)", "二〇二六年"} {
+	for _, s := range []string{"", "加 薇 一三八一二三四五六七八", "ＶＸ：ＡＢＣ１２３", "t[.]cn/x", "W e C h a t", "1️⃣⑴❶", "\xff加V", "a b c d e", "taobao dot com", "企鹅 12345", "微❤", "(.)", "二〇二六年",
+		"V我 lily8888", "V❤X：ab_12", "🐧1❤2❤3❤4❤5", "绿泡泡 lily88", "一三八两三四五六七八九", "lily8888 (微信)", "(138)1234-5678"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
