@@ -538,10 +538,12 @@ test_slow_drip_from_a_new_account_is_limited if {
 	]
 }
 
-# The drip outlives the new-account age: 20 a day for 30 days is still
-# limited once the account counts as established.
+# The drip outlives the new-account age: 20 a day for 30 days is warned
+# once the account counts as established (the admin of two full groups
+# adds as many), and 34 a day is limited.
 test_slow_drip_past_the_new_account_age_is_limited if {
-	_long_action(35, "month", 600, 0) == "limit"
+	_long_action(35, "month", 600, 0) == "warn"
+	_long_action(35, "month", 1020, 0) == "limit"
 }
 
 # A bought account: created years ago, silent for 400 days, and judged from
@@ -654,11 +656,11 @@ test_woken_group_admin_and_its_imitator if {
 # The owner reads which standing it was judged in, and why.
 test_woken_standing_is_explained[note] if {
 	some note, c in {
-		"pending": {"answers": 3, "reject": 0, "want": "an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for 700 days before its current activity; 3 of the strangers it asked answered in the last 30 days, and until 20 have, a new account's limit is a warning and an established account's levels apply): 500 to strangers in 30 days"},
-		"welcome": {"answers": 50, "reject": 0.1, "want": "accounts 30 days or older (this account was silent for 700 days before its current activity, but 90% of the 50 strangers who answered its requests in the last 30 days accepted them): 500 to strangers in 30 days"},
-		"outside groups": {"answers": 3, "reject": 0, "outside": 42, "want": "accounts under 30 days (this account was silent for 700 days before its current activity, so its age counts from when it became active again, and since then it asked 42 strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered): 250 to strangers in 30 days"},
+		"pending": {"answers": 3, "reject": 0, "want": "an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for 700 days before its current activity; 3 of the strangers it asked answered in the last 30 days, and until 20 have, a new account's limit is a warning and an established account's levels apply): 1000 to strangers in 30 days"},
+		"welcome": {"answers": 50, "reject": 0.1, "want": "accounts 30 days or older (this account was silent for 700 days before its current activity, but 90% of the 50 strangers who answered its requests in the last 30 days accepted them): 1000 to strangers in 30 days"},
+		"outside groups": {"n": 600, "answers": 3, "reject": 0, "outside": 42, "want": "accounts under 30 days (this account was silent for 700 days before its current activity, so its age counts from when it became active again, and since then it asked 42 strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered): 250 to strangers in 30 days"},
 	}
-	d := _decide(_woken_outside_input("month", 600, c.answers, c.reject, object.get(c, "outside", 0)))
+	d := _decide(_woken_outside_input("month", object.get(c, "n", 1100), c.answers, c.reject, object.get(c, "outside", 0)))
 	some r in d.reasons
 	r.code == "bulk_add_month"
 	endswith(r.detail, c.want)
@@ -704,7 +706,7 @@ test_long_evidence_missing_is_described if {
 	doc := json.remove(_long_input(730, "week", 1234, 0, {}), ["signals/bulk_add/evidence"])
 	_decide(doc).reasons == [{
 		"code": "bulk_add_week",
-		"detail": "1234 friend requests to strangers in 7 days; suspension level for accounts 30 days or older: 1200 to strangers in 7 days",
+		"detail": "1234 friend requests to strangers in 7 days; limit for accounts 30 days or older: 1000 to strangers in 7 days",
 	}]
 }
 

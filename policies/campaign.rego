@@ -9,14 +9,29 @@ package moderation
 # accounts and text that is unmistakably an ad (campaign_mass), closes the
 # account on the first occurrence.
 
+# A verified account is a business the platform has identified, and the
+# stores of one chain sending the week's coupon in the same words, or many
+# brands filling in one coupon template, are ordinary: near-duplicate text
+# alone says little about them. Their levels (verified_levels) are set
+# for a wave of verified accounts taken over at once, and a mass campaign
+# never closes one at first; how their followers take the broadcasts
+# (ad_content, complaint_rate) still applies to them as to anyone.
+_campaign_verified if input.account.verified == true
+
 # Undefined for account types data.json gives no levels.
-_campaign_levels := data.config.campaign.levels[input.account.type]
+_campaign_levels := data.config.campaign.verified_levels[input.account.type] if {
+	_campaign_verified
+} else := data.config.campaign.levels[input.account.type]
 
 _campaign_signal(field) := signal_value("campaign", field)
 
 _campaign_level := highest_level(_campaign_levels, _campaign_signal("accounts")) if {
 	_campaign_signal("ad_score") >= data.config.campaign.min_ad_score
 }
+
+_campaign_tier_words := "verified " if _campaign_verified
+
+else := ""
 
 _campaign_evidence := e if {
 	e := signal_evidence("campaign")
@@ -58,9 +73,10 @@ violations contains {
 } if {
 	level := _campaign_level
 	action := escalate(level)
-	detail := sprintf("%s; %s for %s accounts: an ad (score %v or more) broadcast by %v or more accounts%s", [
+	detail := sprintf("%s; %s for %s%s accounts: an ad (score %v or more) broadcast by %v or more accounts%s", [
 		_campaign_evidence,
 		level_words[level],
+		_campaign_tier_words,
 		input.account.type,
 		data.config.campaign.min_ad_score,
 		_campaign_levels[level],
@@ -75,6 +91,7 @@ _campaign_close := data.config.campaign.close
 
 _campaign_mass if {
 	_campaign_levels
+	not _campaign_verified
 	_campaign_signal("accounts") >= _campaign_close.accounts
 	_campaign_signal("ad_score") >= _campaign_close.ad_score
 }
@@ -121,6 +138,11 @@ watched contains {"metric": "campaign.ad_score", "level": data.config.campaign.m
 
 watched contains {"metric": "campaign.accounts", "level": threshold} if {
 	some levels in data.config.campaign.levels
+	some threshold in levels
+}
+
+watched contains {"metric": "campaign.accounts", "level": threshold} if {
+	some levels in data.config.campaign.verified_levels
 	some threshold in levels
 }
 

@@ -126,7 +126,7 @@ test_watch_is_exactly_the_levels if {
 		startswith(metric, "campaign.")
 	}
 	got == {
-		"campaign.accounts": sort({l | some levels in _cfg.levels; some l in levels} | {_cfg.close.accounts}),
+		"campaign.accounts": sort((({l | some levels in _cfg.levels; some l in levels} | {l | some levels in _cfg.verified_levels; some l in levels}) | {_cfg.close.accounts})),
 		"campaign.ad_score": sort({_cfg.min_ad_score, _cfg.close.ad_score}),
 	}
 }
@@ -198,4 +198,45 @@ test_mass_campaign_metadata_flows_into_decision if {
 	d.ground == "Platform rules 5.4: coordinated spam across accounts"
 	startswith(d.explanation, "This account broadcast an advertisement")
 	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+# A verified account, one of many brands or a chain's stores sending
+# near-duplicate coupons, is held to verified_levels: at and just below each.
+_verified_input(type, accounts, ad_score) := object.union(_input(type, accounts, ad_score, 0), {"account": {"verified": true}})
+
+test_verified_fires_at_level[note] if {
+	some type, levels in _cfg.verified_levels
+	some level, threshold in levels
+	note := sprintf("%s %s at %v", [type, level, threshold])
+	_decide(_verified_input(type, threshold, _cfg.min_ad_score)).action == level
+}
+
+test_verified_does_not_fire_just_below_level[note] if {
+	some type, levels in _cfg.verified_levels
+	some level, threshold in levels
+	note := sprintf("%s %s below %v", [type, level, threshold])
+	_decide(_verified_input(type, threshold - 1, 1)).action == _below[level]
+}
+
+test_verified_levels_are_above_the_others[type] if {
+	some type, levels in _cfg.verified_levels
+	levels.limit > _cfg.levels[type].suspend
+	levels.limit < levels.suspend
+}
+
+# The generated mix's coupon brands: 40 verified brands filling in a few
+# coupon templates on one day are not a campaign; 40 unverified shops are.
+test_verified_brands_sharing_a_coupon_template_are_allowed if {
+	_decide(_verified_input("subscription", 40, 0.6)).action == "allow"
+	_decide(_input("subscription", 40, 0.6, 0)).action == "suspend"
+}
+
+# A mass campaign does not close a verified account at first: its levels
+# decide, and it says they are a verified account's.
+test_mass_campaign_does_not_close_a_verified_account if {
+	d := _decide(_verified_input("subscription", _cfg.verified_levels.subscription.limit, 0.95))
+	d.action == "limit"
+	d.rule == "campaign"
+	[r.code | some r in d.reasons] == ["campaign"]
+	contains(d.reasons[0].detail, "limit for verified subscription accounts")
 }

@@ -178,7 +178,8 @@ func TestDecisionThroughRegoPackage(t *testing.T) {
 		{"subscription, 3 broadcasts today", official("subscription", false, "broadcast_quota", map[string]any{"day": 3, "month": 3}), "limit", true},
 		{"tiny account, 1 complaint on 20", official("subscription", false, "complaint_rate", map[string]any{"complaints": 1, "delivered": 20, "rate": 0.05, "wilson_lower": 0.0089}), "allow", false},
 		{"fraud storm", official("subscription", false, "complaint_rate", map[string]any{"complaints": 80, "delivered": 1000, "rate": 0.08, "wilson_lower": 0.064, "credible_complaints": 80, "credible_wilson_lower": 0.064, "reason_fraud": 60}), "close", true},
-		{"mass campaign", official("service", true, "campaign", map[string]any{"accounts": 250, "ad_score": 0.95}), "close", true},
+		{"mass campaign", official("service", false, "campaign", map[string]any{"accounts": 250, "ad_score": 0.95}), "close", true},
+		{"mass campaign, verified", official("service", true, "campaign", map[string]any{"accounts": 250, "ad_score": 0.95}), "limit", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
