@@ -495,7 +495,8 @@ func closeSpacing(rs []rune, f *found) []rune {
 				continue
 			}
 		}
-		if isDigitRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && rs[i-1] != '_') {
+		if isDigitRune(r) && (i == 0 || !isDigitRune(rs[i-1]) && rs[i-1] != '_') {
+			// A letter may come before (Tel1❤3❤8…): no word is spelt so.
 			if end := decoratedDigits(rs, i); end > 0 {
 				if f != nil {
 					f.change(rs[i:end], digitsOf(rs[i:end]))
@@ -589,6 +590,9 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 	if c := rs[i] | 0x20; (c == 'v' || c == 'q') && contactBefore(rs, i) {
 		return 0, 0 // 加V v i p 8 8: the V is the contact word, the handle follows
 	}
+	if rs[i]|0x20 == 'x' && i >= 2 && isHeart(rs[i-1]) && rs[i-2]|0x20 == 'v' {
+		return 0, 0 // v♥x l i l y 8 8: the x ends the contact word
+	}
 	var sep [3]rune
 	nsep := 0
 	letters := 0
@@ -599,7 +603,7 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 		if j >= len(rs) || !isAlnumRune(rs[j]) && (rs[j] != '_' || j == i) || j+1 < len(rs) && isAlnumRune(rs[j+1]) {
 			break
 		}
-		if j+1 < len(rs) && !isLatinSep(rs[j+1]) && !endsSpelling(rs[j+1]) {
+		if j+1 < len(rs) && !isLatinSep(rs[j+1]) && !endsSpelling(rs[j+1]) && !bracketedWord(rs, j+1) {
 			break // t[.]cn, a.b/c: a link, not a spelt word
 		}
 		if j > i && hostStart(rs, j) {
@@ -642,6 +646,17 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 		j = k
 	}
 	return spelt(n, letters, end)
+}
+
+// bracketedWord reports whether a word in brackets that is not a dot
+// starts at rs[k]: l i l y 8 8（微信）ends the spelt id at the bracket, as
+// t(.)cn and t[dot]cn do not.
+func bracketedWord(rs []rune, k int) bool {
+	if k+1 >= len(rs) || rs[k] != '(' && rs[k] != '[' {
+		return false
+	}
+	next := rs[k+1]
+	return isHan(next) && next != '点' && next != '點' || k+7 < len(rs) && equalFoldRunes(rs[k+1:k+7], "wechat")
 }
 
 // spelledAt reports whether letters spelt out one by one start at rs[t]: a
@@ -757,16 +772,24 @@ func chineseDigit(r rune) (rune, bool) {
 	return 0, false
 }
 
-// liangInRun reports whether rs[j] is 两 inside a number run that starts
-// at rs[i]: after a numeral or digit and before another (一三八两三…), where
-// it is 2 read aloud. Alone or at either end (两个, 三三两两) it is a word.
+// liangInRun reports whether rs[j] is 两 inside the number run that
+// chineseNumerals reads from rs[i]: after a numeral, digit or 两 of the run
+// and, past any more 两, before a numeral or digit (一三八两三…, 一三八两两三…),
+// where it is 2 read aloud. Alone or at either end (两个, 三三两两) it is a
+// word.
 func liangInRun(rs []rune, i, j int) bool {
-	if rs[j] != '两' || j == i || j+1 >= len(rs) {
+	if rs[j] != '两' || j == i {
 		return false
 	}
-	_, before := chineseDigit(rs[j-1])
-	_, after := chineseDigit(rs[j+1])
-	return (before || isDigitRune(rs[j-1])) && (after || isDigitRune(rs[j+1]))
+	k := j + 1
+	for k < len(rs) && rs[k] == '两' {
+		k++
+	}
+	if k == len(rs) {
+		return false
+	}
+	_, after := chineseDigit(rs[k])
+	return after || isDigitRune(rs[k])
 }
 
 // runDigit is chineseDigit inside a run that chineseNumerals converts,
@@ -939,27 +962,59 @@ func idAfter(rs []rune, i int) bool {
 	return n >= 6 && n <= 20 && marked && i < len(rs) && isLetterRune(rs[i])
 }
 
+// labelledIDAfter reports whether a colon or a pointer, then letters,
+// follow rs[i] (V我：lilyshop, V我👉lilyshop): an id of letters alone, as
+// a colon marks it.
+func labelledIDAfter(rs []rune, i int) bool {
+	if i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	if i >= len(rs) || rs[i] != ':' && !isPointer(rs[i]) {
+		return false
+	}
+	i++
+	if i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	return i < len(rs) && isLetterRune(rs[i])
+}
+
 // numberAfter reports whether 5 to 11 digits follow rs[i] after one
 // space: "Q 12345678" is a QQ number, "Q 3" a quarter.
 func numberAfter(rs []rune, i int) bool {
 	if i < len(rs) && rs[i] == ' ' {
 		i++
 	}
-	// Digits, in groups joined by one space, dash or dot (191.9888.8734).
-	n, k := 0, i
+	// Digits, in groups joined by one space, dash or dot (191.9888.8734),
+	// or by a slash or underscore between groups of three or more
+	// (187_3290_9610), as scanPhone reads them; up to 15 (0086 and a
+	// mobile).
+	n, k, group := 0, i, 0
 	for k < len(rs) {
 		if isDigitRune(rs[k]) {
 			n++
+			group++
 			k++
 			continue
 		}
-		if n > 0 && k+1 < len(rs) && (rs[k] == ' ' || rs[k] == '-' || rs[k] == '.') && isDigitRune(rs[k+1]) {
+		if n > 0 && k+1 < len(rs) && (rs[k] == ' ' || rs[k] == '-' || rs[k] == '.') && isDigitRune(rs[k+1]) ||
+			group >= 3 && (rs[k] == '/' || rs[k] == '_') && digitRunAt(rs, k+1) >= 3 {
+			group = 0
 			k++
 			continue
 		}
 		break
 	}
-	return n >= 5 && n <= 13 && (k == len(rs) || !isAlnumRune(rs[k]) && rs[k] != '_' && rs[k] != '-')
+	return n >= 5 && n <= 15 && (k == len(rs) || !isAlnumRune(rs[k]) && rs[k] != '_' && rs[k] != '-')
+}
+
+// digitRunAt is how many digits start at rs[k].
+func digitRunAt(rs []rune, k int) int {
+	n := 0
+	for k+n < len(rs) && isDigitRune(rs[k+n]) {
+		n++
+	}
+	return n
 }
 
 // wechatBefore reports whether the normalised text dst ends with a WeChat
@@ -970,7 +1025,7 @@ func wechatBefore(dst []byte) bool {
 	for k > 0 && (dst[k-1] == ' ' || dst[k-1] == ':') {
 		k--
 	}
-	for _, p := range [...]string{"👉", "➡", "→", "号"} {
+	for _, p := range [...]string{"👉", "➡", "→", "号码", "号", "搜索", "搜", "好友", "】", "]", ")"} {
 		if hasSuffix(dst[:k], p) {
 			k -= len(p)
 			break
@@ -1226,7 +1281,7 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 			return 3, "微信" // V❤X: the heart between the letters of VX
 		case isHeart(next):
 			return 2, "微信"
-		case next == '我' && idAfter(rs, j+1):
+		case next == '我' && (idAfter(rs, j+1) || labelledIDAfter(rs, j+1)):
 			return 2, "微信" // V我 lily_88, "WeChat me"; V我50 is a request for money, no id
 		case isDigitRune(next) || isLetterRune(next):
 		case contactBefore(rs, i) && !isHan(next) || (next == ':' || isPointer(next)) && handleAfter(rs, j):

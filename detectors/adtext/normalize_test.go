@@ -389,6 +389,9 @@ func TestNormalizeExamples(t *testing.T) {
 		{"mp.weixin.qq.com/s/x", "mp.weixin.qq.com/s/x", nil},
 		{"V我 lily8888 了解一下", "微信 lily8888 了解一下", []string{"V我 → 微信"}},
 		{"V我50", "V我50", nil},
+		{"V我：lilyshop", "微信:lilyshop", []string{"V我 → 微信"}},
+		{"V我 hello", "V我 hello", nil},
+		{"微信号码：wx887751，【微信】wx69062", "微信号码:wx887751,【微信】wx69062", nil},
 		{"V❤X：lily8888", "微信:lily8888", []string{"V❤X → 微信"}},
 		{"V❤Xiaomi", "微信Xiaomi", []string{"V❤ → 微信"}},
 		{"绿泡泡 lily8888", "微信 lily8888", []string{"绿泡泡 → 微信"}},
@@ -399,6 +402,7 @@ func TestNormalizeExamples(t *testing.T) {
 		{"我爱你1❤2❤3❤4", "我爱你1❤2❤3❤4", nil},
 		{"一三八两三四五六七八九", "13823456789", []string{"Chinese numerals 一三八… → 138…"}},
 		{"138两2345678", "13822345678", []string{"Chinese numerals 138… → 138…"}},
+		{"一三八两两三四五六七八", "13822345678", []string{"Chinese numerals 一三八… → 138…"}},
 		{"三三两两的人群", "三三两两的人群", nil},
 	}
 	for _, tt := range tests {

@@ -98,24 +98,67 @@ func circled(s string) string {
 	return b.String()
 }
 
-// chineseNumerals writes digits as Chinese numerals (一三八), zero as 零 or 〇.
+// chineseNumerals writes digits as Chinese numerals (一三八), zero as 零 or 〇,
+// and in some numbers a 2 inside as 两, as it is read aloud (一三八两…).
 func chineseNumerals(r *rand.Rand, s string) string {
 	zero := []string{"零", "〇"}[r.IntN(2)]
 	digits := []string{zero, "一", "二", "三", "四", "五", "六", "七", "八", "九"}
+	liang := r.IntN(2) == 0
 	var b strings.Builder
-	for _, c := range s {
-		if c >= '0' && c <= '9' {
+	for i, c := range s {
+		switch {
+		case c == '2' && liang && i > 0 && i < len(s)-1:
+			b.WriteString("两")
+		case c >= '0' && c <= '9':
 			b.WriteString(digits[c-'0'])
-		} else {
+		default:
 			b.WriteRune(c)
 		}
 	}
 	return b.String()
 }
 
+var digitDecorations = []string{"❤", "♥", "🌸", "✨", "🔥", "💕"}
+
+// decorated puts one heart or emoji between the digits of s
+// (1❤3❤8❤…).
+func decorated(r *rand.Rand, s string) string {
+	return strings.Join(strings.Split(s, ""), pick(r, digitDecorations))
+}
+
+// groupedNumber writes a phone or QQ number in groups the way a digit
+// pattern misses: a mobile as 138/1234/5678, 138_1234_5678,
+// (138)1234-5678 or after 0086; a QQ number in groups of three or more
+// joined by a space, a dash or a dot (1234 5678).
+func groupedNumber(r *rand.Rand, s string) string {
+	if len(s) == 11 {
+		switch r.IntN(5) {
+		case 0:
+			return s[:3] + "/" + s[3:7] + "/" + s[7:]
+		case 1:
+			return s[:3] + "_" + s[3:7] + "_" + s[7:]
+		case 2:
+			return "(" + s[:3] + ")" + s[3:7] + "-" + s[7:]
+		case 3:
+			return "0086-" + s[:3] + "-" + s[3:7] + "-" + s[7:]
+		default:
+			return "0086 " + s
+		}
+	}
+	if len(s) < 6 {
+		return s
+	}
+	k := 3 + r.IntN(len(s)-5) // both groups three digits or more
+	return s[:k] + pick(r, []string{" ", "-", "."}) + s[k:]
+}
+
 // disguiseDigits applies one of the digit disguises, chosen by r.
 func disguiseDigits(r *rand.Rand, s string) (string, string) {
-	switch r.IntN(5) {
+	switch r.IntN(7) {
+	case 5:
+		return decorated(r, s), "decorated"
+	case 6:
+		return groupedNumber(r, s), "grouped"
 	case 0:
 		return fullWidth(s), "full-width"
 	case 1:
@@ -131,12 +174,18 @@ func disguiseDigits(r *rand.Rand, s string) (string, string) {
 
 // contactWords are the ways to say "add me on WeChat" around a keyword
 // list: homophones (薇, 威), letters (V, vx), a pun (卫星), the word spaced
-// out, a heart for an i.
-var contactWords = []string{"加薇", "加威", "加V", "+vx", "加卫星", "W e C h a t", "v❤", "➕V", "威信", "薇信", "V信", "加 微 信", "wx", "VX：", "微❤"}
+// out, a heart for an i, slang (V我 "WeChat me", 绿泡泡 the green bubble),
+// the word as a label in brackets, or with 搜索, 好友, 号码 after it.
+var contactWords = []string{"加薇", "加威", "加V", "+vx", "加卫星", "W e C h a t", "v❤", "➕V", "威信", "薇信", "V信", "加 微 信", "wx", "VX：", "微❤",
+	"V我", "【微信】", "[微信]", "(微信)", "微信搜", "微信搜索", "添加微信好友", "微信号码", "V❤X：", "v♥x", "绿泡泡"}
+
+// idFirst are the ways to name the app after the id: lily8888（微信）,
+// lily8888 是我的微信.
+var idFirst = []string{"（微信）", " (微信)", "是我微信", " 是我的微信", "(wechat)"}
 
 // phoneWords and qqWords introduce phone and QQ numbers.
 var phoneWords = []string{"电话", "手机", "热线", "call", "☎", "📞", "咨询", "Tel"}
-var qqWords = []string{"QQ", "扣扣", "企鹅", "Q", "qq群"}
+var qqWords = []string{"QQ", "扣扣", "企鹅", "Q", "qq群", "🐧"}
 
 // disguiseLink writes a link so a URL pattern misses it: t[.]cn, "dot com",
 // a full stop for the dot, hxxps.
@@ -233,6 +282,8 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 	word := pick(r, contactWords)
 	if !disguise {
 		word = pick(r, []string{"加微信", "微信", "加V", "WeChat", "wx"})
+	} else if r.IntN(5) == 0 {
+		return v + pick(r, idFirst)
 	}
 	return word + pick(r, []string{"：", ":", " ", "➡", "👉"}) + v
 }
