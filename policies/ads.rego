@@ -1,6 +1,6 @@
 package moderation
 
-# ad_content: an account whose broadcasts are mostly advertising AND
+# ad_content: an account whose broadcasts are largely advertising AND
 # whose audience complains about them. Neither alone is enough: a brand whose
 # followers signed up for its offers may post ads all day, and a news account
 # full of links draws a few complaints from a huge audience. The complaint
@@ -18,9 +18,11 @@ package moderation
 # Undefined for account types data.json gives no levels.
 _ads_levels := data.config.ad_content.levels[input.account.type]
 
-# Most of a large enough sample of recent broadcasts read as ads: the share
-# is data.json's, well under all, so an ordinary post now and then does not
-# hide an ad account.
+# A large share of a large enough sample of recent broadcasts read as ads:
+# the share is data.json's, well under half, so ordinary posts between the
+# ads (one before each, or two in every five) do not hide an ad account;
+# the complaint or unfollow levels beside it are what spare an account
+# whose followers want its offers.
 _ads_heavy if {
 	signal_value("ad_content", "share") >= _ads_levels.share
 	signal_value("ad_content", "broadcasts") >= _ads_levels.min_broadcasts
@@ -60,7 +62,7 @@ _ads_duration(action) := object.get(data.config.ad_content.durations, action, ob
 # METADATA
 # title: Advertising that followers complain about
 # description: >-
-#   Most of an account's recent broadcasts read as ads (share and
+#   A large share of an account's recent broadcasts read as ads (share and
 #   sample size from data.json) and its audience complains: a credible
 #   complaint rate (95% Wilson lower bound over complaints not discounted as
 #   a brigade's) and a count of complaints about advertising, as many of
@@ -72,7 +74,7 @@ _ads_duration(action) := object.get(data.config.ad_content.durations, action, ob
 # custom:
 #   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
 #   explanation: >-
-#     Most of this account's recent broadcasts are advertising, and
+#     Many of this account's recent broadcasts are advertising, and
 #     many of the people who receive them have complained about the
 #     advertising. Advertising is allowed, and accounts whose followers are
 #     happy with it are not affected; broadcasts that turn into ads the
@@ -149,7 +151,7 @@ _ads_unfollow_evidence := e if {
 # METADATA
 # title: Advertising that drives followers away
 # description: >-
-#   Most of an account's recent broadcasts read as ads (share and
+#   A large share of an account's recent broadcasts read as ads (share and
 #   sample size from data.json) and its followers leave: at least
 #   data.json's number of unfollows in 7 days, at an unfollow rate per
 #   delivered broadcast (95% Wilson lower bound) at or above the level
@@ -160,7 +162,7 @@ _ads_unfollow_evidence := e if {
 # custom:
 #   ground: "Platform rules 5.3: unwanted advertising in broadcasts"
 #   explanation: >-
-#     Most of this account's recent broadcasts are advertising, and an
+#     Many of this account's recent broadcasts are advertising, and an
 #     unusually large share of the people who received them stopped
 #     following the account. Followers leaving after ads is the clearest
 #     sign that they do not want them, even when nobody complains.

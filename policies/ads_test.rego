@@ -118,7 +118,7 @@ test_limit_takes_broadcasting_for_a_week if {
 	d.appealable == true
 	d.reasons == [{
 		"code": "ad_content",
-		"detail": "0.6 of the last 5 broadcasts read as ads; 5 complaints, 5 about ads; limit for subscription accounts: ads in 60% or more of at least 5 broadcasts, with a credible complaint rate of at least 0.1% and 5 or more complaints about advertising, as many of them credible",
+		"detail": "0.4 of the last 5 broadcasts read as ads; 5 complaints, 5 about ads; limit for subscription accounts: ads in 40% or more of at least 5 broadcasts, with a credible complaint rate of at least 0.1% and 5 or more complaints about advertising, as many of them credible",
 	}]
 }
 
@@ -151,7 +151,7 @@ test_evidence_missing_is_described if {
 	vs := moderation.violations with input as doc
 	[v.reason | some v in vs; v.rule == "ad_content"] == [{
 		"code": "ad_content",
-		"detail": "95% of the last 20 broadcasts read as advertising; 31 complaints about advertising, credible complaint rate at least 2.34%; suspension level for enterprise accounts: ads in 60% or more of at least 5 broadcasts, with a credible complaint rate of at least 1.5% and 20 or more complaints about advertising, as many of them credible",
+		"detail": "95% of the last 20 broadcasts read as advertising; 31 complaints about advertising, credible complaint rate at least 2.34%; suspension level for enterprise accounts: ads in 40% or more of at least 5 broadcasts, with a credible complaint rate of at least 1.5% and 20 or more complaints about advertising, as many of them credible",
 	}]
 }
 
@@ -198,7 +198,7 @@ test_metadata_flows_into_decision if {
 	d := _decide(_input("subscription", _at("subscription", "limit"), 0))
 	d.title == "Advertising that followers complain about"
 	d.ground == "Platform rules 5.3: unwanted advertising in broadcasts"
-	startswith(d.explanation, "Most of this account's recent broadcasts are advertising")
+	startswith(d.explanation, "Many of this account's recent broadcasts are advertising")
 	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
 }
 
@@ -330,10 +330,10 @@ test_ad_account_whose_followers_leave_is_limited if {
 	d.duration == "168h"
 	d.title == "Advertising that drives followers away"
 	d.ground == "Platform rules 5.3: unwanted advertising in broadcasts"
-	startswith(d.explanation, "Most of this account's recent broadcasts are advertising, and an")
+	startswith(d.explanation, "Many of this account's recent broadcasts are advertising, and an")
 	d.reasons == [{
 		"code": "ad_unfollows",
-		"detail": "1 of the last 6 broadcasts read as ads; 0 complaints, 0 about ads; limit for subscription accounts: ads in 60% or more of at least 5 broadcasts, with an unfollow rate of at least 0.4% of delivered broadcasts and 20 or more unfollows",
+		"detail": "1 of the last 6 broadcasts read as ads; 0 complaints, 0 about ads; limit for subscription accounts: ads in 40% or more of at least 5 broadcasts, with an unfollow rate of at least 0.4% of delivered broadcasts and 20 or more unfollows",
 	}]
 }
 
@@ -355,6 +355,6 @@ test_unfollow_evidence_missing_is_described if {
 	vs := moderation.violations with input as doc
 	[v.reason | some v in vs; v.rule == "ad_unfollows"] == [{
 		"code": "ad_unfollows",
-		"detail": "60% of the last 5 broadcasts read as advertising; 45 unfollows in 7 days, unfollow rate at least 3.12% of delivered broadcasts; suspension level for service accounts: ads in 60% or more of at least 5 broadcasts, with an unfollow rate of at least 3% of delivered broadcasts and 20 or more unfollows",
+		"detail": "40% of the last 5 broadcasts read as advertising; 45 unfollows in 7 days, unfollow rate at least 3.12% of delivered broadcasts; suspension level for service accounts: ads in 40% or more of at least 5 broadcasts, with an unfollow rate of at least 3% of delivered broadcasts and 20 or more unfollows",
 	}]
 }

@@ -20,10 +20,12 @@ import (
 const mixSeed = 20260330
 
 // mixInstances is the labelled mix's size: a few instances of every
-// class, rings and groups included (about 40,000 events).
+// class, rings and groups included (about 40,000 events), and coupon
+// brands enough that their templates' near-duplicates would make a
+// campaign of unverified accounts.
 var mixInstances = map[traffic.Class]int{
 	traffic.DisguisedAds: 12, traffic.HandleRing: 4, traffic.SlowDrip: 6, traffic.HarvestRing: 2, traffic.DormantWake: 8,
-	traffic.BrigadedNews: 2, traffic.TradeFair: 2, traffic.PriceReports: 3, traffic.CouponBrand: 4, traffic.GroupAdmins: 8,
+	traffic.BrigadedNews: 2, traffic.TradeFair: 2, traffic.PriceReports: 3, traffic.CouponBrand: 16, traffic.GroupAdmins: 8,
 	traffic.Ordinary: 3,
 }
 

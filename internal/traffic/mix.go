@@ -269,8 +269,9 @@ var everydayReasons = []string{"spam", "other", "ads", "harassment"}
 // disguisedAds: an unverified subscription account broadcasts one ad a day
 // (within its quota) for 5–9 days, each hiding its contact handle, digits
 // or link a different way; followers complain, leave, or both. A quarter
-// of them post something ordinary every fourth day, to keep the share of
-// ads below a level read in the README.
+// of them post something ordinary every fourth day, and a fifth before
+// every ad (twice as many days), to keep the share of ads below a level
+// read in the README.
 func (g *gen) disguisedAds() {
 	acct := g.account(DisguisedAds, "broadcast", moderation.AccountInfo{Type: moderation.AccountSubscription, CreatedAt: g.daysAgo(g.between(20, 400))})
 	n := g.between(5, 9)
@@ -284,9 +285,14 @@ func (g *gen) disguisedAds() {
 	case 1: // both
 		unfollows = 0.01 + 0.02*g.r.Float64()
 	}
-	interleave := g.chance(0.25)
+	// Some post an ordinary text now and then; some put one before every
+	// ad, so that only half their broadcasts read as ads.
+	interleave, dilute := g.chance(0.25), g.chance(0.2)
+	if dilute {
+		n, interleave = 2*n, false
+	}
 	for k := 0; k < n; k++ {
-		if interleave && k%4 == 3 {
+		if interleave && k%4 == 3 || dilute && k%2 == 0 {
 			at := daily(first, k, drift)
 			id := g.broadcast(acct, at, pick(g.r, smallTopics), recipients)
 			g.reactions(acct, id, at, recipients, 0.0002*g.r.Float64(), 0.001*g.r.Float64(), everydayReasons)
@@ -687,11 +693,17 @@ func (g *gen) couponBrand() {
 
 // groupAdmins: a group's 1–4 admins, accounts years old, most in everyday
 // use and some quiet (nothing seen before), add its members (80 to 500, a
-// group's most): most groups in a day or three, some steadily for weeks.
+// group's most, or one time in seven the 600–980 members of two full
+// groups; a sole admin adds them all): most groups in a day or three,
+// under 450 a day, some steadily for weeks.
 // The members of one group in four answer nothing (none yet, or a platform
 // that reports no answers).
 func (g *gen) groupAdmins() {
-	members := make([]string, g.between(80, 500))
+	size := g.between(80, 500)
+	if g.chance(0.15) {
+		size = g.between(600, 980) // the admins of two full groups (a group holds 500 at most)
+	}
+	members := make([]string, size)
 	for i := range members {
 		members[i] = g.person("g")
 	}
@@ -705,12 +717,15 @@ func (g *gen) groupAdmins() {
 		acct := g.account(GroupAdmins, "", moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: g.daysAgo(g.between(400, 3000))})
 		order := g.r.Perm(len(members))
 		share := 0.3 + 0.4*g.r.Float64()
+		if admins == 1 {
+			share = 1 // the only admin adds everyone
+		}
 		todo := order[:int(float64(len(order))*share)]
 		var days int
 		if weeks {
 			days = g.between(14, 28)
 		} else {
-			days = g.between(1, 3)
+			days = max(g.between(1, 3), (len(todo)+449)/450) // under 450 a day, as a group's members come in
 		}
 		start := End.AddDate(0, 0, -days).Add(g.dur(6 * time.Hour))
 		if !g.chance(0.3) { // else a quiet account that seldom adds anyone
