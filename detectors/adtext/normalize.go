@@ -151,6 +151,10 @@ func needsWork(text string) bool {
 			if j+5 <= len(text) && strings.EqualFold(text[j:j+5], " chat") {
 				return true
 			}
+		case "wei":
+			if j+4 <= len(text) && isSplitSep(rune(text[j])) && strings.EqualFold(text[j+1:j+4], "xin") {
+				return true // wei xin lily88, jia wei xin: the pinyin, in a text all ASCII
+			}
 		case "tel", "call", "phone", "mobile", "cell":
 			if j < len(text) && isDigit(text[j]) {
 				return true // Tel13812345678
