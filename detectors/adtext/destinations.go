@@ -132,7 +132,7 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 	explicit := false
 	for k := 0; k < 4; k++ {
 		switch {
-		case k == 0 && i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕")):
+		case k == 0 && i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕")) && bracketedMarker(s, i):
 			// 【微信】lily8888, (微信)lily8888: the marker as a label.
 			i += runeLen(s[i])
 			explicit = true
@@ -181,6 +181,20 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 		return 0, "", false
 	}
 	return j, string(s[i:j]), true
+}
+
+// bracketedMarker reports whether the WeChat marker that ends at s[i]
+// opens with a bracket of its own (【微信】, (wechat)): a label, not the end
+// of a remark in brackets ("(来自微信)Android").
+func bracketedMarker(s []byte, i int) bool {
+	for _, m := range [...]string{"微信", "wechat", "vx", "wx", "v信"} {
+		if !hasSuffix(s[:i], m) {
+			continue
+		}
+		k := i - len(m)
+		return k > 0 && (s[k-1] == '(' || s[k-1] == '[') || hasSuffix(s[:k], "【") || hasSuffix(s[:k], "「") || hasSuffix(s[:k], "〔")
+	}
+	return false
 }
 
 // wechatIDBefore reads a WeChat id written before the marker s[i:end]:
@@ -307,8 +321,8 @@ func qqGroups(s []byte, i int) (end int, num string, ok bool) {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-j < 3 || n+k-j > len(d) {
-			return 0, "", false
+		if k-j < 3 || n+k-j > len(d) || n == 4 && k-j == 4 && isYear(d[:4]) && isYear(s[j:k]) {
+			return 0, "", false // QQ 2023-2024: a season, not a number
 		}
 		n += copy(d[n:], s[j:k])
 		if k+1 < len(s) && (s[k] == ' ' || s[k] == '-' || s[k] == '.') && isDigit(s[k+1]) {
@@ -320,6 +334,11 @@ func qqGroups(s []byte, i int) (end int, num string, ok bool) {
 		}
 		return k, string(d[:n]), true
 	}
+}
+
+// isYear reports whether four digits are a year of these two centuries.
+func isYear(d []byte) bool {
+	return len(d) == 4 && (d[0] == '1' && d[1] == '9' || d[0] == '2' && d[1] == '0')
 }
 
 // phoneAt reads a phone number at s[i] with scanPhone's rules and returns
