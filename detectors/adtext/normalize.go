@@ -123,6 +123,11 @@ func needsWork(text string) bool {
 			if i+1 < len(text) && (lower(text[i+1]) == 'v' || lower(text[i+1]) == 'q') {
 				return true // +V lily88
 			}
+		case '/', '_':
+			if i >= 3 && isDigit(text[i-1]) && isDigit(text[i-2]) && isDigit(text[i-3]) && i+3 < len(text) &&
+				isDigit(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) {
+				return true // 138/1234/5678
+			}
 		}
 		if isDigit(c) && (i == 0 || !isASCIIAlnum(text[i-1])) && i+4 < len(text) &&
 			isLatinSep(rune(text[i+1])) && isDigit(text[i+2]) && isLatinSep(rune(text[i+3])) && isDigit(text[i+4]) &&
@@ -1038,6 +1043,47 @@ func wechatBefore(dst []byte) bool {
 	return hasSuffix(dst[:k], "微信") || k >= 6 && strings.EqualFold(string(dst[k-6:k]), "wechat")
 }
 
+// slashedPhone returns how many runes at rs[i] spell a phone number in
+// groups of three or more digits joined by one slash or underscore, the
+// same throughout (138/1234/5678, 010_6512_3456), 0 if none: a mobile of
+// 11 digits or a landline of 10 to 12 starting with 0. Dates (2024/12/05)
+// and addresses (138/140) have too few digits or too short a group.
+func slashedPhone(rs []rune, i int) int {
+	var sep rune
+	digits, groups, j := 0, 0, i
+	var first [2]rune
+	for {
+		k := j
+		for k < len(rs) && isDigitRune(rs[k]) {
+			if digits < 2 {
+				first[digits] = rs[k]
+			}
+			digits++
+			k++
+		}
+		if k-j < 3 {
+			return 0
+		}
+		groups++
+		j = k
+		if j+1 < len(rs) && (rs[j] == '/' || rs[j] == '_') && (sep == 0 || rs[j] == sep) && isDigitRune(rs[j+1]) {
+			sep = rs[j]
+			j++
+			continue
+		}
+		break
+	}
+	if groups < 2 || j < len(rs) && (isAlnumRune(rs[j]) || rs[j] == '/' || rs[j] == '_') {
+		return 0
+	}
+	mobile := digits == 11 && first[0] == '1' && first[1] >= '3' && first[1] <= '9'
+	landline := digits >= 10 && digits <= 12 && first[0] == '0'
+	if !mobile && !landline {
+		return 0
+	}
+	return j - i
+}
+
 // qqBefore reports whether the normalised text dst ends with a QQ marker
 // (QQ🐧12345678 is not QQQQ).
 func qqBefore(dst []byte) bool {
@@ -1115,6 +1161,27 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			}
 			i += 2
 			continue
+		case isDigitRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])):
+			if n := slashedPhone(rs, i); n > 0 {
+				// 138/1234/5678 → 138-1234-5678: a phone as plainly written,
+				// as dates and fractions write their slashes.
+				if f != nil {
+					f.change(rs[i:i+n], strings.Map(func(r rune) rune {
+						if r == '/' || r == '_' {
+							return '-'
+						}
+						return r
+					}, string(rs[i:i+n])))
+				}
+				for _, c := range rs[i : i+n] {
+					if c == '/' || c == '_' {
+						c = '-'
+					}
+					dst = append(dst, byte(c))
+				}
+				i += n
+				continue
+			}
 		case r == 0x1F427 && digitsAfter(rs, i+1) && !qqBefore(dst):
 			// 🐧 12345678: the penguin of QQ's logo, where a number follows.
 			f.change(rs[i:i+1], "QQ")

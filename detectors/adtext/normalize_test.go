@@ -404,6 +404,8 @@ func TestNormalizeExamples(t *testing.T) {
 		{"138两2345678", "13822345678", []string{"Chinese numerals 138… → 138…"}},
 		{"一三八两两三四五六七八", "13822345678", []string{"Chinese numerals 一三八… → 138…"}},
 		{"三三两两的人群", "三三两两的人群", nil},
+		{"Call 138/1234/5678 or 010_6512_3456", "Call 138-1234-5678 or 010-6512-3456", []string{"138/1234/5678 → 138-1234-5678", "010_6512_3456 → 010-6512-3456"}},
+		{"see you at 138/140 Main St on 2024/12/05, t.cn/138/1234/5678", "see you at 138/140 Main St on 2024/12/05, t.cn/138/1234/5678", nil},
 		{"jia wei xin lily8888 mian mo", "jia wechat lily8888 mian mo", []string{"wei xin → wechat"}},
 		{"Wei Xin won the race", "Wei Xin won the race", nil},
 	}
