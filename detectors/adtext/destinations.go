@@ -310,8 +310,8 @@ func qqNumber(s []byte, i int) (end int, num string, ok bool) {
 }
 
 // qqGroups reads a QQ number written in groups of three or more digits
-// at s[i] (1234 5678, 123-456-789). A group too short, a letter after or
-// more than 11 digits in all and it is not one.
+// at s[i] (1234 5678, 123-456-789). A group too short, a letter after,
+// more than 11 digits in all or two years (2023-2024) and it is not one.
 func qqGroups(s []byte, i int) (end int, num string, ok bool) {
 	var d [11]byte
 	n := 0
@@ -329,7 +329,7 @@ func qqGroups(s []byte, i int) (end int, num string, ok bool) {
 			j = k + 1
 			continue
 		}
-		if n < 5 || k < len(s) && (isLetter(s[k]) || s[k] == '.' || s[k] == '-') {
+		if n < 5 || k < len(s) && isLetter(s[k]) {
 			return 0, "", false
 		}
 		return k, string(d[:n]), true

@@ -459,6 +459,7 @@ func TestDestinations(t *testing.T) {
 		{"QQ 1234 5678", []Destination{{Kind: "qq", Value: "12345678"}}},
 		{"QQ 1234-5678", []Destination{{Kind: "qq", Value: "12345678"}}},
 		{"QQ 1234.5678", []Destination{{Kind: "qq", Value: "12345678"}}},
+		{"Add my QQ 1234 5678.", []Destination{{Kind: "qq", Value: "12345678"}}},
 		{"QQ 12345678 13812345678", []Destination{{Kind: "qq", Value: "12345678"}, {Kind: "phone", Value: "13812345678"}}},
 		{"QQ 2024.12.05 更新，QQ 2023-2024 赛季", nil},
 		{"扣扣 1❤2❤3❤4❤5❤6❤7", []Destination{{Kind: "qq", Value: "1234567"}}},
