@@ -503,7 +503,13 @@ func (c *ComplaintRate) Credibility(now int64, rs *Reporters) Credibility {
 // targets an hour or over days, still complains about the same accounts.
 // A reporter who complained about one of the brigade's other targets
 // together with at least BrigadeShared of its members is a straggler of
-// the same brigade.
+// the same brigade. And a reporter who, within BrigadeSpan of a complaint
+// about this account, complained about another account that at least
+// BrigadeShared of this account's reporters also complained about within
+// BrigadeSpan of theirs is in a brigade of two targets, or of more whose
+// members each joined only some: people who share a grievance complain
+// when each account's broadcast reaches them, not in step about two
+// accounts in the same hour.
 func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[string]]Standing {
 	r := c.record
 	day := utcDay(now)
@@ -512,20 +518,23 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 		id     unique.Handle[string]
 		r      *reporter // nil when the index no longer holds it
 		others bool      // it complained about another account in the window
+		at     []int64   // when it complained about this account
 	}
 	standing := make(map[unique.Handle[string]]Standing, len(r.entries))
 	var reps []judged
+	index := make(map[unique.Handle[string]]int, len(r.entries)) // into reps
 	anyOthers := false
 	for _, e := range r.entries {
 		if at := e.at(); at > now || utcDay(at) <= day-complaintDays {
 			continue
 		}
-		if _, ok := standing[e.reporter]; ok {
+		if k, ok := index[e.reporter]; ok {
+			reps[k].at = append(reps[k].at, e.at())
 			continue
 		}
 		rep := rs.byID[e.reporter]
 		standing[e.reporter] = rs.standing(rep, now)
-		j := judged{id: e.reporter, r: rep}
+		j := judged{id: e.reporter, r: rep, at: []int64{e.at()}}
 		if rep != nil {
 			for _, tg := range rep.targets[:rep.n] {
 				if tg.account != r.account && tg.at > since {
@@ -534,39 +543,52 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 				}
 			}
 		}
+		index[e.reporter] = len(reps)
 		reps = append(reps, j)
 	}
 	if len(reps) < rs.p.BrigadeShared || !anyOthers {
 		return standing
 	}
 	// others calls f for each other account the reporter complained about
-	// in the window.
-	others := func(j judged, f func(unique.Handle[string]) bool) {
+	// in the window, and when it last did.
+	others := func(j judged, f func(a unique.Handle[string], at int64) bool) {
 		if !j.others {
 			return
 		}
 		for _, tg := range j.r.targets[:j.r.n] {
-			if tg.account != r.account && tg.at > since && !f(tg.account) {
+			if tg.account != r.account && tg.at > since && !f(tg.account, tg.at) {
 				return
 			}
 		}
 	}
+	span := int64(rs.p.BrigadeSpan / time.Second)
+	inStep := func(j judged, at int64) bool {
+		return slices.ContainsFunc(j.at, func(t int64) bool { return max(t-at, at-t) <= span })
+	}
 	shared := map[unique.Handle[string]]int{}
+	stepped := map[unique.Handle[string]]int{} // reporters who complained about it in step with this account
 	for _, j := range reps {
-		others(j, func(a unique.Handle[string]) bool { shared[a]++; return true })
+		others(j, func(a unique.Handle[string], at int64) bool {
+			shared[a]++
+			if inStep(j, at) {
+				stepped[a]++
+			}
+			return true
+		})
 	}
 	for _, j := range reps {
 		if standing[j.id] != Credible {
 			continue
 		}
-		n := 0
-		others(j, func(a unique.Handle[string]) bool {
+		n, pair := 0, false
+		others(j, func(a unique.Handle[string], at int64) bool {
 			if shared[a] >= rs.p.BrigadeShared {
 				n++
 			}
+			pair = pair || stepped[a] >= rs.p.BrigadeShared && inStep(j, at)
 			return true
 		})
-		if n >= rs.p.BrigadeCoTargets {
+		if n >= rs.p.BrigadeCoTargets || pair {
 			standing[j.id] = Brigade
 		}
 	}
@@ -576,7 +598,7 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 	withBrigade := map[unique.Handle[string]]int{}
 	for _, j := range reps {
 		if standing[j.id] == Brigade {
-			others(j, func(a unique.Handle[string]) bool { withBrigade[a]++; return true })
+			others(j, func(a unique.Handle[string], _ int64) bool { withBrigade[a]++; return true })
 		}
 	}
 	var stragglers []unique.Handle[string]
@@ -584,7 +606,7 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 		if standing[j.id] != Credible {
 			continue
 		}
-		others(j, func(a unique.Handle[string]) bool {
+		others(j, func(a unique.Handle[string], _ int64) bool {
 			if withBrigade[a] >= rs.p.BrigadeShared {
 				stragglers = append(stragglers, j.id)
 				return false
@@ -626,8 +648,9 @@ func (c *ComplaintRate) credibilityEvidence(b *strings.Builder, t ComplaintTotal
 
 // brigadeRule says what makes a reporter a brigade member.
 func brigadeRule(rs *Reporters) string {
-	return fmt.Sprintf("%d or more within %s, or %d more that %d or more of this account's reporters also complained about in %d days",
-		rs.p.BrigadeTargets, fmtSpan(rs.p.BrigadeSpan), rs.p.BrigadeCoTargets, rs.p.BrigadeShared, int(rs.p.Window/(24*time.Hour)))
+	return fmt.Sprintf("%d or more within %s, or %d more that %d or more of this account's reporters also complained about in %d days, or one more within %s of their complaint here, as %d or more of them did",
+		rs.p.BrigadeTargets, fmtSpan(rs.p.BrigadeSpan), rs.p.BrigadeCoTargets, rs.p.BrigadeShared, int(rs.p.Window/(24*time.Hour)),
+		fmtSpan(rs.p.BrigadeSpan), rs.p.BrigadeShared)
 }
 
 // BrigadeSignal is the brigade among the account's complainants as a

@@ -207,6 +207,52 @@ func TestSlowBrigade(t *testing.T) {
 	}
 }
 
+// TestBrigadeInStep: reporters who complain about two accounts within the
+// same hour, five or more of them alike, are a brigade of two targets, and
+// so are the members of a wider one who each joined only some of its
+// targets; the same reporters complaining about the second account a day
+// later are not (TestSlowBrigade), nor are four who did it in step.
+func TestBrigadeInStep(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name        string
+		reporters   int
+		join        func(r, target int) bool // whether reporter r complains about target
+		targets     int
+		wantBrigade float64 // of t0's complaints
+	}{
+		{"two targets, thirty reporters", 30, func(int, int) bool { return true }, 2, 30},
+		{"two targets, four reporters", 4, func(int, int) bool { return true }, 2, 0},
+		// Each reporter joins two of three targets: t0's reporters are the
+		// ten that took t0 and t1 and the ten that took t0 and t2.
+		{"three targets, each reporter two", 30, func(r, tg int) bool { return tg != r%3 }, 3, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newComplaintWorld()
+			for i := range tt.targets {
+				w.broadcast(fmt.Sprintf("t%d", i), start.Add(-time.Hour), 3000)
+			}
+			for r := range tt.reporters {
+				for i := range tt.targets {
+					if tt.join(r, i) {
+						w.complain(fmt.Sprintf("t%d", i), fmt.Sprintf("r%02d", r), start.Add(time.Duration(r)*time.Minute+time.Duration(i)*10*time.Second))
+					}
+				}
+			}
+			w.broadcast("t0", start.Add(5*time.Hour), 3000)
+			if got := w.value("t0", "complaint_rate.brigade_complaints"); got != tt.wantBrigade {
+				t.Errorf("brigade complaints: got %v, want %v", got, tt.wantBrigade)
+			}
+			if tt.wantBrigade > 0 {
+				if ev := w.accounts["t0"].Signals(w.env)["complaint_rate"].Evidence; !strings.Contains(ev, "or one more within an hour of their complaint here, as 5 or more of them did") {
+					t.Errorf("evidence does not say the rule: %q", ev)
+				}
+			}
+		})
+	}
+}
+
 // TestBrigadeStragglers: reporters who missed some of a brigade's targets
 // are discounted with it; reporters of the same account who complained
 // about nothing the brigade did are not.

@@ -565,9 +565,10 @@ func (g *gen) fakeGroupAdmin(acct string, n int) {
 	}
 }
 
-// brigadedNews: a small news account and 2–6 other small accounts broadcast
+// brigadedNews: a small news account and 1–6 other small accounts broadcast
 // daily to a few hundred or thousand followers who rarely complain; in one
-// or two hours 25–60 reporters file against every one of them together.
+// or two hours 25–60 reporters file against every one of them together,
+// or, against three or more, each reporter against only some of them.
 func (g *gen) brigadedNews() {
 	days := g.between(4, 8)
 	type target struct {
@@ -580,7 +581,12 @@ func (g *gen) brigadedNews() {
 	news := target{recipients: int64(g.between(300, 3000)), text: func(k int) string { return newsText(g.r, domain, k) }}
 	news.acct = g.account(BrigadedNews, "", moderation.AccountInfo{Type: moderation.AccountSubscription, Verified: g.chance(0.3), CreatedAt: g.daysAgo(g.between(400, 2000))})
 	targets := []*target{&news}
-	for i := g.between(2, 6); i > 0; i-- {
+	others := g.between(1, 6)
+	join := 0.9 // the share of the targets each reporter files against
+	if others >= 2 && g.chance(0.3) {
+		join = 0.6 + 0.2*g.r.Float64()
+	}
+	for i := others; i > 0; i-- {
 		t := &target{recipients: int64(g.between(150, 5000)), text: func(int) string { return pick(g.r, smallTopics) }}
 		t.acct = g.account(BrigadedNews, "", moderation.AccountInfo{Type: moderation.AccountSubscription, CreatedAt: g.daysAgo(g.between(100, 2000))})
 		targets = append(targets, t)
@@ -606,7 +612,7 @@ func (g *gen) brigadedNews() {
 		reason := pick(g.r, []string{"spam", "fraud", "harassment", "other"})
 		for _, rep := range reporters {
 			for _, t := range targets {
-				if g.chance(0.9) {
+				if g.chance(join) {
 					g.emit(t.acct, hour.Add(g.dur(time.Hour)), moderation.Event{Kind: moderation.KindComplaint,
 						Complaint: &moderation.Complaint{Reporter: rep, Reason: reason, BroadcastID: t.ids[days-1-w]}})
 				}
