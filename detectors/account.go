@@ -50,7 +50,7 @@ type Account struct {
 	woke    int32  // unix hour (clamped: ±245,000 years) the current run of activity began, if a dormancy ended it
 	dormant uint16 // hours of silence before that run (saturating at 7 years); 0 if none
 	typ     uint8  // index in accountTypes; 0 until the platform says (account_info)
-	flags   uint8  // verified, hasLast
+	flags   uint8  // verified, hasLast, unrecorded
 
 	BulkAdd    *BulkAdd
 	Quota      *BroadcastQuota
@@ -229,6 +229,8 @@ func (a *Account) Value(metric string, env *Env) (v float64, ok bool) {
 		switch name {
 		case "dormant_days":
 			return a.DormantDays(), true
+		case "unrecorded":
+			return a.Unrecorded(), true
 		case "woken_outside_groups":
 			return a.wokenOutsideGroups(), true
 		}
@@ -304,7 +306,7 @@ func Metrics() []string {
 	for _, n := range bulkMetrics {
 		names = append(names, "bulk_add."+n)
 	}
-	names = append(names, "bulk_add.dormant_days", "bulk_add.woken_outside_groups")
+	names = append(names, "bulk_add.dormant_days", "bulk_add.unrecorded", "bulk_add.woken_outside_groups")
 	names = append(names, "broadcast_quota.day", "broadcast_quota.month")
 	for _, n := range complaintMetrics() {
 		names = append(names, "complaint_rate."+n)
@@ -329,7 +331,7 @@ func Metrics() []string {
 func (a *Account) Signals(env *Env) map[string]moderation.Signal {
 	out := make(map[string]moderation.Signal, 3)
 	if a.BulkAdd != nil {
-		out["bulk_add"] = withDormancy(a.BulkAdd.Signal(a.Last), a.DormantDays(), a.wokenOutsideGroups())
+		out["bulk_add"] = withDormancy(a.BulkAdd.Signal(a.Last), a.DormantDays(), a.Unrecorded(), a.wokenOutsideGroups())
 	}
 	if a.Quota != nil {
 		out["broadcast_quota"] = a.Quota.Signal(a.Last, env.Location)
@@ -389,6 +391,7 @@ func (a *Account) touch(t int64, env *Env) {
 		if a.typ != 0 && t > env.watchedFrom { // known creation: silent since the later of the two
 			a.wake(t, max(a.created, env.watchedFrom))
 		}
+		a.unrecorded(t, env)
 	case t > a.Last:
 		a.wake(t, a.Last)
 		a.Last = t
@@ -402,15 +405,46 @@ func (a *Account) wake(t, since int64) {
 		return
 	}
 	if gap := uint64(t) - uint64(since); gap >= uint64(DormancyGap/time.Second) { // t > since: the unsigned difference is exact
-		a.woke = int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32))
+		a.woke = wokeHour(t)
 		a.dormant = uint16(min(gap/3600, math.MaxUint16))
+		a.setFlag(flagUnrecorded, false)
 	}
 }
+
+// wokeHour is t as the unix hour a run of activity began, clamped.
+func wokeHour(t int64) int32 { return int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32)) }
+
+// unrecorded handles an account first seen at t, created at least
+// DormancyGap before, while the service has watched for less than that:
+// whether it was silent cannot be told, and a bought account looks like
+// any other old account on a service that has just started. Standing is
+// earned by activity on record, so its current run of activity starts at
+// first sight, as a woken account's does, and it is reported as
+// bulk_add.unrecorded rather than as a silence: a policy judges it by how
+// the strangers it asks answer, as it judges a woken account. A flag, not
+// a count of days: every old account a new service sees is one, and
+// inputs that differ in nothing the policy reads share its memo.
+func (a *Account) unrecorded(t int64, env *Env) {
+	gap := uint64(DormancyGap / time.Second)
+	if a.typ == 0 || a.dormant > 0 || t < a.created || uint64(t)-uint64(a.created) < gap || uint64(t)-uint64(env.watchedFrom) >= gap {
+		return
+	}
+	a.woke = wokeHour(t)
+	a.setFlag(flagUnrecorded, true)
+}
+
+// wokeUp reports whether the current run of activity began after a
+// dormancy or at first sight with no record of the past: then it, not the
+// account's creation, is when its standing starts.
+func (a *Account) wokeUp() bool { return a.dormant > 0 || a.flags&flagUnrecorded != 0 }
 
 // Account flags.
 const (
 	flagVerified = 1 << iota
 	flagHasLast  // Last is set: before the first event it is no time at all, not 1970
+	// flagUnrecorded: the current run of activity began at first sight,
+	// the account's past before it having no record (see unrecorded).
+	flagUnrecorded
 	// flagEarlierDestination marks a copy read with a destination that
 	// its latest broadcast's match is not (WithDestination); never kept.
 	flagEarlierDestination
@@ -433,7 +467,7 @@ func (a *Account) AgeDays() float64 {
 		return -1
 	}
 	from := a.created
-	if woke := int64(a.woke) * 3600; a.dormant > 0 && woke > from {
+	if woke := int64(a.woke) * 3600; a.wokeUp() && woke > from {
 		from = woke
 	}
 	return (float64(a.Last) - float64(from)) / 86400 // in floats: no wrap whatever the times
@@ -444,7 +478,7 @@ func (a *Account) AgeDays() float64 {
 // otherwise); 0 for an account that never slept. A group's admin adds its
 // group's members; a bought account asks whomever it finds.
 func (a *Account) wokenOutsideGroups() float64 {
-	if a.dormant == 0 || a.BulkAdd == nil {
+	if !a.wokeUp() || a.BulkAdd == nil {
 		return 0
 	}
 	return float64(a.BulkAdd.strangersOutsideGroups(int64(a.woke) * 3600))
@@ -454,6 +488,16 @@ func (a *Account) wokenOutsideGroups() float64 {
 // run of activity; 0 if it never slept DormancyGap or longer while watched.
 // Whole days, because an owner reads it in a statement of reasons.
 func (a *Account) DormantDays() float64 { return float64(a.dormant / 24) }
+
+// Unrecorded is 1 for an account whose current run of activity began at
+// first sight because nothing of its past is on record (see unrecorded),
+// 0 for any other.
+func (a *Account) Unrecorded() float64 {
+	if a.flags&flagUnrecorded == 0 {
+		return 0
+	}
+	return 1
+}
 
 // accountTypes are the account types, stored as an index: a byte per
 // account rather than a string header.

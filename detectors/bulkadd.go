@@ -265,16 +265,21 @@ func (b *BulkAdd) Bytes() int64 {
 }
 
 // withDormancy adds to an account's bulk_add signal the silence before its
-// current run of activity, so a bought account's burst reads as what it is,
-// and how many strangers it has asked since outside groups.
-func withDormancy(s moderation.Signal, days, outsideGroups float64) moderation.Signal {
+// current run of activity (or that its past has no record), so a bought
+// account's burst reads as what it is, and how many strangers it has asked
+// since outside groups.
+func withDormancy(s moderation.Signal, days, unrecorded, outsideGroups float64) moderation.Signal {
 	s.Values["dormant_days"] = days
+	s.Values["unrecorded"] = unrecorded
 	s.Values["woken_outside_groups"] = outsideGroups
-	if days > 0 {
+	switch {
+	case days > 0:
 		s.Evidence += fmt.Sprintf("; the account had been silent for %.0f days before this run of activity", days)
-		if outsideGroups > 0 {
-			s.Evidence += fmt.Sprintf(", and since then it asked %.0f strangers found outside groups", outsideGroups)
-		}
+	case unrecorded > 0:
+		s.Evidence += "; the account has no activity on record before this run of activity"
+	}
+	if (days > 0 || unrecorded > 0) && outsideGroups > 0 {
+		s.Evidence += fmt.Sprintf(", and since then it asked %.0f strangers found outside groups", outsideGroups)
 	}
 	return s
 }

@@ -271,25 +271,29 @@ func TestDormancy(t *testing.T) {
 	day := func(d float64) time.Time { return t0.Add(time.Duration(d * 24 * float64(time.Hour))) }
 	created := day(-3 * 365)
 	tests := []struct {
-		name        string
-		watched     float64   // days after t0 of another account's event, seen first; 0 for none
-		events      []float64 // days after t0 of friend requests, in order of arrival
-		info        bool      // the first event carries account_info
-		wantAge     float64
-		wantDormant float64
+		name           string
+		watched        float64   // days after t0 of another account's event, seen first; 0 for none
+		events         []float64 // days after t0 of friend requests, in order of arrival
+		info           bool      // the first event carries account_info
+		wantAge        float64
+		wantDormant    float64
+		wantUnrecorded float64 // 1: its past has no record
 	}{
-		{"active all along", 0, []float64{0, 20, 40, 60, 80, 100}, true, 3*365 + 100, 0},
-		{"wakes after 90 days of silence", 0, []float64{0, 90}, true, 0, 90},
-		{"ten days after waking", 0, []float64{0, 90, 95, 100}, true, 10, 90},
-		{"59 days of silence is not dormancy", 0, []float64{0, 59}, true, 3*365 + 59, 0},
-		{"exactly 60 days is", 0, []float64{0, 60}, true, 0, 60},
-		{"first seen long after creation: nothing known of its silence", 0, []float64{0}, true, 3 * 365, 0},
-		{"a late event inside the silence changes nothing", 0, []float64{0, 90, 45}, true, 0, 90},
-		{"a second sleep replaces the first", 0, []float64{0, 90, 100, 300}, true, 0, 200},
-		{"no account_info: new, whatever its silence", 0, []float64{0, 90}, false, -1, 90},
-		{"first seen after 100 days of watching: a waking", -100, []float64{0}, true, 0, 100},
-		{"first seen after 59 days of watching: established", -59, []float64{0}, true, 3 * 365, 0},
-		{"watched since before it was created: silent since created", -4 * 365, []float64{0}, true, 0, 3 * 365},
+		// Seen from the service's first day: its past has no record, so
+		// its standing is what it earns from then on.
+		{"active all along, from the first day watched", 0, []float64{0, 20, 40, 60, 80, 100}, true, 100, 0, 1},
+		{"wakes after 90 days of silence", 0, []float64{0, 90}, true, 0, 90, 0},
+		{"ten days after waking", 0, []float64{0, 90, 95, 100}, true, 10, 90, 0},
+		{"59 days of silence is not dormancy", 0, []float64{0, 59}, true, 59, 0, 1},
+		{"exactly 60 days is", 0, []float64{0, 60}, true, 0, 60, 0},
+		{"first seen long after creation: its past unrecorded", 0, []float64{0}, true, 0, 0, 1},
+		{"a late event inside the silence changes nothing", 0, []float64{0, 90, 45}, true, 0, 90, 0},
+		{"a second sleep replaces the first", 0, []float64{0, 90, 100, 300}, true, 0, 200, 0},
+		{"no account_info: new, whatever its silence", 0, []float64{0, 90}, false, -1, 90, 0},
+		{"first seen after 100 days of watching: a waking", -100, []float64{0}, true, 0, 100, 0},
+		{"first seen after 59 days of watching: its past unrecorded", -59, []float64{0}, true, 0, 0, 1},
+		{"first seen after 60 days of watching: a waking", -60, []float64{0}, true, 0, 60, 0},
+		{"watched since before it was created: silent since created", -4 * 365, []float64{0}, true, 0, 3 * 365, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,6 +324,13 @@ func TestDormancy(t *testing.T) {
 			if tt.wantDormant > 0 && !strings.Contains(s.Evidence, "silent for") {
 				t.Errorf("evidence %q: want the silence named", s.Evidence)
 			}
+			unrecorded, _ := a.Value("bulk_add.unrecorded", env)
+			if unrecorded != tt.wantUnrecorded || s.Values["unrecorded"] != unrecorded {
+				t.Errorf("unrecorded: got %v (signal %v), want %v", unrecorded, s.Values["unrecorded"], tt.wantUnrecorded)
+			}
+			if named := strings.Contains(s.Evidence, "no activity on record"); named != (tt.wantUnrecorded > 0) {
+				t.Errorf("evidence %q: names an unrecorded past %v, want %v", s.Evidence, named, tt.wantUnrecorded > 0)
+			}
 		})
 	}
 }
@@ -327,29 +338,37 @@ func TestDormancy(t *testing.T) {
 // TestWokenOutsideGroups: an account that woke from a silence counts the
 // strangers it asked since then outside groups (search, other), not those
 // found in groups, not people it met (QR code, card), and not its requests
-// from before the silence; an account that never slept counts none. The
+// from before the silence; an account that never slept counts none, and
+// one whose past has no record counts from first sight. The
 // signal carries the same count, and the evidence names it.
 func TestWokenOutsideGroups(t *testing.T) {
 	day := func(d float64) time.Time { return t0.Add(time.Duration(d * 24 * float64(time.Hour))) }
-	created := day(-3 * 365)
-	add := func(a *Account, env *Env, d float64, i int, src moderation.Source) {
-		ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: day(d), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint("t", i), Source: src}}
-		if i == 0 {
-			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: created}
-		}
-		a.Observe(ev, env)
-	}
 	sources := []moderation.Source{moderation.SourceSearch, moderation.SourceGroup, moderation.SourceOther, moderation.SourceQR, moderation.SourceCard, moderation.SourceGroup}
 	for _, tt := range []struct {
-		name  string
-		sleep float64 // days between the first requests and the rest
-		want  float64
+		name    string
+		created float64 // days after t0
+		watched float64 // days after t0 of another account's event, seen first; 0 for none
+		sleep   float64 // days between the first requests and the rest
+		want    float64
 	}{
-		{"woke after 90 days: search and other since waking", 90, 4},
-		{"never slept", 10, 0},
+		{"woke after 90 days: search and other since waking", -3 * 365, 0, 90, 4},
+		{"never slept", -20, -100, 10, 0},
+		// First seen on the service's first day, three years after it was
+		// created: its run began at first sight, searches then included.
+		{"its past unrecorded: since first sight", -3 * 365, 0, 10, 7},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := &Env{Location: time.UTC}
+			if tt.watched != 0 {
+				NewAccount().Observe(&moderation.Event{Kind: moderation.KindUnfollow, At: day(tt.watched), Unfollow: &moderation.Unfollow{Follower: "f"}}, env)
+			}
+			add := func(a *Account, env *Env, d float64, i int, src moderation.Source) {
+				ev := &moderation.Event{Kind: moderation.KindFriendAdd, At: day(d), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprint("t", i), Source: src}}
+				if i == 0 {
+					ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: day(tt.created)}
+				}
+				a.Observe(ev, env)
+			}
 			a := NewAccount()
 			for i := range 3 { // before the silence: searches that must not count
 				add(a, env, 0, i, moderation.SourceSearch)

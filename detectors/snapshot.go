@@ -30,7 +30,7 @@ import (
 // whenever what is written, or what a detector's state means, changes: a
 // snapshot in another format is refused (ErrSnapshotFormat) and the
 // service rebuilds from the events instead.
-const SnapshotFormat byte = 5
+const SnapshotFormat byte = 6
 
 // ErrSnapshotFormat is a snapshot written in another format, by another
 // build.
@@ -119,7 +119,7 @@ func (a *Account) decode(d *reader) {
 	a.dormant = uint16(d.uvMax(math.MaxUint16))
 	a.typ = d.u8()
 	a.flags = d.u8()
-	if int(a.typ) >= len(accountTypes) || a.flags&^(flagVerified|flagHasLast) != 0 {
+	if int(a.typ) >= len(accountTypes) || a.flags&^(flagVerified|flagHasLast|flagUnrecorded) != 0 {
 		d.fail("account type or flags")
 	}
 	parts := d.u8()

@@ -131,6 +131,11 @@ func TestSharedTargetsThroughAccounts(t *testing.T) {
 			FriendAdd:   &moderation.FriendAdd{Target: target, Source: source}})
 	}
 	day := 24 * time.Hour
+	// The old account has been active here for 100 days: its standing is
+	// on record.
+	for _, d := range []time.Duration{100, 50, 10} {
+		add("old", 400*day-d*day, fmt.Sprint("friend", d), moderation.SourceContact, start.Add(-d*day))
+	}
 	for d := range 5 {
 		for a := range 8 {
 			for tg := range 4 {

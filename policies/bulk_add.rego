@@ -46,11 +46,35 @@ _bulk_add_tier := "established" if {
 } else := "new"
 
 # A woken account: new by its effective age only because it woke from a
-# silence longer than a new account's whole life.
+# silence longer than a new account's whole life, or because nothing of its
+# past is on record (an old account first seen before the service had
+# watched long enough to tell a silence: bulk_add.unrecorded, a flag the
+# detector sets only for an account older than a new account's whole
+# life), which is judged the same way.
 _bulk_add_woken if {
 	_bulk_add_tier == "new"
 	_bulk_add_signal("dormant_days") >= data.config.bulk_add.new_account_days
 }
+
+_bulk_add_woken if {
+	_bulk_add_tier == "new"
+	_bulk_add_unrecorded
+}
+
+_bulk_add_unrecorded if _bulk_add_signal("unrecorded") == 1
+
+# What the owner is told of the account's past, and from when its age counts.
+_bulk_add_past_words := "has no activity on record before its first activity here" if {
+	_bulk_add_unrecorded
+} else := sprintf("was silent for %v days before its current activity", [_bulk_add_signal("dormant_days")])
+
+_bulk_add_age_from := "its first activity here" if {
+	_bulk_add_unrecorded
+} else := "when it became active again"
+
+_bulk_add_woken_words := "an old account with no earlier activity on record" if {
+	_bulk_add_unrecorded
+} else := "an account woken from a long silence"
 
 # What the strangers a woken account asked in the last 30 days made of its
 # requests: pending until min_answers of them answered; then unwelcome when
@@ -112,30 +136,33 @@ _bulk_add_tier_words := sprintf("accounts under %v days", [data.config.bulk_add.
 
 # Who the levels are for, as the owner reads it, with what about the account
 # chose them when its age alone did not.
-_bulk_add_standing_words := sprintf("an account woken from a long silence whose requests too few strangers have answered yet (this account was silent for %v days before its current activity; %v of the strangers it asked answered in the last 30 days, and until %v have, a new account's limit is a warning and an established account's levels apply)", [
-	_bulk_add_signal("dormant_days"),
+_bulk_add_standing_words := sprintf("%s whose requests too few strangers have answered yet (this account %s; %v of the strangers it asked answered in the last 30 days, and until %v have, a new account's limit is a warning and an established account's levels apply)", [
+	_bulk_add_woken_words,
+	_bulk_add_past_words,
 	_bulk_add_answer_count,
 	data.config.bulk_add.woken.min_answers,
 ]) if {
 	_bulk_add_standing == "pending"
-} else := sprintf("accounts %v days or older (this account was silent for %v days before its current activity, but %v of the %v strangers who answered its requests in the last 30 days accepted them)", [
+} else := sprintf("accounts %v days or older (this account %s, but %v of the %v strangers who answered its requests in the last 30 days accepted them)", [
 	data.config.bulk_add.new_account_days,
-	_bulk_add_signal("dormant_days"),
+	_bulk_add_past_words,
 	percent(1 - _bulk_add_signal("month_stranger_reject_ratio")),
 	_bulk_add_answer_count,
 ]) if {
 	_bulk_add_woken
 	_bulk_add_standing == "established"
-} else := sprintf("%s (this account was silent for %v days before its current activity, so its age counts from when it became active again, and since then it asked %v strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered)", [
+} else := sprintf("%s (this account %s, so its age counts from %s, and since then it asked %v strangers found outside groups, by search or otherwise, before enough of the strangers it asked had answered)", [
 	_bulk_add_tier_words,
-	_bulk_add_signal("dormant_days"),
+	_bulk_add_past_words,
+	_bulk_add_age_from,
 	_bulk_add_signal("woken_outside_groups"),
 ]) if {
 	_bulk_add_woken
 	_bulk_add_answers == "pending"
-} else := sprintf("%s (this account was silent for %v days before its current activity, so its age counts from when it became active again, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them)", [
+} else := sprintf("%s (this account %s, so its age counts from %s, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them)", [
 	_bulk_add_tier_words,
-	_bulk_add_signal("dormant_days"),
+	_bulk_add_past_words,
+	_bulk_add_age_from,
 	_bulk_add_reject_words,
 	_bulk_add_answer_count,
 ]) if {
@@ -196,13 +223,14 @@ _bulk_add_violation(window) := {"action": action, "detail": detail} if {
 
 # An account judged as new although it was created long ago: its current
 # run of activity followed a silence longer than a new account's whole life,
-# so its effective age starts when it woke. Said, because the owner sees an
-# old account held to a new one's levels.
-_bulk_add_dormant_note := sprintf(" (this account was silent for %v days before its current activity, so its age counts from when it became active again)", [
-	_bulk_add_signal("dormant_days"),
+# or nothing of its past is on record, so its effective age starts with its
+# current activity. Said, because the owner sees an old account held to a
+# new one's levels.
+_bulk_add_dormant_note := sprintf(" (this account %s, so its age counts from %s)", [
+	_bulk_add_past_words,
+	_bulk_add_age_from,
 ]) if {
-	_bulk_add_tier == "new"
-	_bulk_add_signal("dormant_days") >= data.config.bulk_add.new_account_days
+	_bulk_add_woken
 } else := ""
 
 # METADATA
@@ -372,8 +400,11 @@ watched contains {"metric": "bulk_add.month_stranger_reject_ratio", "level": dat
 
 watched contains {"metric": "bulk_add.woken_outside_groups", "level": data.config.bulk_add.woken.max_outside_groups}
 
-# A silence as long as a new account's whole life makes an account woken.
+# A silence as long as a new account's whole life makes an account woken,
+# and so does a past as long with no record.
 watched contains {"metric": "bulk_add.dormant_days", "level": data.config.bulk_add.new_account_days}
+
+watched contains {"metric": "bulk_add.unrecorded", "level": 1}
 
 # The account's own age is compared too: the judge's memo of actions keys
 # on the levels it has reached, not on its age in days.

@@ -237,6 +237,7 @@ test_watch_is_exactly_the_sorted_levels if {
 		"bulk_add.month_stranger_reject_ratio": [cfg.woken.reject_ratio],
 		"bulk_add.woken_outside_groups": [cfg.woken.max_outside_groups],
 		"bulk_add.dormant_days": [cfg.new_account_days],
+		"bulk_add.unrecorded": [1],
 	}
 }
 
@@ -730,4 +731,47 @@ test_long_metadata_flows_into_decision[window] if {
 	d.ground == "Platform rules 4.2: bulk or automated friend requests"
 	startswith(d.explanation, "Over the last ")
 	endswith(d.explanation, "If you think this is a mistake, you can appeal.")
+}
+
+# An old account first seen before the service had watched long enough to
+# tell a silence: nothing of its past is on record (unrecorded_days), and it
+# is judged as a woken account is, by how the strangers it asks answer.
+_unrecorded_input(unrecorded, answers, reject, outside) := _long_input(0.5, "week", 0, 0, {
+	"day_strangers": data.config.bulk_add.day_levels.personal.new.limit,
+	"dormant_days": 0,
+	"unrecorded": unrecorded,
+	"month_stranger_answers": answers,
+	"month_stranger_reject_ratio": reject,
+	"woken_outside_groups": outside,
+})
+
+# Flagged, it is woken: asking only in groups, a new account's limit warns;
+# unflagged (or a malformed flag), it is a new account, limited.
+test_unrecorded_past_flag_or_not[note] if {
+	some note, c in {"flagged": {"flag": 1, "want": "warn"}, "not": {"flag": 0, "want": "limit"}, "malformed": {"flag": "1", "want": "limit"}}
+	_decide(_unrecorded_input(c.flag, 0, 0, 0)).action == c.want
+}
+
+# A bought account on a service that has just started: its searches hold it
+# to a new account's levels, and its owner is told why.
+test_unrecorded_bought_account_is_limited_and_told_why if {
+	d := _decide(_unrecorded_input(1, 2, 0, 150))
+	d.action == "limit"
+	some r in d.reasons
+	r.code == "bulk_add_day"
+	contains(r.detail, "(this account has no activity on record before its first activity here, so its age counts from its first activity here, and since then it asked 150 strangers found outside groups")
+	not contains(r.detail, "silent")
+}
+
+# The same requests, with the strangers mostly accepting: established.
+test_unrecorded_account_whose_strangers_accept_is_established if {
+	d := _decide(_unrecorded_input(1, 60, 0.1, 150))
+	d.action == "allow"
+}
+
+test_unrecorded_pending_is_explained if {
+	d := _decide(_unrecorded_input(1, 3, 0, 0))
+	d.action == "warn"
+	some r in d.reasons
+	contains(r.detail, "an old account with no earlier activity on record whose requests too few strangers have answered yet (this account has no activity on record before its first activity here; 3 of the strangers it asked answered")
 }

@@ -34,7 +34,7 @@ func TestMemoAnswersABulkAddWave(t *testing.T) {
 	}
 	before := judge.MemoHits()
 	for i, r := range recs {
-		if !strings.Contains(r.Subject, "friend_add."+traffic.AttackPrefix) {
+		if !strings.Contains(r.Subject, "friend_add."+traffic.AttackPrefix+"new_") { // the bulk adders, not the established persons
 			continue
 		}
 		ev, err := events.Decode(r.Subject, r.Header.Get("Content-Type"), r.Data)

@@ -12,16 +12,24 @@ import (
 )
 
 // episode is a year-old personal account adding n strangers, one every 9 s,
-// starting at start.
+// starting at start. The first episode follows 100 days of ordinary use
+// here (a contact added every 40 days), so the account's standing as an
+// established one is on record.
 func episode(account string, start time.Time, first bool, n int) []*moderation.Event {
 	var evs []*moderation.Event
-	for i := 0; i < n; i++ {
-		ev := &moderation.Event{ID: fmt.Sprintf("%s-%s-%d", account, start.Format("0102"), i), Kind: moderation.KindFriendAdd, Account: account,
-			At: start.Add(time.Duration(i) * 9 * time.Second), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("s%d", i), Source: moderation.SourceSearch}}
-		if first && i == 0 {
-			ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: start.AddDate(-1, 0, 0)}
+	if first {
+		for i, days := range []int{100, 60, 20} {
+			ev := &moderation.Event{ID: fmt.Sprintf("%s-known-%d", account, days), Kind: moderation.KindFriendAdd, Account: account,
+				At: start.AddDate(0, 0, -days), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("friend%d", days), Source: moderation.SourceContact}}
+			if i == 0 {
+				ev.AccountInfo = &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: start.AddDate(-1, 0, 0)}
+			}
+			evs = append(evs, ev)
 		}
-		evs = append(evs, ev)
+	}
+	for i := 0; i < n; i++ {
+		evs = append(evs, &moderation.Event{ID: fmt.Sprintf("%s-%s-%d", account, start.Format("0102"), i), Kind: moderation.KindFriendAdd, Account: account,
+			At: start.Add(time.Duration(i) * 9 * time.Second), FriendAdd: &moderation.FriendAdd{Target: fmt.Sprintf("s%d", i), Source: moderation.SourceSearch}})
 	}
 	return evs
 }

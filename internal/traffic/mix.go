@@ -126,6 +126,39 @@ func (m *Mix) Records(now time.Time) ([]replay.Record, error) {
 	return recs, nil
 }
 
+// Since is the mix as a platform publishes it to a service that starts
+// watching at t: the events before t left out, each account's first event
+// from then on carrying its account_info, and the labels of accounts with
+// no event left dropped. Nothing before t tells a silent account from an
+// active one, so it shows how the service judges accounts whose past has
+// no record.
+func (m *Mix) Since(t time.Time) *Mix {
+	infos := map[string]*moderation.AccountInfo{}
+	for _, ev := range m.Events {
+		if ev.AccountInfo != nil {
+			infos[ev.Account] = ev.AccountInfo
+		}
+	}
+	out := &Mix{Seed: m.Seed, Labels: map[string]Label{}}
+	seen := map[string]bool{}
+	for _, ev := range m.Events {
+		if ev.At.Before(t) {
+			continue
+		}
+		moved := *ev
+		moved.AccountInfo = nil
+		if !seen[ev.Account] {
+			seen[ev.Account] = true
+			moved.AccountInfo = infos[ev.Account]
+			if l, ok := m.Labels[ev.Account]; ok {
+				out.Labels[ev.Account] = l
+			}
+		}
+		out.Events = append(out.Events, &moved)
+	}
+	return out
+}
+
 // Accounts lists the labelled accounts of one class, sorted.
 func (m *Mix) Accounts(c Class) []string {
 	var out []string
