@@ -373,6 +373,15 @@ func (t *BroadcastText) campaignSignal() moderation.Signal {
 // want their own level.
 const DormancyGap = 60 * 24 * time.Hour
 
+// RecordedAge is the age from which an account first seen by a service
+// that has watched for less than DormancyGap counts as having a past with
+// no record (see unrecorded): the age at which the embedded policy stops
+// judging an account as new (bulk_add.new_account_days). A younger one is
+// new by its creation date anyway, and stays judged as new, not by the
+// answers to its requests; an older one, 45 days old say, would otherwise
+// count as established on a service watching for a week.
+const RecordedAge = 30 * 24 * time.Hour
+
 // touch records activity at unix time t: it moves Last forward and, when
 // t ends a silence of at least DormancyGap, starts a new run of activity.
 // Only silence that was watched counts: since the account's previous event,
@@ -415,7 +424,8 @@ func (a *Account) wake(t, since int64) {
 func wokeHour(t int64) int32 { return int32(min(max(floorDiv(t, 3600), math.MinInt32), math.MaxInt32)) }
 
 // unrecorded handles an account first seen at t, created at least
-// DormancyGap before, while the service has watched for less than that:
+// RecordedAge before, while the service has watched for less than
+// DormancyGap:
 // whether it was silent cannot be told, and a bought account looks like
 // any other old account on a service that has just started. Standing is
 // earned by activity on record, so its current run of activity starts at
@@ -425,8 +435,8 @@ func wokeHour(t int64) int32 { return int32(min(max(floorDiv(t, 3600), math.MinI
 // a count of days: every old account a new service sees is one, and
 // inputs that differ in nothing the policy reads share its memo.
 func (a *Account) unrecorded(t int64, env *Env) {
-	gap := uint64(DormancyGap / time.Second)
-	if a.typ == 0 || a.dormant > 0 || t < a.created || uint64(t)-uint64(a.created) < gap || uint64(t)-uint64(env.watchedFrom) >= gap {
+	if a.typ == 0 || a.dormant > 0 || t < a.created || uint64(t)-uint64(a.created) < uint64(RecordedAge/time.Second) ||
+		uint64(t)-uint64(env.watchedFrom) >= uint64(DormancyGap/time.Second) {
 		return
 	}
 	a.woke = wokeHour(t)

@@ -335,6 +335,32 @@ func TestDormancy(t *testing.T) {
 	}
 }
 
+// TestUnrecordedAge: on a service that has just started, an account past
+// a new account's age at first sight has a past with no record, however
+// short; a younger one is new by its creation date and is not flagged.
+func TestUnrecordedAge(t *testing.T) {
+	for _, tt := range []struct {
+		age  time.Duration
+		want float64
+	}{
+		{45 * 24 * time.Hour, 1},
+		{RecordedAge, 1},
+		{RecordedAge - time.Hour, 0},
+		{20 * 24 * time.Hour, 0},
+	} {
+		env := &Env{Location: time.UTC}
+		a := NewAccount()
+		a.Observe(&moderation.Event{Kind: moderation.KindFriendAdd, At: t0, AccountInfo: &moderation.AccountInfo{Type: moderation.AccountPersonal, CreatedAt: t0.Add(-tt.age)},
+			FriendAdd: &moderation.FriendAdd{Target: "x", Source: moderation.SourceSearch}}, env)
+		if got, _ := a.Value("bulk_add.unrecorded", env); got != tt.want {
+			t.Errorf("created %s before first sight: unrecorded %v, want %v", tt.age, got, tt.want)
+		}
+		if tt.want == 0 && math.Abs(a.AgeDays()-tt.age.Hours()/24) > 1.0/24 {
+			t.Errorf("created %s before first sight: AgeDays %v, want its age from creation", tt.age, a.AgeDays())
+		}
+	}
+}
+
 // TestWokenOutsideGroups: an account that woke from a silence counts the
 // strangers it asked since then outside groups (search, other), not those
 // found in groups, not people it met (QR code, card), and not its requests

@@ -559,7 +559,7 @@ test_woken_account_is_told_why_it_counts_as_new if {
 	d.action == "limit"
 	d.reasons == [{
 		"code": "bulk_add_week",
-		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again, and 80% of the 40 strangers who answered its requests in the last 30 days ignored or reported them): 200 to strangers in 7 days",
+		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again, and 80% of the 40 strangers who answered its requests in the last 30 days ignored or reported them, so a new account's warning level is its limit): 100 to strangers in 7 days",
 	}]
 }
 
@@ -629,15 +629,50 @@ test_woken_answers_outweigh_outside_groups if {
 	_decide(_woken_outside_input("day", 280, 50, 0.9, 0)).action == "limit"
 }
 
-# Once min_answers strangers have answered: new levels when at least
-# reject_ratio of them refused, established levels just under it.
+# Once min_answers strangers have answered: when at least reject_ratio of
+# them refused, a new account's warning level limits and its suspension
+# level suspends; just under the ratio, established levels.
+_unwelcome_levels(tiers) := {"limit": tiers.new.warn, "suspend": tiers.new.suspend}
+
+_unwelcome_below := {"limit": "allow", "suspend": "limit"}
+
 test_woken_answered_levels[note] if {
 	some window, tiers in _all_levels
-	some standing, reject in {"new": _woken.reject_ratio, "established": _woken.reject_ratio - 0.01}
-	some level, threshold in tiers[standing]
+	some standing, c in {
+		"unwelcome": {"reject": _woken.reject_ratio, "levels": _unwelcome_levels(tiers), "below": _unwelcome_below},
+		"established": {"reject": _woken.reject_ratio - 0.01, "levels": tiers.established, "below": {l: _below(l) | some l, _ in tiers.established}},
+	}
+	some level, threshold in c.levels
 	note := sprintf("%s %s %s at %v", [window, standing, level, threshold])
-	_woken_action(window, threshold, _woken.min_answers, reject) == level
-	_woken_action(window, threshold - 1, _woken.min_answers, reject) == _below(level)
+	_woken_action(window, threshold, _woken.min_answers, c.reject) == level
+	_woken_action(window, threshold - 1, _woken.min_answers, c.reject) == c.below[level]
+}
+
+# A new account that never slept, whose strangers mostly refuse it, is held
+# to the same: at the warning level it is limited once min_answers have
+# answered with reject_ratio refusing, warned with one answer fewer or a
+# ratio just under; the owner is told why.
+_unwelcome_doc(window, n, answers, reject) := _long_input(5, "week", 0, 0, {
+	_window_metric[window]: n,
+	"month_stranger_answers": answers,
+	"month_stranger_reject_ratio": reject,
+})
+
+test_unwelcome_new_account[note] if {
+	some window, tiers in _all_levels
+	note := window
+	n := tiers.new.warn
+	_decide(_unwelcome_doc(window, n, _woken.min_answers, _woken.reject_ratio)).action == "limit"
+	_decide(_unwelcome_doc(window, n, _woken.min_answers - 1, 1)).action == "warn"
+	_decide(_unwelcome_doc(window, n, _woken.min_answers, _woken.reject_ratio - 0.01)).action == "warn"
+}
+
+test_unwelcome_new_account_is_told_why if {
+	d := _decide(_long_input(5, "week", 120, 0, {"month_stranger_answers": 35, "month_stranger_reject_ratio": 0.7}))
+	d.action == "limit"
+	some r in d.reasons
+	r.code == "bulk_add_week"
+	endswith(r.detail, "limit for accounts under 30 days whose requests most strangers refuse (70% of the 35 strangers who answered this account's requests in the last 30 days ignored or reported them, so a new account's warning level is its limit): 100 to strangers in 7 days")
 }
 
 # A quiet group admin, years old and unseen here, adds 280 of its group's
