@@ -30,7 +30,7 @@ import (
 // whenever what is written, or what a detector's state means, changes: a
 // snapshot in another format is refused (ErrSnapshotFormat) and the
 // service rebuilds from the events instead.
-const SnapshotFormat byte = 7
+const SnapshotFormat byte = 8
 
 // ErrSnapshotFormat is a snapshot written in another format, by another
 // build.

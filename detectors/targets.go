@@ -42,8 +42,13 @@ const (
 	// this one to be in its ring.
 	ringMinShared = 2
 	// ringMinOthers: a target is shared when at least this many other
-	// young accounts added it.
-	ringMinOthers = 2
+	// young accounts added it. One: a ring that spreads its members over
+	// a large pool, and pads their requests with strangers of their own,
+	// has most of its pool targets drawn by one other member only (with
+	// two, a probe's rings of 20 drawing half their targets from a pool
+	// 15 times their size had 17 of 20 go unlimited; with one, 12). The ring
+	// still needs its members to share targets with many accounts.
+	ringMinOthers = 1
 	// ringPopularTarget: a target more young accounts than this added is a
 	// public figure, counted as shared but not walked for ring members, so
 	// no target can make one friend request cost a scan of thousands.

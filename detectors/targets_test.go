@@ -37,7 +37,7 @@ func TestTargetsRing(t *testing.T) {
 			}
 			return out
 		}(), "fan0", Ring{Accounts: 1, Targets: 2, Shared: 1}},
-		{"a target two others added is shared, one other is not", []add{{"a", "x"}, {"b", "x"}, {"a", "y"}, {"b", "y"}, {"c", "y"}}, "a", Ring{Accounts: 2, Targets: 2, Shared: 1}},
+		{"a target another added is shared, one no other added is not", []add{{"a", "x"}, {"a", "y"}, {"b", "y"}, {"a", "z"}}, "a", Ring{Accounts: 1, Targets: 3, Shared: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
