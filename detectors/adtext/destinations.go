@@ -129,8 +129,17 @@ func wechatMarker(s []byte, i int) int {
 // ("wechat friends"), an id needs a digit, dash or underscore, so that
 // prose is not read as one.
 func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
-	explicit := false
-	for k := 0; k < 4; k++ {
+	explicit, barred := false, false
+	for k := 0; k < 6; k++ { // WeChat ID = lily8888: five steps to the id
+		switch {
+		case !barred && i < len(s) && (s[i] == '|' || s[i] == '/') || hasPrefix(s, i, "·"):
+			// 微信｜lily8888, vx/lily8888, wechat·lily8888: an id with a
+			// digit, dash or underscore (below), so that "wechat / whatsapp"
+			// is not one.
+			i += runeLen(s[i])
+			barred = true
+			continue
+		}
 		switch {
 		case k == 0 && i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕")) && bracketedMarker(s, i):
 			// 【微信】lily8888, (微信)lily8888: the marker as a label.
@@ -173,7 +182,7 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 		j++
 	}
 	n := j - i
-	if n < 6 || n > 20 || latin && !explicit && !special && proseAfterWechat[string(s[i:j])] {
+	if n < 6 || n > 20 || barred && !special || latin && !explicit && !special && proseAfterWechat[string(s[i:j])] {
 		return 0, "", false
 	}
 	switch string(s[i:j]) {

@@ -168,6 +168,12 @@ func needsWork(text string) bool {
 			if len(w) == 1 && (w[0] == 'q' || w[0] == 'v') && j+1 < len(text) && text[j] == ' ' && isDigit(text[j+1]) {
 				return true // Q 12345678
 			}
+			if len(w) == 1 && w[0] == 'l' && j < len(text) && isDigit(text[j]) {
+				return true // l39l234O678: l and O for 1 and 0 in a mobile
+			}
+			if len(w) == 1 && w[0] == 'v' && (j < len(text) && isBar(rune(text[j])) || j+1 < len(text) && text[j] == ' ' && isBar(rune(text[j+1]))) {
+				return true // V | lily8888
+			}
 			if len(w) == 1 {
 				if j < len(text) && text[j] == ':' {
 					return true
@@ -506,7 +512,11 @@ func closeSpacing(rs []rune, f *found) []rune {
 		}
 		if isDigitRune(r) && (i == 0 || !isDigitRune(rs[i-1]) && rs[i-1] != '_') {
 			// A letter may come before (Tel1❤3❤8…): no word is spelt so.
-			if end := decoratedDigits(rs, i); end > 0 {
+			end := decoratedDigits(rs, i)
+			if end == 0 {
+				end = dottedMobile(rs, i)
+			}
+			if end > 0 {
 				if f != nil {
 					f.change(rs[i:end], digitsOf(rs[i:end]))
 				}
@@ -574,6 +584,68 @@ func decoratedDigits(rs []rune, i int) int {
 		return 0 // too short, glued to a word, or no decoration at all
 	}
 	return j
+}
+
+// dottedMobile returns the end of a mobile number written digit by digit
+// with a dot between (1.3.9.1.2.3.4.5.6.7.8) starting at rs[i], or 0 if
+// there is none: eleven single digits, 1 then 3 to 9, as a mobile starts.
+// Versions (1.2.3), addresses (10.0.0.1) and section numbers (3.1.4) are
+// shorter or have longer groups.
+func dottedMobile(rs []rune, i int) int {
+	if i > 0 && (isAlnumRune(rs[i-1]) || rs[i-1] == '.') || i+21 > len(rs) {
+		return 0
+	}
+	j := i
+	for n := range 11 {
+		if !isDigitRune(rs[j]) || n < 10 && rs[j+1] != '.' {
+			return 0
+		}
+		j += 2
+	}
+	j-- // past the last digit, not a dot
+	if j < len(rs) && (isAlnumRune(rs[j]) || rs[j] == '.' && j+1 < len(rs) && isAlnumRune(rs[j+1])) {
+		return 0
+	}
+	if rs[i] != '1' || rs[i+2] < '3' || rs[i+2] > '9' {
+		return 0
+	}
+	return j
+}
+
+// lookAlikeMobile reports whether rs[i:i+11] is an 11-digit mobile with l
+// or I written for 1 and O or o for 0 (l39l234O678), nothing alphanumeric
+// after: it starts with 1 (or l) then 3 to 9, and at least eight of its
+// eleven are digits, so no word (lOl, l0ve) is one.
+func lookAlikeMobile(rs []rune, i int) bool {
+	if i+11 > len(rs) || i+11 < len(rs) && (isAlnumRune(rs[i+11]) || rs[i+11] == '_') {
+		return false
+	}
+	digits := 0
+	for _, r := range rs[i : i+11] {
+		switch {
+		case isDigitRune(r):
+			digits++
+		case mobileLookAlike(r) == 0:
+			return false
+		}
+	}
+	second := rs[i+1]
+	if d := mobileLookAlike(second); d != 0 {
+		second = d
+	}
+	return digits >= 8 && digits < 11 && (rs[i] == '1' || mobileLookAlike(rs[i]) == '1') && second >= '3' && second <= '9'
+}
+
+// mobileLookAlike is the digit a letter stands for in lookAlikeMobile, 0
+// if none.
+func mobileLookAlike(r rune) rune {
+	switch r {
+	case 'l', 'I':
+		return '1'
+	case 'O', 'o':
+		return '0'
+	}
+	return 0
 }
 
 // digitsOf is the digits among rs.
@@ -971,6 +1043,22 @@ func idAfter(rs []rune, i int) bool {
 	return n >= 6 && n <= 20 && marked && i < len(rs) && isLetterRune(rs[i])
 }
 
+// isBar is a separator written between a contact word and its id (V |
+// lily88, 微信｜lily88, VX／lily88, wx·lily88).
+func isBar(r rune) bool {
+	return r == '|' || r == '/' || r == '·'
+}
+
+// barredIDAfter reports whether a bar, then an id as idAfter reads it,
+// follow rs[i] (spaces allowed around the bar): the V of V | lily88 is
+// WeChat, that of "V/X ratio" or "V | B" is not.
+func barredIDAfter(rs []rune, i int) bool {
+	if i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	return i < len(rs) && isBar(rs[i]) && idAfter(rs, i+1)
+}
+
 // labelledIDAfter reports whether a colon or a pointer, then letters,
 // follow rs[i] (V我：lilyshop, V我👉lilyshop): an id of letters alone, as
 // a colon marks it.
@@ -1161,6 +1249,19 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			}
 			i += 2
 			continue
+		case (isDigitRune(r) || mobileLookAlike(r) == '1') && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])) && lookAlikeMobile(rs, i):
+			// l39l234O678: a mobile with letters for 1 and 0.
+			var d [11]byte
+			for k, c := range rs[i : i+11] {
+				if m := mobileLookAlike(c); m != 0 {
+					c = m
+				}
+				d[k] = byte(c)
+			}
+			f.change(rs[i:i+11], string(d[:]))
+			dst = append(dst, d[:]...)
+			i += 11
+			continue
 		case isDigitRune(r) && (i == 0 || !isAlnumRune(rs[i-1]) && !inHost(rs[i-1])):
 			if n := slashedPhone(rs, i); n > 0 {
 				// 138/1234/5678 → 138-1234-5678: a phone as plainly written,
@@ -1198,6 +1299,15 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			i += 3
 			continue
 		case r == '卫' && i+1 < len(rs) && rs[i+1] == '星' && (handleAfter(rs, i+2) || contactBefore(rs, i)):
+			f.change(rs[i:i+2], "微信")
+			dst = append(dst, "微信"...)
+			i += 2
+			continue
+		}
+		if _, ok := wechatLike(r); (ok || r == '微') && i+1 < len(rs) && rs[i+1]|0x20 == 'x' &&
+			(i+2 == len(rs) || !isAlnumRune(rs[i+2])) && idAfter(rs, i+2) {
+			// 微x lily_88, 威X：lily88: the x of vx stands for 信, where an id
+			// follows (微x光 and 薇x小姐 stay).
 			f.change(rs[i:i+2], "微信")
 			dst = append(dst, "微信"...)
 			i += 2
@@ -1352,6 +1462,8 @@ func latinContact(rs []rune, i int, afterWechat bool) (int, string) {
 			return 3, "微信" // V❤X: the heart between the letters of VX
 		case isHeart(next):
 			return 2, "微信"
+		case barredIDAfter(rs, j):
+			return 1, "微信" // V | lily_88, V/lily_88: a bar or slash between V and its id
 		case next == '我' && (idAfter(rs, j+1) || labelledIDAfter(rs, j+1)):
 			return 2, "微信" // V我 lily_88, "WeChat me"; V我50 is a request for money, no id
 		case isDigitRune(next) || isLetterRune(next):

@@ -336,6 +336,7 @@ func TestLookAlikes(t *testing.T) {
 			g.pick([]string{"他在村里很有威信，大家都听他的。", "卫星发射成功，北斗系统再添新星。", "蔷薇花开了，园里一片粉红。", "企鹅宝宝在南极出生。", "QQ音乐年度榜单发布。", "关注我们的微信公众号获取更多资讯。"}),
 			g.pick([]string{"We chat every day after school.", "Version 2.1.3 fixes the login bug.", "The V neck dress comes in size M.", "Q3 results beat estimates by 4%.", "Vitamin C and a glass of water.", "We chat about the weather and football."}),
 			g.pick([]string{"V我50，请你喝奶茶", "我的微信名字叫小王", "see you at 138/140 Main St", "会议定于2024/12/05 12:30召开", "三三两两的游客，一两天后", "Lily 是我的微信好友", "南极的🐧有2000只", "我爱你1❤2❤3❤4"}),
+			g.pick([]string{"微x光的夜晚", "薇x小姐来了", "the V/X ratio is 1/2", "A | B | C", "lOl, l0ve you", "version 1.2.3 on 10.0.0.1, see 3.1.4"}),
 			g.pick([]string{"Wei Xin won the 400 m race.", "Solve v x w = 0 for the vectors.", "Size: W x H x D in cm.", "Professor Wei Xin and Dr. Li spoke.", "Press V-X on the remote to zoom."}),
 			fmt.Sprintf("第%s届运动会有%s名运动员参赛", num(1+g.r.IntN(30)), num(100+g.r.IntN(900))),
 			fmt.Sprintf("Read more at mp.weixin.qq.com/s/%s or weibo.com/n/%d", g.id(), g.r.IntN(1e6)),
@@ -473,6 +474,24 @@ func TestDestinations(t *testing.T) {
 		{"see you at 138/140 Main St on 2024/12/05 at 12:30, size 120 x 80", nil},
 		{"电话 一三八两三四五六七八九", []Destination{{Kind: "phone", Value: "13823456789"}}},
 		{"三三两两，一两天后二〇二六年三月两日见", nil},
+		// More forms (issue 11, second round), each with its look-alikes.
+		{"微x：vip3a2b1c", []Destination{{Kind: "wechat", Value: "vip3a2b1c"}}},
+		{"薇x vip3a2b1c", []Destination{{Kind: "wechat", Value: "vip3a2b1c"}}},
+		{"威x: vip3a2b1c", []Destination{{Kind: "wechat", Value: "vip3a2b1c"}}},
+		{"威X：lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"微x光的夜晚，薇x小姐来了", nil},
+		{"V | lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"VX／lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"wx·lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"WeChat ID = lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"微信｜lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"1/2 of the V/X ratio, A | B, V | B, wechat / whatsapp, 微信/支付宝", nil},
+		{"l39l234O678", []Destination{{Kind: "phone", Value: "13912340678"}}},
+		{"电话l39l234O678", []Destination{{Kind: "phone", Value: "13912340678"}}},
+		{"lOl, l0ve you, Illlllllll1", nil},
+		{"1.3.9.1.2.3.4.5.6.7.8", []Destination{{Kind: "phone", Value: "13912345678"}}},
+		{"☎ 1.3.9.1.2.3.4.5.6.7.8", []Destination{{Kind: "phone", Value: "13912345678"}}},
+		{"version 1.2.3, host 10.0.0.1, section 3.1.4, 1.2.3.4.5.6.7.8.9.0", nil},
 	}
 	for _, tt := range tests {
 		if got := Destinations(Normalize(tt.in).Text); !slices.Equal(got, tt.want) {
