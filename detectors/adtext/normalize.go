@@ -589,10 +589,11 @@ func decoratedDigits(rs []rune, i int) int {
 // dottedMobile returns the end of a mobile number written digit by digit
 // with a dot between (1.3.9.1.2.3.4.5.6.7.8) starting at rs[i], or 0 if
 // there is none: eleven single digits, 1 then 3 to 9, as a mobile starts.
+// A letter may come before (Tel1.3.9…), as decoratedDigits allows.
 // Versions (1.2.3), addresses (10.0.0.1) and section numbers (3.1.4) are
 // shorter or have longer groups.
 func dottedMobile(rs []rune, i int) int {
-	if i > 0 && (isAlnumRune(rs[i-1]) || rs[i-1] == '.') || i+21 > len(rs) {
+	if i > 0 && (isDigitRune(rs[i-1]) || rs[i-1] == '.') || i+21 > len(rs) {
 		return 0
 	}
 	j := i
@@ -673,6 +674,9 @@ func spacedLetters(rs []rune, i int) (n, end int) {
 	}
 	if rs[i]|0x20 == 'x' && i >= 2 && isHeart(rs[i-1]) && rs[i-2]|0x20 == 'v' {
 		return 0, 0 // v♥x l i l y 8 8: the x ends the contact word
+	}
+	if _, ok := wechatLike(rs[max(i-1, 0)]); rs[i]|0x20 == 'x' && i >= 1 && (ok || rs[i-1] == '微') {
+		return 0, 0 // 微x l i l y 8 8: the x ends the contact word
 	}
 	var sep [3]rune
 	nsep := 0

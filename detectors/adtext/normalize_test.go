@@ -479,6 +479,7 @@ func TestDestinations(t *testing.T) {
 		{"薇x vip3a2b1c", []Destination{{Kind: "wechat", Value: "vip3a2b1c"}}},
 		{"威x: vip3a2b1c", []Destination{{Kind: "wechat", Value: "vip3a2b1c"}}},
 		{"威X：lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
+		{"薇x l i l y 8 8 8 8", []Destination{{Kind: "wechat", Value: "lily8888"}}},
 		{"微x光的夜晚，薇x小姐来了", nil},
 		{"V | lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},
 		{"VX／lily8888", []Destination{{Kind: "wechat", Value: "lily8888"}}},

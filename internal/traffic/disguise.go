@@ -128,11 +128,17 @@ func decorated(r *rand.Rand, s string) string {
 
 // groupedNumber writes a phone or QQ number in groups the way a digit
 // pattern misses: a mobile as 138/1234/5678, 138_1234_5678,
-// (138)1234-5678 or after 0086; a QQ number in groups of three or more
-// joined by a space, a dash or a dot (1234 5678).
+// (138)1234-5678, after 0086, a digit at a time with dots between
+// (1.3.9.1.2.3.4.5.6.7.8) or with l and O for some of its 1s and 0s
+// (l39l234O678); a QQ number in groups of three or more joined by a
+// space, a dash or a dot (1234 5678).
 func groupedNumber(r *rand.Rand, s string) string {
 	if len(s) == 11 {
-		switch r.IntN(5) {
+		switch r.IntN(7) {
+		case 5:
+			return strings.Join(strings.Split(s, ""), ".")
+		case 6:
+			return lookAlikeDigits(r, s)
 		case 0:
 			return s[:3] + "/" + s[3:7] + "/" + s[7:]
 		case 1:
@@ -150,6 +156,21 @@ func groupedNumber(r *rand.Rand, s string) string {
 	}
 	k := 3 + r.IntN(len(s)-5) // both groups three digits or more
 	return s[:k] + pick(r, []string{" ", "-", "."}) + s[k:]
+}
+
+// lookAlikeDigits writes a mobile's first 1 as l and up to two more of its
+// 1s and 0s as l and O, as the detector reads them (eight digits or more
+// left).
+func lookAlikeDigits(r *rand.Rand, s string) string {
+	b := []byte(s)
+	b[0] = 'l'
+	for n, k := 0, 2; n < 2 && k < len(b); k++ {
+		if (b[k] == '1' || b[k] == '0') && r.IntN(2) == 0 {
+			b[k] = map[byte]byte{'1': 'l', '0': 'O'}[b[k]]
+			n++
+		}
+	}
+	return string(b)
 }
 
 // disguiseDigits applies one of the digit disguises, chosen by r.
@@ -175,9 +196,16 @@ func disguiseDigits(r *rand.Rand, s string) (string, string) {
 // contactWords are the ways to say "add me on WeChat" around a keyword
 // list: homophones (薇, 威), letters (V, vx), a pun (卫星), the word spaced
 // out, a heart for an i, slang (V我 "WeChat me", 绿泡泡 the green bubble),
-// the word as a label in brackets, or with 搜索, 好友, 号码 after it.
+// the word as a label in brackets, or with 搜索, 好友, 号码 after it, 微x
+// for vx, a bar or slash before the id (see barWords).
 var contactWords = []string{"加薇", "加威", "加V", "+vx", "加卫星", "W e C h a t", "v❤", "➕V", "威信", "薇信", "V信", "加 微 信", "wx", "VX：", "微❤",
-	"V我", "【微信】", "[微信]", "(微信)", "微信搜", "微信搜索", "添加微信好友", "微信号码", "V❤X：", "v♥x", "绿泡泡"}
+	"V我", "【微信】", "[微信]", "(微信)", "微信搜", "微信搜索", "添加微信好友", "微信号码", "V❤X：", "v♥x", "绿泡泡",
+	"微x", "薇x", "威X", "V | ", "VX／", "wx·", "WeChat ID = ", "微信｜"}
+
+// barWords end with the separator before the id, so contact adds none;
+// like 微x, the detector reads only an id with a digit, dash or
+// underscore after them (微x光 and "V/X ratio" are not handles).
+var barWords = map[string]bool{"V | ": true, "VX／": true, "wx·": true, "WeChat ID = ": true, "微信｜": true}
 
 // idFirst are the ways to name the app after the id: lily8888（微信）,
 // lily8888 是我的微信.
@@ -275,11 +303,18 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 	}
 	switch h.kind {
 	case "phone":
-		return pick(r, phoneWords) + pick(r, []string{"：", ":", " ", ""}) + v
+		sep := pick(r, []string{"：", ":", " ", ""})
+		if sep == "" && v[0] == 'l' {
+			sep = " " // Tell39l…: the l would be read as part of the word
+		}
+		return pick(r, phoneWords) + sep + v
 	case "qq":
 		return pick(r, qqWords) + pick(r, []string{"：", ":", " "}) + v
 	}
 	word := pick(r, contactWords)
+	for lettersOnly(h.value) && (barWords[word] || strings.HasSuffix(word, "x") || strings.HasSuffix(word, "X")) {
+		word = pick(r, contactWords) // 微x luckyshop is read no more than 微x光
+	}
 	if !disguise {
 		word = pick(r, []string{"加微信", "微信", "加V", "WeChat", "wx"})
 	} else if r.IntN(5) == 0 && !lettersOnly(h.value) {
@@ -289,6 +324,12 @@ func contact(r *rand.Rand, h handle, disguise bool) string {
 		return v + pick(r, idFirst)
 	}
 	sep := pick(r, []string{"：", ":", " ", "➡", "👉"})
+	if barWords[word] {
+		sep = ""
+		if strings.HasSuffix(word, "／") && strings.ContainsAny(v, strings.Join(spacers, "")) {
+			sep = " " // VX／l i l y: letters spelt out after a slash would be a path
+		}
+	}
 	if word == "V我" && sep == " " && lettersOnly(h.value) {
 		sep = "：" // V我 luckyshop is read no more than V我 hello (the same gap)
 	}

@@ -19,7 +19,8 @@ func TestDisguisedContactsAreRead(t *testing.T) {
 	n := 0
 	// The forms issue 11 added, counted so the test fails if contact stops
 	// writing one.
-	newForms := []string{"V我", "【微信】", "搜", "好友", "号码", "V❤X", "v♥x", "绿泡泡", "🐧", "微信）", "是我", "❤", "0086", "/", "两"}
+	newForms := []string{"V我", "【微信】", "搜", "好友", "号码", "V❤X", "v♥x", "绿泡泡", "🐧", "微信）", "是我", "❤", "0086", "/", "两",
+		"微x", "薇x", "威X", "V | ", "VX／", "wx·", "WeChat ID = ", "微信｜", ".3.", "l3"}
 	forms := map[string]int{}
 	const texts = 4000
 	for range texts {
