@@ -102,9 +102,9 @@ _bulk_add_groups_only if {
 # The levels an account's requests are held to: its age tier's, except for
 # a woken account whose strangers have not yet answered but which asks only
 # in groups ("pending"), or whose strangers mostly accepted (established),
-# and for a new account, woken or not, whose strangers mostly ignored or
-# reported it ("unwelcome"): a drip of strangers who say no is the
-# marketer's, and waiting for the month's level would let it run.
+# and for any account whose strangers mostly ignored or reported it
+# ("unwelcome"): a drip of strangers who say no is the marketer's, and
+# waiting for the month's level would let it run.
 _bulk_add_standing := "pending" if {
 	_bulk_add_woken
 	_bulk_add_answers == "pending"
@@ -113,7 +113,6 @@ _bulk_add_standing := "pending" if {
 	_bulk_add_woken
 	_bulk_add_answers == "welcome"
 } else := "unwelcome" if {
-	_bulk_add_tier == "new"
 	_bulk_add_answers == "unwelcome"
 } else := _bulk_add_tier
 
@@ -130,10 +129,10 @@ _bulk_add_levels(window) := levels if {
 		"suspend": tiers.established.suspend,
 	}
 } else := levels if {
-	# Unwelcome: a new account's warning level limits it.
+	# Unwelcome: its age tier's warning level limits it.
 	_bulk_add_standing == "unwelcome"
 	tiers := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type]
-	levels := {"limit": tiers.new.warn, "suspend": tiers.new.suspend}
+	levels := {"limit": tiers[_bulk_add_tier].warn, "suspend": tiers[_bulk_add_tier].suspend}
 } else := data.config.bulk_add[_bulk_add_levels_key[window]][input.account.type][_bulk_add_standing]
 
 _bulk_add_signal(field) := signal_value("bulk_add", field)
@@ -170,7 +169,7 @@ _bulk_add_standing_words := sprintf("%s whose requests too few strangers have an
 ]) if {
 	_bulk_add_woken
 	_bulk_add_answers == "pending"
-} else := sprintf("%s (this account %s, so its age counts from %s, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them, so a new account's warning level is its limit)", [
+} else := sprintf("%s (this account %s, so its age counts from %s, and %v of the %v strangers who answered its requests in the last 30 days ignored or reported them, so the warning level is its limit)", [
 	_bulk_add_tier_words,
 	_bulk_add_past_words,
 	_bulk_add_age_from,
@@ -179,7 +178,7 @@ _bulk_add_standing_words := sprintf("%s whose requests too few strangers have an
 ]) if {
 	_bulk_add_woken
 	_bulk_add_standing == "unwelcome"
-} else := sprintf("%s whose requests most strangers refuse (%v of the %v strangers who answered this account's requests in the last 30 days ignored or reported them, so a new account's warning level is its limit)", [
+} else := sprintf("%s whose requests most strangers refuse (%v of the %v strangers who answered this account's requests in the last 30 days ignored or reported them, so the warning level is its limit)", [
 	_bulk_add_tier_words,
 	_bulk_add_reject_words,
 	_bulk_add_answer_count,

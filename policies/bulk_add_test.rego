@@ -559,7 +559,7 @@ test_woken_account_is_told_why_it_counts_as_new if {
 	d.action == "limit"
 	d.reasons == [{
 		"code": "bulk_add_week",
-		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again, and 80% of the 40 strangers who answered its requests in the last 30 days ignored or reported them, so a new account's warning level is its limit): 100 to strangers in 7 days",
+		"detail": "250 friend requests to strangers in 7 days; limit for accounts under 30 days (this account was silent for 400 days before its current activity, so its age counts from when it became active again, and 80% of the 40 strangers who answered its requests in the last 30 days ignored or reported them, so the warning level is its limit): 100 to strangers in 7 days",
 	}]
 }
 
@@ -672,7 +672,7 @@ test_unwelcome_new_account_is_told_why if {
 	d.action == "limit"
 	some r in d.reasons
 	r.code == "bulk_add_week"
-	endswith(r.detail, "limit for accounts under 30 days whose requests most strangers refuse (70% of the 35 strangers who answered this account's requests in the last 30 days ignored or reported them, so a new account's warning level is its limit): 100 to strangers in 7 days")
+	endswith(r.detail, "limit for accounts under 30 days whose requests most strangers refuse (70% of the 35 strangers who answered this account's requests in the last 30 days ignored or reported them, so the warning level is its limit): 100 to strangers in 7 days")
 }
 
 # A quiet group admin, years old and unseen here, adds 280 of its group's
@@ -809,4 +809,21 @@ test_unrecorded_pending_is_explained if {
 	d.action == "warn"
 	some r in d.reasons
 	contains(r.detail, "an old account with no earlier activity on record whose requests too few strangers have answered yet (this account has no activity on record before its first activity here; 3 of the strangers it asked answered")
+}
+
+# An established account whose strangers mostly refuse it is held to the
+# same: its own warning level limits it, and just under it, nothing.
+_unwelcome_old_doc(window, n, reject) := _long_input(400, "week", 0, 0, {
+	_window_metric[window]: n,
+	"month_stranger_answers": _woken.min_answers,
+	"month_stranger_reject_ratio": reject,
+})
+
+test_unwelcome_established_account[note] if {
+	some window, tiers in _all_levels
+	note := window
+	n := tiers.established.warn
+	_decide(_unwelcome_old_doc(window, n, _woken.reject_ratio)).action == "limit"
+	_decide(_unwelcome_old_doc(window, n - 1, _woken.reject_ratio)).action == "allow"
+	_decide(_unwelcome_old_doc(window, n, _woken.reject_ratio - 0.01)).action == "warn"
 }
