@@ -518,23 +518,28 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 		id     unique.Handle[string]
 		r      *reporter // nil when the index no longer holds it
 		others bool      // it complained about another account in the window
-		at     []int64   // when it complained about this account
+		// When it complained about this account: first, and any later
+		// times (a reporter seldom complains twice, so most allocate none).
+		first int64
+		more  []int64
 	}
 	standing := make(map[unique.Handle[string]]Standing, len(r.entries))
 	var reps []judged
-	index := make(map[unique.Handle[string]]int, len(r.entries)) // into reps
 	anyOthers := false
 	for _, e := range r.entries {
 		if at := e.at(); at > now || utcDay(at) <= day-complaintDays {
 			continue
 		}
-		if k, ok := index[e.reporter]; ok {
-			reps[k].at = append(reps[k].at, e.at())
+		if _, ok := standing[e.reporter]; ok {
+			// At most maxRecordedComplaints entries: a search is cheaper
+			// than an index built for every judging.
+			k := slices.IndexFunc(reps, func(j judged) bool { return j.id == e.reporter })
+			reps[k].more = append(reps[k].more, e.at())
 			continue
 		}
 		rep := rs.byID[e.reporter]
 		standing[e.reporter] = rs.standing(rep, now)
-		j := judged{id: e.reporter, r: rep, at: []int64{e.at()}}
+		j := judged{id: e.reporter, r: rep, first: e.at()}
 		if rep != nil {
 			for _, tg := range rep.targets[:rep.n] {
 				if tg.account != r.account && tg.at > since {
@@ -543,7 +548,6 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 				}
 			}
 		}
-		index[e.reporter] = len(reps)
 		reps = append(reps, j)
 	}
 	if len(reps) < rs.p.BrigadeShared || !anyOthers {
@@ -562,8 +566,9 @@ func (c *ComplaintRate) standings(now int64, rs *Reporters) map[unique.Handle[st
 		}
 	}
 	span := int64(rs.p.BrigadeSpan / time.Second)
+	near := func(t, at int64) bool { return max(t-at, at-t) <= span }
 	inStep := func(j judged, at int64) bool {
-		return slices.ContainsFunc(j.at, func(t int64) bool { return max(t-at, at-t) <= span })
+		return near(j.first, at) || slices.ContainsFunc(j.more, func(t int64) bool { return near(t, at) })
 	}
 	shared := map[unique.Handle[string]]int{}
 	stepped := map[unique.Handle[string]]int{} // reporters who complained about it in step with this account

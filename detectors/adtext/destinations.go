@@ -106,10 +106,13 @@ func chineseBefore(s []byte, i int) bool {
 	return i > 0 && (s[i-1] >= utf8.RuneSelf || s[i-1] == '+')
 }
 
+// wechatMarkers are the WeChat markers of a normalised text.
+var wechatMarkers = [...]string{"微信", "wechat", "vx", "wx", "v信"}
+
 // wechatMarker returns the length of a WeChat marker at s[i] (微信,
 // wechat, vx, wx), 0 if none.
 func wechatMarker(s []byte, i int) int {
-	for _, m := range [...]string{"微信", "wechat", "vx", "wx", "v信"} {
+	for _, m := range wechatMarkers {
 		if hasPrefix(s, i, m) {
 			if isLetter(m[0]) && i > 0 && isLetter(s[i-1]) {
 				return 0
@@ -141,7 +144,7 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 			continue
 		}
 		switch {
-		case k == 0 && i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕")) && bracketedMarker(s, i):
+		case k == 0 && closingBracket(s, i) && bracketedMarker(s, i):
 			// 【微信】lily8888, (微信)lily8888: the marker as a label.
 			i += runeLen(s[i])
 			explicit = true
@@ -192,11 +195,17 @@ func wechatID(s []byte, i int, latin bool) (end int, id string, ok bool) {
 	return j, string(s[i:j]), true
 }
 
+// closingBracket reports whether a bracket that closes a label starts at
+// s[i]: ) ] 】 」 〕.
+func closingBracket(s []byte, i int) bool {
+	return i < len(s) && (s[i] == ')' || s[i] == ']' || hasPrefix(s, i, "】") || hasPrefix(s, i, "」") || hasPrefix(s, i, "〕"))
+}
+
 // bracketedMarker reports whether the WeChat marker that ends at s[i]
 // opens with a bracket of its own (【微信】, (wechat)): a label, not the end
 // of a remark in brackets ("(来自微信)Android").
 func bracketedMarker(s []byte, i int) bool {
-	for _, m := range [...]string{"微信", "wechat", "vx", "wx", "v信"} {
+	for _, m := range wechatMarkers {
 		if !hasSuffix(s[:i], m) {
 			continue
 		}
@@ -212,7 +221,7 @@ func bracketedMarker(s []byte, i int) bool {
 // before 微信 ("Lily 是我微信好友") is never read as one; in brackets, only
 // the marker alone ("user_12 (微信支付)" is not a handle).
 func wechatIDBefore(s []byte, i, end int) (string, bool) {
-	closed := end < len(s) && (s[end] == ')' || s[end] == ']' || hasPrefix(s, end, "】") || hasPrefix(s, end, "」"))
+	closed := closingBracket(s, end)
 	switch {
 	case i > 0 && (s[i-1] == '(' || s[i-1] == '[') && closed:
 		i--
@@ -366,13 +375,7 @@ func phoneAt(s []byte, i int) (end int, digits string, ok bool) {
 			n++
 		}
 	}
-	v := d[:n]
-	switch {
-	case len(v) == 13 && string(v[:2]) == "86":
-		v = v[2:]
-	case len(v) == 15 && string(v[:4]) == "0086":
-		v = v[4:]
-	}
+	v := withoutCountryCode(d[:n])
 	if len(v) > 15 {
 		return 0, "", false
 	}

@@ -486,13 +486,12 @@ func scanPhone(s []byte, i int) (end int, ok bool) {
 // phoneDigits reports whether nd digits d (the first 16 of them) in groups
 // make a phone number.
 func phoneDigits(digits []byte, nd int, groups []int, plus bool) bool {
-	switch {
-	case nd == 13 && string(digits[:2]) == "86":
-		digits, nd = digits[2:], 11
-	case nd == 15 && string(digits[:4]) == "0086": // 0086-138-1234-5678: +86 dialled as 00
-		digits, nd = digits[4:], 11
-		if digits[0] != '1' {
-			return false
+	if nd <= len(digits) {
+		if national := withoutCountryCode(digits[:nd]); len(national) < nd {
+			if nd == 15 && national[0] != '1' {
+				return false // 0086 is dialled before a mobile only
+			}
+			digits, nd = national, len(national)
 		}
 	}
 	switch {
@@ -505,6 +504,19 @@ func phoneDigits(digits []byte, nd int, groups []int, plus bool) bool {
 		return false
 	}
 	return true
+}
+
+// withoutCountryCode is the eleven national digits of a number written
+// with China's country code, 86 or 0086 (+86 dialled as 00:
+// 0086-138-1234-5678), or the digits as they are.
+func withoutCountryCode(d []byte) []byte {
+	switch {
+	case len(d) == 13 && string(d[:2]) == "86":
+		return d[2:]
+	case len(d) == 15 && string(d[:4]) == "0086":
+		return d[4:]
+	}
+	return d
 }
 
 // digitsAt is how many digits start at s[i].

@@ -517,15 +517,7 @@ func closeSpacing(rs []rune, f *found) []rune {
 				end = dottedMobile(rs, i)
 			}
 			if end > 0 {
-				if f != nil {
-					f.change(rs[i:end], digitsOf(rs[i:end]))
-				}
-				for k := i; k < end; k++ {
-					if isDigitRune(rs[k]) {
-						rs[w] = rs[k]
-						w++
-					}
-				}
+				w = keepOnly(rs, w, i, end, isDigitRune, f)
 				i = end
 				continue
 			}
@@ -536,21 +528,7 @@ func closeSpacing(rs []rune, f *found) []rune {
 				// separator (W_e_C_h_a_t).
 				underscoreSep := rs[i+1] == '_' // read before the copy below overwrites it
 				keep := func(r rune) bool { return isAlnumRune(r) || r == '_' && !underscoreSep }
-				if f != nil {
-					var b strings.Builder
-					for k := i; k < end; k++ {
-						if keep(rs[k]) {
-							b.WriteRune(rs[k])
-						}
-					}
-					f.change(rs[i:end], b.String())
-				}
-				for k := i; k < end; k++ {
-					if keep(rs[k]) {
-						rs[w] = rs[k]
-						w++
-					}
-				}
+				w = keepOnly(rs, w, i, end, keep, f)
 				i = end
 				continue
 			}
@@ -649,15 +627,26 @@ func mobileLookAlike(r rune) rune {
 	return 0
 }
 
-// digitsOf is the digits among rs.
-func digitsOf(rs []rune) string {
-	var b strings.Builder
-	for _, r := range rs {
-		if isDigitRune(r) {
-			b.WriteRune(r)
+// keepOnly moves the runes of rs[i:end] that keep accepts to rs[w:], as
+// closeSpacing compacts in place (w <= i), and returns the new w; f, when
+// recording, notes the change.
+func keepOnly(rs []rune, w, i, end int, keep func(rune) bool, f *found) int {
+	if f != nil {
+		var b strings.Builder
+		for _, r := range rs[i:end] {
+			if keep(r) {
+				b.WriteRune(r)
+			}
+		}
+		f.change(rs[i:end], b.String())
+	}
+	for k := i; k < end; k++ {
+		if keep(rs[k]) {
+			rs[w] = rs[k]
+			w++
 		}
 	}
-	return b.String()
+	return w
 }
 
 // spacedLetters counts the single letters or digits from rs[i] each
@@ -1270,20 +1259,14 @@ func encodeRewriting(dst []byte, rs []rune, f *found) []byte {
 			if n := slashedPhone(rs, i); n > 0 {
 				// 138/1234/5678 → 138-1234-5678: a phone as plainly written,
 				// as dates and fractions write their slashes.
-				if f != nil {
-					f.change(rs[i:i+n], strings.Map(func(r rune) rune {
-						if r == '/' || r == '_' {
-							return '-'
-						}
-						return r
-					}, string(rs[i:i+n])))
-				}
-				for _, c := range rs[i : i+n] {
-					if c == '/' || c == '_' {
-						c = '-'
+				dashed := strings.Map(func(r rune) rune {
+					if r == '/' || r == '_' {
+						return '-'
 					}
-					dst = append(dst, byte(c))
-				}
+					return r
+				}, string(rs[i:i+n]))
+				f.change(rs[i:i+n], dashed)
+				dst = append(dst, dashed...)
 				i += n
 				continue
 			}
