@@ -425,9 +425,8 @@ func wokeHour(t int64) int32 { return int32(min(max(floorDiv(t, 3600), math.MinI
 
 // unrecorded handles an account first seen at t, created at least
 // RecordedAge before, while the service has watched for less than
-// DormancyGap:
-// whether it was silent cannot be told, and a bought account looks like
-// any other old account on a service that has just started. Standing is
+// DormancyGap: whether it was silent cannot be told, and a bought account
+// looks like any other old account on a service that has just started. Standing is
 // earned by activity on record, so its current run of activity starts at
 // first sight, as a woken account's does, and it is reported as
 // bulk_add.unrecorded rather than as a silence: a policy judges it by how
